@@ -1,0 +1,44 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export TIMEBANK_ENV ?= development
+
+.PHONY: run test lint format setup bench clean translations
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(BIN)/timebank setup
+	$(BIN)/timebank run --host 127.0.0.1 --port 5000
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	TIMEBANK_ENV=testing $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	TIMEBANK_ENV=testing $(BIN)/python bench/run_all.py
+
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k DomainError -k NotFound -k Forbidden \
+		-k AuthenticationRequired -k InvalidInput -k Conflict -k RateLimited -o timebank/translations/messages.pot .
+	$(BIN)/pybabel update -i timebank/translations/messages.pot -d timebank/translations
+	$(BIN)/pybabel compile -d timebank/translations
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

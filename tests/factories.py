@@ -1,0 +1,66 @@
+"""Factory functions: each makes one thing through the operations layer and flushes."""
+
+from __future__ import annotations
+
+import itertools
+
+from timebank.extensions import db
+from timebank.people import operations as people
+from timebank.units import operations as units
+
+_phones = itertools.count(13_700_000_000)
+_names = itertools.count(1)
+PASSWORD = "correct-horse-1"
+
+
+def next_phone() -> str:
+    return str(next(_phones))
+
+
+def create_unit(name: str | None = None, kind: str = "community", parent=None):
+    unit = units.create_unit(
+        name=name or f"单元{next(_names)}", kind=kind, parent_id=parent.id if parent else None
+    )
+    return unit
+
+
+def create_member(
+    unit,
+    *,
+    roles: tuple[str, ...] = ("volunteer",),
+    name: str | None = None,
+    phone: str | None = None,
+    password: str | None = PASSWORD,
+    status: str = "active",
+    role_unit=None,
+):
+    member = people.create_member(
+        phone=phone or next_phone(),
+        name=name or f"志愿者{next(_names)}",
+        home_unit_id=unit.id,
+        password=password,
+        status=status,
+        roles=[(role, (role_unit or unit).id) for role in roles],
+    )
+    return member
+
+
+def create_district():
+    """street > two communities > a grid each > a building each; returns a dict."""
+    street = create_unit("西柳沟街道", "street")
+    a = create_unit("上坎社区", "community", street)
+    b = create_unit("古浪路社区", "community", street)
+    grid_a = create_unit("第1网格", "grid", a)
+    grid_b = create_unit("第1网格", "grid", b)
+    building_a = create_unit("101号楼", "building", grid_a)
+    building_b = create_unit("201号楼", "building", grid_b)
+    db.session.flush()
+    return {
+        "street": street,
+        "a": a,
+        "b": b,
+        "grid_a": grid_a,
+        "grid_b": grid_b,
+        "building_a": building_a,
+        "building_b": building_b,
+    }

@@ -1,0 +1,146 @@
+import io
+
+from tests import factories
+
+
+def test_login_page_and_home(client, district, make_member, login):
+    member = make_member(district["building_a"], name="陈静")
+    page = client.get("/login")
+    assert page.status_code == 200
+    login(member)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "陈静" in home.get_data(as_text=True)
+
+
+def test_chinese_is_the_default_and_english_is_switchable(client, district, make_member, login):
+    login(make_member(district["a"]))
+    zh = client.get("/").get_data(as_text=True)
+    assert "我的角色" in zh and "退出" in zh
+    client.get("/lang/en")
+    en = client.get("/").get_data(as_text=True)
+    assert "My roles" in en and "Log out" in en
+    english_browser = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english_browser.status_code == 200
+
+
+def test_wrong_login_shows_a_message_in_chinese(client, district, make_member):
+    member = make_member(district["a"])
+    page = client.post("/login", data={"phone": member.phone, "password": "wrong-one"})
+    assert page.status_code == 200
+    assert "手机号或密码错误" in page.get_data(as_text=True)
+
+
+def test_pages_require_login(client):
+    response = client.get("/units")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_unit_tree_page_for_organizer_and_not_volunteer(client, district, make_member, login):
+    login(make_member(district["a"], roles=("organizer",)))
+    page = client.get("/units").get_data(as_text=True)
+    assert "上坎社区" in page and "101号楼" in page and "古浪路社区" not in page
+    client.post("/logout")
+    login(make_member(district["building_a"]))
+    denied = client.get("/units")
+    assert denied.status_code == 403
+    assert "只有组织者和管理员" in denied.get_data(as_text=True)
+
+
+def test_other_community_page_is_forbidden_with_readable_message(
+    client, district, make_member, login
+):
+    login(make_member(district["a"], roles=("organizer",)))
+    response = client.get(f"/units/{district['b'].id}")
+    assert response.status_code == 403
+    assert "权限" in response.get_data(as_text=True)
+    missing = client.get("/units/999999")
+    assert missing.status_code == 404
+
+
+def test_organizer_adds_unit_member_and_imports_on_pages(client, district, make_member, login):
+    login(make_member(district["a"], roles=("organizer",)))
+    created = client.post(
+        f"/units/{district['a'].id}", data={"u-name": "第9网格", "u-kind": "grid"}
+    )
+    assert created.status_code == 302
+    assert "第9网格" in client.get(f"/units/{district['a'].id}").get_data(as_text=True)
+    client.post(
+        f"/units/{district['a'].id}/members",
+        data={"m-name": "孙丽", "m-phone": "bad"},
+    )
+    members_page = client.get(f"/units/{district['a'].id}/members").get_data(as_text=True)
+    assert "11 位" in members_page  # the flashed error, in Chinese
+    client.post(
+        f"/units/{district['a'].id}/members",
+        data={"m-name": "孙丽", "m-phone": "13733334444", "m-has_smartphone": "y"},
+    )
+    assert "孙丽" in client.get(f"/units/{district['a'].id}/members").get_data(as_text=True)
+    report = client.post(
+        f"/units/{district['a'].id}/members/import",
+        data={"i-file": (io.BytesIO("姓名,手机号\n周杰,13733335555\n,1\n".encode()), "r.csv")},
+        content_type="multipart/form-data",
+    )
+    text = report.get_data(as_text=True)
+    assert report.status_code == 200 and "周杰" not in text and "第 3 行" not in text
+    assert "1 位成员已创建" in text
+
+
+def test_join_pages_and_approval(client, app, district, make_member, login, caplog):
+    import logging
+
+    from timebank.extensions import db
+    from timebank.people import operations as people
+
+    organizer = make_member(district["a"], roles=("organizer",))
+    link = people.create_join_link(district["a"].id, actor=organizer)
+    db.session.commit()
+    page = client.get(f"/join/{link.code}")
+    assert page.status_code == 200 and "上坎社区" in page.get_data(as_text=True)
+    with caplog.at_level(logging.WARNING, logger="timebank.sms"):
+        sent = client.post(
+            f"/join/{link.code}",
+            data={"name": "新邻居", "phone": "13744445555", "password": "p-1234567"},
+        )
+    assert sent.status_code == 302
+    code = (
+        [r for r in caplog.records if r.name == "timebank.sms"][-1]
+        .getMessage()
+        .split("验证码 ")[1][:6]
+    )
+    done = client.post("/join/verify", data={"phone": "13744445555", "code": code})
+    assert done.status_code == 200 and "验证" in done.get_data(as_text=True)
+    login(organizer)
+    pending = client.get(f"/units/{district['a'].id}/members").get_data(as_text=True)
+    assert "新邻居" in pending and "待审核" in pending
+    joined = people.find_member_by_phone("13744445555")
+    client.post(f"/members/{joined.id}/approve")
+    db.session.refresh(joined)
+    assert joined.status == "active"
+
+
+def test_poster_has_a_qr_svg(client, district, make_member, login):
+    login(make_member(district["a"], roles=("organizer",)))
+    page = client.get(f"/units/{district['a'].id}/poster").get_data(as_text=True)
+    assert "<svg" in page and "/join/" in page
+
+
+def test_party_page_lists_who_has_not_reported(client, district, make_member, login):
+    from timebank.extensions import db
+    from timebank.people import operations as people
+
+    silent = make_member(district["building_a"], name="未报到党员")
+    people.register_party(silent, branch="某党支部")
+    db.session.commit()
+    login(make_member(district["a"], roles=("organizer",)))
+    page = client.get(f"/units/{district['a'].id}/party").get_data(as_text=True)
+    assert "未报到党员" in page
+
+
+def test_csrf_is_enforced_on_forms(app, district, make_member):
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    member = make_member(district["a"])
+    response = client.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
+    assert response.status_code == 302  # back to the form, not logged in
+    assert client.get("/").status_code == 302

@@ -1,0 +1,155 @@
+"""timebank: a community time bank."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, flash, g, redirect, render_template, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from timebank.config import PROJECT_ROOT, load_config
+from timebank.core.errors import DomainError, problem, problem_from_domain_error
+from timebank.extensions import api, babel, csrf, db, login_manager, migrate
+
+LOCALES = ["zh_CN", "en"]
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    from flask import current_app
+
+    return (
+        request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from TIMEBANK_* environment variables, then ``config`` overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_config(config))
+    app.logger.setLevel(logging.INFO)
+    _init_sqlite_directory(app)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True
+    )
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    api.init_app(app)
+
+    _register_models()
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from timebank.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_sqlite_directory(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        from pathlib import Path
+
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _register_models() -> None:
+    # Import every module's models so metadata (and migrations) see all tables.
+    import timebank.people.models  # noqa: F401
+    import timebank.units.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from timebank.people import api as people_api
+    from timebank.people import views as people_views
+    from timebank.people.auth import authenticate_api_request
+    from timebank.units import api as units_api
+    from timebank.units import views as units_views
+
+    for blueprint in (units_api.blp, people_api.blp):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
+    app.register_blueprint(people_views.bp)
+    app.register_blueprint(units_views.bp)
+
+    @app.before_request
+    def _api_auth():
+        if request.path.startswith("/api/"):
+            authenticate_api_request()
+
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if error.commit_anyway:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        if request.path.startswith("/api/"):
+            return problem_from_domain_error(error)
+        if error.status == 401:
+            return redirect("/login")
+        return (
+            render_template("error.html", status=error.status, message=error.localized()),
+            error.status,
+        )
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(error, HTTPException):
+            return api.handle_http_exception(error)
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return problem(
+                500, "internal_error", "Something went wrong on our side; nothing was saved."
+            )
+        return render_template(
+            "error.html", status=500, message=_("Something went wrong; nothing was saved.")
+        ), 500
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        flash(_("The form expired. Please try again."), "error")
+        return redirect(request.referrer or "/")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def _inject():
+        return {"current_locale": str(get_locale() or ""), "LOCALES": LOCALES}
+
+    @app.before_request
+    def _fresh_request_state():
+        # Flask-Babel and Flask-Login cache on g, which lives as long as the app
+        # context; when one outlives a request (tests), the cache must not leak.
+        g.pop("_flask_babel", None)
+        g.pop("_login_user", None)

@@ -1,0 +1,95 @@
+"""The ``timebank`` command: Flask's CLI (run, db ...) plus the project's commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from timebank.core.errors import DomainError
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_admin)
+    app.cli.add_command(demo)
+    app.cli.add_command(setup)
+
+
+def _fail(error: DomainError) -> None:
+    raise click.ClickException(error.message)
+
+
+@click.command("create-admin")
+@click.option("--phone", required=True, help="11-digit mobile number, the login name")
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option(
+    "--unit-id",
+    type=int,
+    default=None,
+    help="root of the admin's scope (default: the first street office)",
+)
+def create_admin(phone: str, name: str, password: str, unit_id: int | None) -> None:
+    """Create an admin (or make an existing member one)."""
+    from timebank.extensions import db
+    from timebank.people import operations as people
+    from timebank.units import operations as units
+
+    try:
+        if unit_id is None:
+            roots = [u for u in units.list_units() if u.parent_id is None]
+            unit_id = (
+                roots[0].id
+                if roots
+                else units.create_unit(name="街道办事处", kind="street", parent_id=None).id
+            )
+        existing = people.find_member_by_phone(people.normalize_phone(phone))
+        if existing is None:
+            member = people.create_member(
+                phone=phone,
+                name=name,
+                password=password,
+                home_unit_id=unit_id,
+                roles=[("admin", unit_id)],
+            )
+        else:
+            member = existing
+            people.grant_role(member, "admin", unit_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        _fail(error)
+    click.echo(f"Admin {member.name} ({member.phone}) over unit {unit_id}.")
+
+
+@click.command("demo")
+@click.option("--members", default=200, show_default=True, help="volunteers to create")
+@click.option("--seed", default=2020, show_default=True)
+def demo(members: int, seed: int) -> None:
+    """Load demo data (a street office, communities, grids, people); runs once."""
+    from timebank.demo import load_demo
+
+    summary = load_demo(members=members, seed=seed)
+    click.echo(summary)
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", "with_demo", default=True, help="load demo data once")
+@click.pass_context
+def setup(ctx: click.Context, with_demo: bool) -> None:
+    """Create or migrate the database to the newest schema, then load demo data once."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("Database is at the newest migration.")
+    if with_demo:
+        ctx.invoke(demo)
+
+
+def _create_app(*args, **kwargs):
+    from timebank import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="The timebank service.")

@@ -1,0 +1,109 @@
+"""Configuration read from TIMEBANK_* environment variables, with safe defaults.
+
+Every setting the service reads is listed in ``SETTINGS`` so the README and the
+startup check stay in step with the code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "timebank.sqlite3"
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("TIMEBANK_ENV", "production", "production, development or testing"),
+    Setting(
+        "TIMEBANK_DATABASE_URL",
+        f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        "SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    ),
+    Setting(
+        "TIMEBANK_SECRET_KEY", "", "signs sessions, CSRF and QR tokens; required in production"
+    ),
+    Setting("TIMEBANK_DEFAULT_LOCALE", "zh_CN", "zh_CN or en"),
+    Setting("TIMEBANK_TIMEZONE", "Asia/Shanghai", "the deployment's local time zone"),
+    Setting(
+        "TIMEBANK_BASE_URL", "http://127.0.0.1:5000", "public URL used in QR codes and join links"
+    ),
+    Setting("TIMEBANK_TOKEN_TTL_HOURS", "720", "lifetime of API bearer tokens"),
+    Setting(
+        "TIMEBANK_SMS_ADAPTER", "log", "log (writes codes to the log) or module:Class of a gateway"
+    ),
+    Setting("TIMEBANK_OTP_TTL_MINUTES", "10", "lifetime of a phone verification code"),
+    Setting("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS", "10000", "how long SQLite waits for the write lock"),
+)
+
+
+def _env(name: str) -> str:
+    default = next(s.default for s in SETTINGS if s.name == name)
+    return os.environ.get(name, default)
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a safe, runnable configuration."""
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from the environment, then apply overrides.
+
+    Raises ConfigError when a production deployment has no real secret key.
+    """
+    env = _env("TIMEBANK_ENV")
+    if env not in ("production", "development", "testing"):
+        raise ConfigError(f"TIMEBANK_ENV must be production, development or testing, not {env!r}")
+    secret = _env("TIMEBANK_SECRET_KEY")
+    if env != "production" and not secret:
+        secret = DEV_SECRET_KEY
+    config = {
+        "TIMEBANK_ENV": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": _env("TIMEBANK_DATABASE_URL"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": _env("TIMEBANK_DEFAULT_LOCALE"),
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEBANK_TIMEZONE"),
+        "TIMEBANK_TIMEZONE": _env("TIMEBANK_TIMEZONE"),
+        "TIMEBANK_BASE_URL": _env("TIMEBANK_BASE_URL").rstrip("/"),
+        "TIMEBANK_TOKEN_TTL_HOURS": int(_env("TIMEBANK_TOKEN_TTL_HOURS")),
+        "TIMEBANK_SMS_ADAPTER": _env("TIMEBANK_SMS_ADAPTER"),
+        "TIMEBANK_OTP_TTL_MINUTES": int(_env("TIMEBANK_OTP_TTL_MINUTES")),
+        "TIMEBANK_SQLITE_BUSY_TIMEOUT_MS": int(_env("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS")),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "timebank",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui-dist-5.35.0/",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    }
+    if overrides:
+        config.update(overrides)
+    check_config(config)
+    return config
+
+
+def check_config(config: dict) -> None:
+    """Refuse to run a production deployment with a default or empty secret key."""
+    if config["TIMEBANK_ENV"] == "production" and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
+        raise ConfigError(
+            "TIMEBANK_SECRET_KEY is not set. Production refuses to start with a default or empty "
+            "secret key. Set one, for example:\n"
+            "  export TIMEBANK_SECRET_KEY=\"$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')\"\n"
+            "or run with TIMEBANK_ENV=development on your own machine."
+        )

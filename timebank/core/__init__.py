@@ -1,0 +1,1 @@
+"""Framework-level pieces every domain module stands on."""

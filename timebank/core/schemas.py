@@ -1,0 +1,34 @@
+"""Schema building blocks shared by every module's API."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+MAX_ID = 2_147_483_647
+
+
+class StrictSchema(Schema):
+    """Rejects unknown fields; ids and server-set fields are dump_only in subclasses."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class PageArgs(StrictSchema):
+    page = fields.Integer(strict=False, load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(
+        strict=False, load_default=50, validate=validate.Range(min=1, max=200)
+    )
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    code = fields.String()
+    detail = fields.String()
+    errors = fields.Dict()

@@ -1,0 +1,1 @@
+"""Members, roles scoped to units, party members (dual report), guardians, login."""

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from timebank.core.schemas import Id, PageArgs, StrictSchema
+from timebank.people.models import MEMBER_STATUSES, ROLES
+
+
+class TokenRequestSchema(StrictSchema):
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class TokenSchema(StrictSchema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    member_id = fields.Integer()
+
+
+class RoleSchema(StrictSchema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    unit_id = Id()
+    unit_name = fields.String(attribute="unit.name", dump_only=True)
+
+
+class PartySchema(StrictSchema):
+    branch = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    workplace_org_id = Id(allow_none=True, load_default=None)
+    workplace_name = fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=120)
+    )
+    reported_unit_id = Id(allow_none=True, load_default=None)
+    reported_on = fields.Date(allow_none=True, load_default=None)
+
+
+class MemberSchema(StrictSchema):
+    id = fields.Integer(dump_only=True)
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    home_unit_id = Id(required=True)
+    status = fields.String(dump_only=True)
+    has_smartphone = fields.Boolean(load_default=True)
+    password = fields.String(load_only=True, load_default=None, validate=validate.Length(max=128))
+    roles = fields.List(fields.Nested(RoleSchema), dump_only=True)
+    party = fields.Nested(PartySchema, dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class MeSchema(MemberSchema):
+    units = fields.Method("_units", dump_only=True)
+    acting_for = fields.Method("_acting_for", dump_only=True)
+
+    def _units(self, member):
+        return [{"id": r.unit_id, "name": r.unit.name, "role": r.role} for r in member.roles]
+
+    def _acting_for(self, member):
+        from timebank.people.operations import wards_of
+
+        return [{"id": w.id, "name": w.name} for w in wards_of(member)]
+
+
+class MemberListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    party = fields.String(validate=validate.OneOf(("member", "reported", "not_reported")))
+
+
+class MemberPageSchema(StrictSchema):
+    items = fields.List(fields.Nested(MemberSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class RejectSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class GuardianSchema(StrictSchema):
+    guardian_id = Id(required=True)
+    relation = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class RoleGrantSchema(StrictSchema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    unit_id = Id(required=True)
+
+
+class JoinSchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class VerifyPhoneSchema(StrictSchema):
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=10))
+
+
+class JoinLinkSchema(StrictSchema):
+    code = fields.String()
+    unit_id = fields.Integer()
+    url = fields.String()
+    qr_svg = fields.String()
+
+
+class RosterFileSchema(StrictSchema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class RosterReportSchema(StrictSchema):
+    created_count = fields.Integer()
+    rejected_count = fields.Integer()
+    created = fields.List(fields.Dict())
+    rejected = fields.List(fields.Dict())

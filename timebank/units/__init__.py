@@ -1,0 +1,1 @@
+"""The grid tree (street > community > grid > building) and partner organizations."""

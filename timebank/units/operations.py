@@ -1,0 +1,181 @@
+"""Units: create the tree, query subtrees and ancestors, attach partner organizations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from timebank.core.errors import Conflict, InvalidInput, NotFound
+from timebank.extensions import db
+from timebank.units.models import ORGANIZATION_KINDS, UNIT_KINDS, Organization, Unit, UnitClosure
+
+
+def get_unit(unit_id: int) -> Unit:
+    """Return the unit or raise NotFound."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("Unit %(id)s does not exist.", code="unit_not_found", params={"id": unit_id})
+    return unit
+
+
+def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
+    """Add a unit under ``parent_id`` (None for a root street office).
+
+    Raises InvalidInput for an unknown kind or blank name, NotFound for a missing
+    parent, Conflict when the parent already has a child of that name.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A unit needs a name.", errors={"name": ["Required."]})
+    if kind not in UNIT_KINDS:
+        raise InvalidInput(
+            "Unknown unit kind %(kind)s; use one of %(kinds)s.",
+            params={"kind": kind, "kinds": ", ".join(UNIT_KINDS)},
+            errors={"kind": ["Unknown kind."]},
+        )
+    parent = get_unit(parent_id) if parent_id is not None else None
+    sibling = db.session.scalar(
+        sa.select(Unit.id).where(Unit.parent_id == parent_id, Unit.name == name)
+    )
+    if sibling is not None:
+        raise Conflict("%(name)s already exists here.", code="unit_exists", params={"name": name})
+    unit = Unit(name=name, kind=kind, parent_id=parent_id, depth=parent.depth + 1 if parent else 0)
+    db.session.add(unit)
+    db.session.flush()
+    closure = UnitClosure.__table__
+    db.session.execute(closure.insert().values(ancestor_id=unit.id, descendant_id=unit.id, depth=0))
+    if parent is not None:
+        db.session.execute(
+            closure.insert().from_select(
+                ["ancestor_id", "descendant_id", "depth"],
+                sa.select(closure.c.ancestor_id, sa.literal(unit.id), closure.c.depth + 1).where(
+                    closure.c.descendant_id == parent.id
+                ),
+            )
+        )
+    return unit
+
+
+def subtree_ids_select(unit_id: int) -> sa.Select:
+    """A SELECT of the ids of ``unit_id`` and every unit below it, for use in IN (...)."""
+    return sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == unit_id)
+
+
+def ancestor_ids(unit_id: int) -> list[int]:
+    """Ids of ``unit_id`` and every unit above it, nearest first."""
+    rows = db.session.execute(
+        sa.select(UnitClosure.ancestor_id)
+        .where(UnitClosure.descendant_id == unit_id)
+        .order_by(UnitClosure.depth)
+    )
+    return [row[0] for row in rows]
+
+
+def is_within(unit_id: int, ancestor_id: int) -> bool:
+    """True when ``unit_id`` is ``ancestor_id`` or lies below it."""
+    return (
+        db.session.scalar(
+            sa.select(sa.literal(1)).where(
+                UnitClosure.ancestor_id == ancestor_id, UnitClosure.descendant_id == unit_id
+            )
+        )
+        is not None
+    )
+
+
+def list_units(*, within: Iterable[int] | None = None, kind: str | None = None) -> list[Unit]:
+    """Units, optionally limited to the subtrees of ``within`` and to one kind."""
+    query = sa.select(Unit).order_by(Unit.depth, Unit.id)
+    if within is not None:
+        roots = list(within)
+        query = query.where(
+            Unit.id.in_(
+                sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots))
+            )
+        )
+    if kind is not None:
+        query = query.where(Unit.kind == kind)
+    return list(db.session.scalars(query))
+
+
+def unit_tree(root_ids: Iterable[int] | None = None) -> list[dict]:
+    """The tree as nested dicts ``{"unit": Unit, "children": [...]}``, in one query."""
+    units = list_units(within=root_ids)
+    nodes = {u.id: {"unit": u, "children": []} for u in units}
+    roots = []
+    for unit in units:
+        node = nodes[unit.id]
+        parent = nodes.get(unit.parent_id) if unit.parent_id is not None else None
+        if parent is None:
+            roots.append(node)
+        else:
+            parent["children"].append(node)
+    return roots
+
+
+def top_units(unit_ids: Iterable[int]) -> list[int]:
+    """Drop every id that lies below another id of the set (the roots of a scope)."""
+    ids = set(unit_ids)
+    if not ids:
+        return []
+    covered = set(
+        db.session.scalars(
+            sa.select(UnitClosure.descendant_id).where(
+                UnitClosure.ancestor_id.in_(ids),
+                UnitClosure.descendant_id.in_(ids),
+                UnitClosure.depth > 0,
+            )
+        )
+    )
+    return sorted(ids - covered)
+
+
+def create_organization(*, unit_id: int, name: str, kind: str, contact: str | None) -> Organization:
+    """Attach a partner organization to a unit; Conflict if the name is taken there."""
+    get_unit(unit_id)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("An organization needs a name.", errors={"name": ["Required."]})
+    if kind not in ORGANIZATION_KINDS:
+        raise InvalidInput(
+            "Unknown organization kind %(kind)s.",
+            errors={"kind": ["Unknown."]},
+            params={"kind": kind},
+        )
+    exists = db.session.scalar(
+        sa.select(Organization.id).where(Organization.unit_id == unit_id, Organization.name == name)
+    )
+    if exists is not None:
+        raise Conflict(
+            "%(name)s is already a partner of this unit.",
+            code="organization_exists",
+            params={"name": name},
+        )
+    org = Organization(unit_id=unit_id, name=name, kind=kind, contact=contact)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def list_organizations(unit_id: int) -> list[Organization]:
+    """Partner organizations attached anywhere in the subtree of ``unit_id``."""
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.unit_id.in_(subtree_ids_select(unit_id)))
+            .order_by(Organization.name)
+        )
+    )
+
+
+def get_organization(org_id: int) -> Organization:
+    """Return the organization or raise NotFound."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise NotFound(
+            "Organization %(id)s does not exist.",
+            code="organization_not_found",
+            params={"id": org_id},
+        )
+    return org
