@@ -64,6 +64,9 @@ def database_template(tmp_path_factory):
 def _truncate_postgres() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name != "alembic_version"]
     with db.engine.begin() as conn:
+        # The ledger's append-only triggers refuse TRUNCATE; replica mode lets the
+        # test harness (and only it) start each test from empty tables.
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
