@@ -42,7 +42,23 @@ SETTINGS: tuple[Setting, ...] = (
         "TIMEBANK_SMS_ADAPTER", "log", "log (writes codes to the log) or module:Class of a gateway"
     ),
     Setting("TIMEBANK_OTP_TTL_MINUTES", "10", "lifetime of a phone verification code"),
+    Setting("TIMEBANK_POINTS_EXPIRY_DAYS", "0", "days a POINTS lot stays valid; 0 never expires"),
+    Setting(
+        "TIMEBANK_HOURS_CAP_MINUTES",
+        "0",
+        "donated HOURS above this balance go to the community pool; 0 means no cap",
+    ),
+    Setting(
+        "TIMEBANK_HOLD_TIMEOUT_SECONDS", "300", "how long a merchant's hold waits to be confirmed"
+    ),
     Setting("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS", "10000", "how long SQLite waits for the write lock"),
+    Setting("TIMEBANK_HOUR_ROUNDING_MINUTES", "15", "service time is rounded down to this unit"),
+    Setting(
+        "TIMEBANK_ACTIVITY_CATEGORIES",
+        "patrol,mediation,free_clinic,free_haircut,errands,elderly_meals,counselling,"
+        "after_school,cleanup,party_day,party_lesson,other",
+        "comma-separated activity category codes offered to organizers",
+    ),
 )
 
 
@@ -80,6 +96,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_SMS_ADAPTER": _env("TIMEBANK_SMS_ADAPTER"),
         "TIMEBANK_OTP_TTL_MINUTES": int(_env("TIMEBANK_OTP_TTL_MINUTES")),
         "TIMEBANK_SQLITE_BUSY_TIMEOUT_MS": int(_env("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS")),
+        "TIMEBANK_POINTS_EXPIRY_DAYS": int(_env("TIMEBANK_POINTS_EXPIRY_DAYS")),
+        "TIMEBANK_HOURS_CAP_MINUTES": int(_env("TIMEBANK_HOURS_CAP_MINUTES")),
+        "TIMEBANK_HOLD_TIMEOUT_SECONDS": int(_env("TIMEBANK_HOLD_TIMEOUT_SECONDS")),
+        "TIMEBANK_HOUR_ROUNDING_MINUTES": int(_env("TIMEBANK_HOUR_ROUNDING_MINUTES")),
+        "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
+            c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
+        ),
         # flask-smorest / OpenAPI
         "API_TITLE": "timebank",
         "API_VERSION": "v1",
