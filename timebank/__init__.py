@@ -74,6 +74,7 @@ def _init_sqlite_directory(app: Flask) -> None:
 
 def _register_models() -> None:
     # Import every module's models so metadata (and migrations) see all tables.
+    import timebank.activities.models  # noqa: F401
     import timebank.ledger.models  # noqa: F401
     import timebank.people.models  # noqa: F401
     import timebank.units.models  # noqa: F401

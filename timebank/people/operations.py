@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "organizations.manage": frozenset({"organizer", "admin"}),
     "roles.grant": frozenset({"admin"}),
     "join_links.manage": frozenset({"organizer", "admin"}),
+    "activities.manage": frozenset({"organizer", "admin"}),
+    "attendance.approve": frozenset({"organizer", "admin"}),
 }
 
 

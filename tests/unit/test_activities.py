@@ -1,0 +1,460 @@
+"""Activities: publishing, sign-up, rotating codes, scans, hours, approval (no HTTP)."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests import factories
+from tests.activities_factories import T0, create_activity
+from timebank.activities import operations as activities
+from timebank.activities.models import CheckIn
+from timebank.core.errors import DomainError, Forbidden, InvalidInput
+from timebank.extensions import db
+from timebank.ledger import operations as ledger
+from timebank.people import operations as people
+
+
+@pytest.fixture
+def d(app):
+    return factories.create_district()
+
+
+def code_error(callable_, *args, **kwargs) -> str:
+    with pytest.raises(DomainError) as error:
+        callable_(*args, **kwargs)
+    return error.value.code
+
+
+# ---------------------------------------------------------------- publishing
+
+
+def test_organizer_creates_in_subtree_only(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    activity = create_activity(d["grid_a"], organizer=organizer, capacity=10)
+    assert activity.status == "published" and activity.unit_id == d["grid_a"].id
+    with pytest.raises(Forbidden):
+        create_activity(d["b"], organizer=organizer)
+    volunteer = factories.create_member(d["a"])
+    with pytest.raises(Forbidden):
+        create_activity(d["a"], organizer=volunteer)
+
+
+def test_invalid_activity_fields(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    cases = [
+        ({"category": "juggling"}, "category"),
+        ({"hours": -1}, "ends_at"),
+        ({"lat": 36.0}, "radius_m"),
+        ({"lat": 95.0, "lng": 1.0, "radius_m": 100}, "lat"),
+        ({"capacity": 0}, "capacity"),
+        ({"points_per_hour": -5}, "points_per_hour"),
+        ({"kind": "picnic"}, "kind"),
+        ({"checkin_mode": "telepathy"}, "checkin_mode"),
+        ({"title": "  "}, "title"),
+    ]
+    for kwargs, field in cases:
+        with pytest.raises(InvalidInput) as error:
+            create_activity(d["a"], organizer=organizer, **kwargs)
+        assert field in error.value.errors, (kwargs, error.value.errors)
+
+
+def test_list_filters_by_unit_date_category_and_visibility(d):
+    organizer = factories.create_member(d["street"], roles=("organizer",))
+    a1 = create_activity(d["a"], organizer=organizer, category="cleanup")
+    a2 = create_activity(
+        d["grid_a"], organizer=organizer, category="free_haircut", starts_at=T0 + timedelta(days=3)
+    )
+    b1 = create_activity(d["b"], organizer=organizer, category="cleanup")
+    street = create_activity(d["street"], organizer=organizer, category="patrol")
+    assert {a.id for a in activities.list_activities(organizer)} == {a1.id, a2.id, b1.id, street.id}
+    volunteer = factories.create_member(d["building_a"])
+    assert {a.id for a in activities.list_activities(volunteer)} == {a1.id, a2.id, street.id}
+    assert [a.id for a in activities.list_activities(organizer, unit_id=d["a"].id)] == [
+        a1.id,
+        a2.id,
+    ]
+    assert [a.id for a in activities.list_activities(organizer, category="free_haircut")] == [
+        a2.id
+    ]
+    in_three_days = (T0 + timedelta(days=3)).date()
+    assert [
+        a.id
+        for a in activities.list_activities(
+            organizer, date_from=in_three_days, date_to=in_three_days
+        )
+    ] == [a2.id]
+    assert not activities.may_view(volunteer, b1)
+
+
+# ---------------------------------------------------------------- sign-up
+
+
+def test_signup_capacity_withdraw_and_rejoin(d):
+    activity = create_activity(d["a"], capacity=2, signup_required=True)
+    now = T0 - timedelta(days=1)
+    v1, v2, v3 = (factories.create_member(d["building_a"]) for _ in range(3))
+    activities.sign_up(activity, v1, now=now)
+    activities.sign_up(activity, v1, now=now)  # idempotent
+    activities.sign_up(activity, v2, now=now)
+    assert code_error(activities.sign_up, activity, v3, now=now) == "activity_full"
+    activities.withdraw(activity, v2, now=now)
+    activities.sign_up(activity, v3, now=now)
+    assert activities.active_signup_count(activity.id) == 2
+    assert code_error(activities.sign_up, activity, v2, now=now) == "activity_full"
+    outsider = factories.create_member(d["building_b"])
+    with pytest.raises(Forbidden):
+        activities.sign_up(activity, outsider, now=now)
+    assert code_error(activities.sign_up, activity, v2, now=T0 + timedelta(hours=3)) in (
+        "activity_over",
+        "activity_full",
+    )
+
+
+# ---------------------------------------------------------------- codes and steps
+
+
+def test_token_is_compact_url_safe_and_bound_to_activity(d):
+    activity = create_activity(d["a"])
+    code = activities.current_code(activity, now=T0 + timedelta(seconds=5))
+    assert len(code["token"]) < 40
+    assert code["url"].endswith("/checkin/" + code["token"])
+    assert code["expires_in"] == pytest.approx(25)
+    assert set(code["token"]) <= set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+    )
+    verified = activities.verify_kiosk_code(code["token"], now=T0 + timedelta(seconds=5))
+    assert verified.subject_id == activity.id
+
+
+def test_step_boundaries(d):
+    activity = create_activity(d["a"])
+    step = activities.step_of(T0)
+    token = activities.kiosk_token(activity.id, step)
+    verify = activities.verify_kiosk_code
+    # the whole current step
+    assert verify(token, now=T0).step == step
+    assert verify(token, now=T0 + timedelta(seconds=29.999)).step == step
+    # the previous step: accepted for the next 30 seconds
+    assert verify(token, now=T0 + timedelta(seconds=30)).step == step
+    assert verify(token, now=T0 + timedelta(seconds=59.999)).step == step
+    # two steps old: expired
+    assert code_error(verify, token, now=T0 + timedelta(seconds=60)) == "token_expired"
+    # a future step: not valid (the server never shows one)
+    future = activities.kiosk_token(activity.id, step + 1)
+    assert code_error(verify, future, now=T0 + timedelta(seconds=29)) == "token_invalid"
+    assert verify(future, now=T0 + timedelta(seconds=30)).step == step + 1
+
+
+def test_forged_garbled_and_wrong_activity_codes(d):
+    activity = create_activity(d["a"])
+    other = create_activity(d["a"])
+    step = activities.step_of(T0)
+    token = activities.kiosk_token(activity.id, step)
+    verify = activities.verify_kiosk_code
+    forged = f"{other.id}.{step}.{token.split('.')[2]}"
+    for bad in (forged, token[:-1] + ("A" if token[-1] != "A" else "B"), "", "hello", "1.2.3"):
+        assert code_error(verify, bad, now=T0) == "token_invalid", bad
+    assert (
+        code_error(verify, token, now=T0, expected_activity_id=other.id) == "token_wrong_activity"
+    )
+    badge = activities.badge_token(1, step)
+    assert code_error(verify, badge, now=T0) == "token_invalid"
+    assert code_error(activities.verify_badge_code, token, now=T0) == "token_invalid"
+
+
+def test_short_code_for_typing(d):
+    activity = create_activity(d["a"])
+    short = activities.current_code(activity, now=T0)["short_code"]
+    assert short.startswith(f"{activity.id}-") and len(short.split("-")[1]) == 6
+    assert activities.verify_kiosk_code(short, now=T0 + timedelta(seconds=45)).subject_id == (
+        activity.id
+    )
+    assert (
+        code_error(activities.verify_kiosk_code, short, now=T0 + timedelta(seconds=60))
+        == "token_invalid"
+    )
+
+
+def test_tokens_depend_on_the_secret_key(app, d):
+    activity = create_activity(d["a"])
+    token = activities.kiosk_token(activity.id, 1000)
+    app.config["SECRET_KEY"] = "another-secret"
+    try:
+        assert activities.kiosk_token(activity.id, 1000) != token
+    finally:
+        app.config["SECRET_KEY"] = "dev-only-insecure-secret-key"
+
+
+# ---------------------------------------------------------------- scans
+
+
+def scan(activity, member, at, **kwargs):
+    token = activities.kiosk_token(activity.id, activities.step_of(at))
+    return activities.check_in(member, token, now=at, **kwargs)
+
+
+def test_check_in_then_out_and_replays(d):
+    activity = create_activity(d["a"])
+    volunteer = factories.create_member(d["building_a"])
+    first = scan(activity, volunteer, T0 + timedelta(minutes=1))
+    assert first.action == "checked_in" and first.attendance.status == "pending"
+    again = scan(activity, volunteer, T0 + timedelta(minutes=1, seconds=10))
+    assert again.action == "already_checked_in" and again.attendance.id == first.attendance.id
+    out = scan(activity, volunteer, T0 + timedelta(minutes=64))
+    assert out.action == "checked_out"
+    assert out.attendance.checked_out_at == T0 + timedelta(minutes=64)
+    late = scan(activity, volunteer, T0 + timedelta(minutes=90))
+    assert late.action == "already_checked_out"
+    assert db.session.query(CheckIn).count() == 2
+
+
+def test_without_checkout_a_second_scan_is_already_checked_in(d):
+    activity = create_activity(d["a"], requires_checkout=False)
+    volunteer = factories.create_member(d["building_a"])
+    scan(activity, volunteer, T0)
+    assert scan(activity, volunteer, T0 + timedelta(minutes=50)).action == "already_checked_in"
+
+
+def test_outside_window_not_signed_up_cancelled_and_party(d):
+    activity = create_activity(d["a"], signup_required=True)
+    volunteer = factories.create_member(d["building_a"])
+    assert code_error(scan, activity, volunteer, T0) == "not_signed_up"
+    activities.sign_up(activity, volunteer, now=T0 - timedelta(days=1))
+    assert code_error(scan, activity, volunteer, T0 - timedelta(minutes=31)) == "outside_window"
+    assert code_error(scan, activity, volunteer, T0 + timedelta(hours=2, seconds=1)) == (
+        "outside_window"
+    )
+    assert scan(activity, volunteer, T0 - timedelta(minutes=30)).action == "checked_in"
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    activities.cancel_activity(activity, actor=organizer, reason="rain")
+    other = factories.create_member(d["building_a"])
+    assert code_error(scan, activity, other, T0) == "activity_cancelled"
+    party = create_activity(d["a"], kind="party", category="party_day")
+    assert code_error(scan, party, other, T0) == "not_party_member"
+    people.register_party(other, branch="一支部")
+    assert scan(party, other, T0).action == "checked_in"
+
+
+def test_offline_scan_is_credited_at_the_proven_time(d):
+    activity = create_activity(d["a"])
+    volunteer = factories.create_member(d["building_a"])
+    scanned = T0 + timedelta(minutes=5, seconds=3)
+    token = activities.kiosk_token(activity.id, activities.step_of(scanned))
+    later = T0 + timedelta(hours=20)
+    result = activities.check_in(volunteer, token, now=later, scanned_at=scanned, nonce="n-1")
+    assert result.action == "checked_in"
+    assert result.attendance.checked_in_at == scanned
+    assert result.checkin.received_at == later
+    # the re-upload of the same scan changes nothing, even a day later
+    again = activities.check_in(
+        volunteer, token, now=later + timedelta(hours=10), scanned_at=scanned, nonce="n-1"
+    )
+    assert again.already and again.checkin.id == result.checkin.id
+    # scanned_at must match the code's step (within one step)
+    other = factories.create_member(d["building_a"])
+    assert (
+        code_error(
+            activities.check_in,
+            other,
+            token,
+            now=later,
+            scanned_at=scanned + timedelta(seconds=60),
+        )
+        == "token_expired"
+    )
+    assert (
+        code_error(
+            activities.check_in, other, token, now=later, scanned_at=scanned - timedelta(minutes=1)
+        )
+        == "token_invalid"
+    )
+    # more than 24 h old
+    assert (
+        code_error(
+            activities.check_in, other, token, now=scanned + timedelta(hours=25), scanned_at=scanned
+        )
+        == "token_expired"
+    )
+    # scanned_at in the future
+    with pytest.raises(InvalidInput):
+        activities.check_in(
+            other, token, now=T0, scanned_at=T0 + timedelta(minutes=10), nonce="n-2"
+        )
+
+
+def test_location_outside_radius_or_missing_goes_to_review(d):
+    activity = create_activity(d["a"], lat=36.0611, lng=103.8343, radius_m=200)
+    near, far, silent = (factories.create_member(d["building_a"]) for _ in range(3))
+    ok = scan(activity, near, T0, lat=36.0615, lng=103.8345)
+    assert ok.attendance.status == "pending" and ok.checkin.distance_m < 200
+    away = scan(activity, far, T0, lat=36.07, lng=103.84)
+    assert away.attendance.status == "review"
+    assert away.attendance.review_reason == "outside_radius"
+    assert away.checkin.distance_m > 1000
+    blind = scan(activity, silent, T0)
+    assert blind.attendance.status == "review" and blind.attendance.review_reason == "no_location"
+    assert {a.id for a in activities.list_attendance(activity, status="review")} == {
+        away.attendance.id,
+        blind.attendance.id,
+    }
+
+
+def test_haversine():
+    # Lanzhou to Xi'an is about 505 km
+    assert activities.haversine_m(36.0611, 103.8343, 34.3416, 108.9398) == pytest.approx(
+        505_000, rel=0.02
+    )
+    assert activities.haversine_m(1, 1, 1, 1) == 0
+
+
+def test_badge_and_manual_check_in(d):
+    activity = create_activity(d["a"], checkin_mode="badge")
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    volunteer = factories.create_member(d["building_a"])
+    badge = activities.current_badge(volunteer, now=T0)["token"]
+    result = activities.scan_badge(activity, badge, actor=organizer, now=T0 + timedelta(seconds=40))
+    assert result.action == "checked_in" and result.checkin.method == "badge"
+    assert result.checkin.actor_id == organizer.id
+    assert (
+        code_error(activities.scan_badge, activity, badge, actor=organizer, now=T0 + timedelta(60))
+        == "token_expired"
+    )
+    with pytest.raises(Forbidden):
+        activities.scan_badge(activity, badge, actor=volunteer, now=T0)
+    elder = factories.create_member(d["building_a"], password=None)
+    manual = activities.manual_check_in(activity, elder, actor=organizer, now=T0)
+    assert manual.attendance.manual and manual.checkin.method == "manual"
+
+
+# ---------------------------------------------------------------- hours
+
+
+def test_hours_are_the_overlap_rounded_down(app, d):
+    activity = create_activity(d["a"], hours=2)
+    minutes = activities.service_minutes
+    assert minutes(activity, T0 - timedelta(minutes=20), T0 + timedelta(minutes=59)) == 45
+    assert minutes(activity, T0 + timedelta(minutes=10), T0 + timedelta(hours=5)) == 105
+    assert minutes(activity, T0, T0 + timedelta(minutes=14, seconds=59)) == 0
+    assert minutes(activity, T0, None) == 120
+    app.config["TIMEBANK_HOUR_ROUNDING_MINUTES"] = 1
+    assert minutes(activity, T0, T0 + timedelta(minutes=59)) == 59
+
+
+def test_close_missing_checkouts_at_window_end(d):
+    activity = create_activity(d["a"], hours=2)
+    volunteer = factories.create_member(d["building_a"])
+    scan(activity, volunteer, T0 + timedelta(minutes=30))
+    assert activities.close_missing_checkouts(activity, now=T0 + timedelta(hours=1)) == 0
+    assert activities.close_missing_checkouts(activity, now=T0 + timedelta(hours=2)) == 1
+    attendance = activities.list_attendance(activity)[0]
+    assert attendance.checkout_auto_closed and attendance.checked_out_at == activity.ends_at
+    assert activities.close_missing_checkouts(activity, now=T0 + timedelta(hours=3)) == 0
+
+
+# ---------------------------------------------------------------- approval
+
+
+def test_approval_credits_once_and_rejection(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    activity = create_activity(d["a"], organizer=organizer, points_per_hour=10, checkin_bonus=5)
+    v1, v2, v3 = (factories.create_member(d["building_a"]) for _ in range(3))
+    a1 = scan(activity, v1, T0).attendance
+    scan(activity, v1, T0 + timedelta(minutes=95))
+    a2 = scan(activity, v2, T0 + timedelta(minutes=10)).attendance
+    a3 = scan(activity, v3, T0 + timedelta(minutes=10)).attendance
+    assert (
+        code_error(
+            activities.approve_attendance,
+            activity,
+            [a2.id],
+            actor=organizer,
+            now=T0 + timedelta(hours=1),
+        )
+        == "checkout_missing"
+    )
+    end = T0 + timedelta(hours=2, minutes=5)
+    activities.reject_attendance(activity, [a3.id], actor=organizer, reason="not seen", now=end)
+    approved = activities.approve_attendance(activity, [a1.id, a2.id], actor=organizer, now=end)
+    assert [a.status for a in approved] == ["approved", "approved"]
+    assert a1.minutes == 90 and a1.points == 15 + 5
+    assert a2.minutes == 105 and a2.checkout_auto_closed
+    assert ledger.balances(v1.id)["HOURS"]["balance"] == 90
+    assert ledger.balances(v1.id)["POINTS"]["balance"] == 20
+    # approving again, in bulk or one by one, credits nothing more
+    activities.approve_attendance(activity, [a1.id, a2.id], actor=organizer, now=end)
+    activities.approve_attendance(activity, [a1.id], actor=organizer, now=end)
+    assert ledger.balances(v1.id)["HOURS"]["balance"] == 90
+    assert ledger.balances(v2.id)["HOURS"]["balance"] == 105
+    assert code_error(
+        activities.approve_attendance, activity, [a3.id], actor=organizer, now=end
+    ) == ("attendance_rejected")
+    assert ledger.balances(v3.id)["HOURS"]["balance"] == 0
+    assert code_error(
+        activities.reject_attendance, activity, [a1.id], actor=organizer, reason="x", now=end
+    ) == ("already_approved")
+    volunteer_try = code_error(
+        activities.approve_attendance, activity, [a1.id], actor=v1, now=end
+    )
+    assert volunteer_try == "forbidden"
+
+
+def test_cancel_credits_nobody_new_and_keeps_credits(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    activity = create_activity(d["a"], organizer=organizer, requires_checkout=False)
+    v1, v2 = (factories.create_member(d["building_a"]) for _ in range(2))
+    a1 = scan(activity, v1, T0).attendance
+    a2 = scan(activity, v2, T0).attendance
+    end = T0 + timedelta(hours=2)
+    activities.approve_attendance(activity, [a1.id], actor=organizer, now=end)
+    activities.cancel_activity(activity, actor=organizer, reason="storm", now=end)
+    assert code_error(
+        activities.approve_attendance, activity, [a2.id], actor=organizer, now=end
+    ) == ("activity_cancelled")
+    assert ledger.balances(v1.id)["HOURS"]["balance"] == 120
+    assert ledger.balances(v2.id)["HOURS"]["balance"] == 0
+    assert a1.status == "approved"
+
+
+def test_bulk_approval_of_a_hundred(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    activity = create_activity(d["a"], organizer=organizer, requires_checkout=False, hours=1)
+    ids = []
+    for _ in range(100):
+        member = factories.create_member(d["building_a"], password=None)
+        ids.append(scan(activity, member, T0).attendance.id)
+    end = T0 + timedelta(hours=1)
+    rows = activities.approve_attendance(activity, ids, actor=organizer, now=end)
+    assert len(rows) == 100 and all(r.status == "approved" for r in rows)
+    assert all(ledger.balances(r.member_id)["HOURS"]["balance"] == 60 for r in rows[:5])
+    activities.approve_attendance(activity, ids, actor=organizer, now=end)  # a retry
+    assert ledger.balances(rows[0].member_id)["HOURS"]["balance"] == 60
+    with pytest.raises(InvalidInput):
+        activities.approve_attendance(activity, list(range(1, 300)), actor=organizer, now=end)
+
+
+def test_party_report_for_the_quarter(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    reported = factories.create_member(d["building_a"], name="甲")
+    silent = factories.create_member(d["building_a"], name="乙")
+    people.register_party(
+        reported, branch="一支部", reported_unit_id=d["a"].id, reported_on=date(2026, 1, 5)
+    )
+    people.register_party(silent, branch="二支部")
+    party = create_activity(d["a"], organizer=organizer, kind="party", category="party_day")
+    service = create_activity(d["a"], organizer=organizer, requires_checkout=False, hours=1.5)
+    scan(party, reported, T0)
+    attendance = scan(service, reported, T0).attendance
+    activities.approve_attendance(
+        service, [attendance.id], actor=organizer, now=T0 + timedelta(hours=2)
+    )
+    rows = {
+        r.member.name: r
+        for r in activities.party_report(d["a"].id, actor=organizer, now=T0 + timedelta(days=1))
+    }
+    assert rows["甲"].reported and rows["甲"].party_activities == 1
+    assert rows["甲"].service_minutes == 90
+    assert not rows["乙"].reported and rows["乙"].party_activities == 0
+    next_quarter = activities.party_report(
+        d["a"].id, actor=organizer, now=T0 + timedelta(days=100)
+    )
+    assert all(r.party_activities == 0 and r.service_minutes == 0 for r in next_quarter)

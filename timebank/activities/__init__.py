@@ -1,0 +1,1 @@
+"""Activities, rotating QR check-in codes, badges, attendance, hours and approval."""
