@@ -248,6 +248,7 @@ def create_activity(
             errors=errors,
             params={"fields": ", ".join(sorted(errors))},
         )
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     activity = Activity(
         unit_id=unit_id,
         title=title,

@@ -1,0 +1,431 @@
+"""The activities API: publishing, sign-up, kiosk codes, check-ins, approval, permissions."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests import factories
+from tests.activities_factories import create_activity
+from tests.conftest import ON_POSTGRES
+from timebank.activities import operations as activities
+from timebank.activities.models import Attendance, CheckIn, Signup
+from timebank.extensions import db
+from timebank.people import operations as people
+
+
+def now():
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def setup(app, district):
+    organizer = factories.create_member(district["a"], roles=("organizer",), name="网格长")
+    volunteer = factories.create_member(district["building_a"], name="王秀英")
+    activity = create_activity(
+        district["a"], organizer=organizer, starts_at=now() - timedelta(minutes=10), hours=2
+    )
+    db.session.commit()
+    return {"organizer": organizer, "volunteer": volunteer, "activity": activity, **district}
+
+
+def token_now(activity_id: int) -> str:
+    return activities.kiosk_token(activity_id, activities.step_of(now()))
+
+
+def test_publish_list_and_get(client, setup, token_for):
+    headers = token_for(setup["organizer"])
+    body = {
+        "unit_id": setup["grid_a"].id,
+        "title": "义剪进社区",
+        "category": "free_haircut",
+        "starts_at": "2026-12-05T09:00:00+08:00",
+        "ends_at": "2026-12-05T11:30:00+08:00",
+        "capacity": 10,
+        "signup_required": True,
+        "points_per_hour": 10,
+        "lat": 36.06,
+        "lng": 103.83,
+        "radius_m": 300,
+    }
+    created = client.post("/api/v1/activities", headers=headers, json=body)
+    assert created.status_code == 201, created.json
+    assert created.json["starts_at"].startswith("2026-12-05T01:00:00")
+    assert created.json["category_name"] == "Free haircut" or created.json["category_name"]
+    activity_id = created.json["id"]
+    listed = client.get(
+        "/api/v1/activities?from=2026-12-05&to=2026-12-05&category=free_haircut", headers=headers
+    )
+    assert [a["id"] for a in listed.json["items"]] == [activity_id]
+    volunteer_headers = token_for(setup["volunteer"])
+    assert client.get(
+        f"/api/v1/activities/{activity_id}", headers=volunteer_headers
+    ).status_code == (200)
+    outsider = token_for(factories.create_member(setup["building_b"]))
+    assert client.get(f"/api/v1/activities/{activity_id}", headers=outsider).status_code == 403
+    categories = client.get("/api/v1/activity-categories", headers=headers).json
+    assert {"code": "free_haircut", "name": "Free haircut"} in categories or any(
+        c["code"] == "free_haircut" for c in categories
+    )
+
+
+def test_bad_input_is_never_a_500(client, setup, token_for):
+    headers = token_for(setup["organizer"])
+    good = {
+        "unit_id": setup["a"].id,
+        "title": "x",
+        "category": "patrol",
+        "starts_at": "2026-12-05T09:00:00+08:00",
+        "ends_at": "2026-12-05T11:00:00+08:00",
+    }
+    cases = [
+        ({"starts_at": "2026-12-05T09:00:00"}, "starts_at"),  # no time zone
+        ({"ends_at": "2026-12-05T08:00:00+08:00"}, "ends_at"),
+        ({"category": "juggling"}, "category"),
+        ({"lat": "NaN", "lng": 1, "radius_m": 5}, "lat"),
+        ({"lat": 1e308, "lng": 1, "radius_m": 5}, "lat"),
+        ({"capacity": 10**12}, "capacity"),
+        ({"capacity": "5"}, "capacity"),
+        ({"unit_id": 10**12}, "unit_id"),
+        ({"colour": "red"}, "colour"),
+    ]
+    for change, field in cases:
+        response = client.post("/api/v1/activities", headers=headers, json={**good, **change})
+        assert response.status_code == 422, (change, response.json)
+        assert field in response.json["errors"], (change, response.json)
+    assert (
+        client.post(
+            "/api/v1/activities", headers=headers, json={**good, "unit_id": 999999}
+        ).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/activities/{10**30}", headers=headers).status_code == 404
+    assert client.get("/api/v1/activities/999999", headers=headers).json["code"] == (
+        "activity_not_found"
+    )
+    for body in (
+        {"token": "x" * 5000},
+        {"token": 5},
+        {"token": "1.2.abc", "lat": "north"},
+        {"token": "1.2.abc", "scanned_at": "yesterday"},
+        {"token": "1.2.abc", "nonce": "short"},
+        {},
+    ):
+        response = client.post("/api/v1/checkins", headers=headers, json=body)
+        assert response.status_code == 422, (body, response.json)
+    garbage = client.post("/api/v1/checkins", headers=headers, json={"token": "%00\u202e../.."})
+    assert garbage.status_code == 400 and garbage.json["code"] == "token_invalid"
+    approve = client.post(
+        f"/api/v1/activities/{setup['activity'].id}/attendance/approve",
+        headers=headers,
+        json={"ids": list(range(1, 300))},
+    )
+    assert approve.status_code == 422
+    assert client.get("/api/v1/activities?from=someday", headers=headers).status_code == 422
+
+
+def test_permissions(client, setup, token_for):
+    activity = setup["activity"]
+    volunteer = token_for(setup["volunteer"])
+    other_organizer = token_for(factories.create_member(setup["b"], roles=("organizer",)))
+    street_admin = token_for(factories.create_member(setup["street"], roles=("admin",)))
+    body = {
+        "unit_id": setup["a"].id,
+        "title": "x",
+        "category": "patrol",
+        "starts_at": "2026-12-05T09:00:00+08:00",
+        "ends_at": "2026-12-05T11:00:00+08:00",
+    }
+    paths = [
+        ("get", f"/api/v1/activities/{activity.id}/qr", None),
+        ("get", f"/api/v1/activities/{activity.id}/attendance", None),
+        ("post", f"/api/v1/activities/{activity.id}/attendance/approve", {"ids": [1]}),
+        (
+            "post",
+            f"/api/v1/activities/{activity.id}/attendance/reject",
+            {"ids": [1], "reason": "x"},
+        ),
+        ("post", f"/api/v1/activities/{activity.id}/cancel", {"reason": "x"}),
+        ("post", f"/api/v1/activities/{activity.id}/manual-checkins", {"member_id": 1}),
+        ("post", f"/api/v1/activities/{activity.id}/badge-scans", {"code": "m1.1.x"}),
+        ("post", f"/api/v1/activities/{activity.id}/close-checkouts", None),
+        ("post", "/api/v1/activities", body),
+        ("get", f"/api/v1/units/{setup['a'].id}/party-attendance", None),
+    ]
+    for method, path, json in paths:
+        for headers in (volunteer, other_organizer):
+            response = getattr(client, method)(path, headers=headers, json=json)
+            assert response.status_code == 403, (path, response.json)
+            assert response.json["code"] == "forbidden"
+        assert getattr(client, method)(path, json=json).status_code == 401
+    assert client.get(f"/api/v1/activities/{activity.id}/qr", headers=street_admin).status_code == (
+        200
+    )
+
+
+def test_kiosk_code_check_in_out_and_every_rejection(client, setup, token_for):
+    activity = setup["activity"]
+    organizer = token_for(setup["organizer"])
+    volunteer = token_for(setup["volunteer"])
+    qr = client.get(f"/api/v1/activities/{activity.id}/qr", headers=organizer)
+    assert qr.status_code == 200
+    assert qr.json["svg"].lstrip().startswith("<?xml") or "<svg" in qr.json["svg"]
+    assert qr.json["url"] == f"http://127.0.0.1:5000/checkin/{qr.json['token']}"
+    assert 0 < qr.json["expires_in"] <= 30 and qr.json["checked_in"] == 0
+    token = qr.json["token"]
+
+    def post(body, headers=volunteer):
+        return client.post("/api/v1/checkins", headers=headers, json=body)
+
+    first = post({"token": token, "activity_id": activity.id})
+    assert first.status_code == 201 and first.json["result"] == "checked_in"
+    assert first.json["already"] is False and first.json["code"] is None
+    replay = post({"token": token})
+    assert replay.status_code == 200 and replay.json["result"] == "already_checked_in"
+    assert replay.json["code"] == "already_checked_in"
+    assert replay.json["attendance"]["id"] == first.json["attendance"]["id"]
+    assert db.session.query(CheckIn).count() == 1
+
+    step = activities.step_of(now())
+    other = create_activity(setup["a"], organizer=setup["organizer"])
+    late = create_activity(
+        setup["a"], organizer=setup["organizer"], starts_at=now() + timedelta(hours=5)
+    )
+    signup_only = create_activity(
+        setup["a"],
+        organizer=setup["organizer"],
+        signup_required=True,
+        starts_at=now() - timedelta(minutes=5),
+    )
+    db.session.commit()
+    fresh = token_for(factories.create_member(setup["building_a"]))
+    cases = [
+        ({"token": token[:-2] + "xx"}, 400, "token_invalid"),
+        ({"token": "garbage"}, 400, "token_invalid"),
+        ({"token": activities.kiosk_token(activity.id, step - 2)}, 409, "token_expired"),
+        ({"token": activities.kiosk_token(activity.id, step + 5)}, 400, "token_invalid"),
+        ({"token": token, "activity_id": other.id}, 409, "token_wrong_activity"),
+        ({"token": token_now(late.id)}, 409, "outside_window"),
+        ({"token": token_now(signup_only.id)}, 403, "not_signed_up"),
+    ]
+    for body, status, code in cases:
+        response = post(body, fresh)
+        assert response.status_code == status, (body, response.json)
+        assert response.json["code"] == code
+        assert response.mimetype == "application/problem+json"
+    client.post(f"/api/v1/activities/{signup_only.id}/signup", headers=fresh)
+    assert post({"token": token_now(signup_only.id)}, fresh).status_code == 201
+    client.post(f"/api/v1/activities/{other.id}/cancel", headers=organizer, json={"reason": "雨"})
+    cancelled = post({"token": token_now(other.id)}, fresh)
+    assert cancelled.status_code == 409 and cancelled.json["code"] == "activity_cancelled"
+    counts = client.get(f"/api/v1/activities/{activity.id}/qr", headers=organizer).json
+    assert counts["checked_in"] == 1
+
+
+def test_offline_upload_with_nonce(client, setup, token_for):
+    activity = setup["activity"]
+    volunteer = token_for(setup["volunteer"])
+    scanned = now() - timedelta(minutes=3)
+    token = activities.kiosk_token(activity.id, activities.step_of(scanned))
+    body = {"token": token, "scanned_at": scanned.isoformat(), "nonce": "phone-1-abcdef"}
+    first = client.post("/api/v1/checkins", headers=volunteer, json=body)
+    assert first.status_code == 201
+    assert first.json["scanned_at"][:19] == scanned.replace(tzinfo=None).isoformat()[:19]
+    again = client.post("/api/v1/checkins", headers=volunteer, json=body)
+    assert again.status_code == 200 and again.json["already"] is True
+    assert db.session.query(CheckIn).count() == 1
+
+
+def test_signup_withdraw_and_full(client, setup, token_for):
+    activity = create_activity(
+        setup["a"],
+        organizer=setup["organizer"],
+        capacity=1,
+        starts_at=now() + timedelta(days=1),
+    )
+    db.session.commit()
+    v1 = token_for(setup["volunteer"])
+    v2 = token_for(factories.create_member(setup["building_a"]))
+    assert client.post(f"/api/v1/activities/{activity.id}/signup", headers=v1).status_code == 200
+    full = client.post(f"/api/v1/activities/{activity.id}/signup", headers=v2)
+    assert full.status_code == 409 and full.json["code"] == "activity_full"
+    out = client.post(f"/api/v1/activities/{activity.id}/withdraw", headers=v1)
+    assert out.json["status"] == "withdrawn"
+    assert client.post(f"/api/v1/activities/{activity.id}/signup", headers=v2).status_code == 200
+
+
+def test_badge_and_manual_check_in(client, setup, token_for):
+    activity = setup["activity"]
+    organizer = token_for(setup["organizer"])
+    badge = client.get("/api/v1/me/badge", headers=token_for(setup["volunteer"])).json
+    assert badge["token"].startswith(f"m{setup['volunteer'].id}.") and "<svg" in badge["svg"]
+    scanned = client.post(
+        f"/api/v1/activities/{activity.id}/badge-scans",
+        headers=organizer,
+        json={"code": badge["token"]},
+    )
+    assert scanned.status_code == 201 and scanned.json["method"] == "badge"
+    forged = client.post(
+        f"/api/v1/activities/{activity.id}/badge-scans",
+        headers=organizer,
+        json={"code": badge["token"][:-3] + "abc"},
+    )
+    assert forged.status_code == 400 and forged.json["code"] == "token_invalid"
+    elder = factories.create_member(setup["building_a"], password=None, name="李大爷")
+    db.session.commit()
+    manual = client.post(
+        f"/api/v1/activities/{activity.id}/manual-checkins",
+        headers=organizer,
+        json={"member_id": elder.id},
+    )
+    assert manual.status_code == 201 and manual.json["attendance"]["manual"] is True
+
+
+def test_review_queue_and_approval_credits_once(client, setup, token_for):
+    activity = create_activity(
+        setup["a"],
+        organizer=setup["organizer"],
+        starts_at=now() - timedelta(hours=3),
+        hours=2,
+        lat=36.06,
+        lng=103.83,
+        radius_m=100,
+        points_per_hour=6,
+        requires_checkout=False,
+    )
+    db.session.commit()
+    volunteer = setup["volunteer"]
+    # scanned offline during the window, uploaded now, from far away: review
+    scanned = activity.starts_at + timedelta(minutes=1)
+    token = activities.kiosk_token(activity.id, activities.step_of(scanned))
+    checked = client.post(
+        "/api/v1/checkins",
+        headers=token_for(volunteer),
+        json={"token": token, "scanned_at": scanned.isoformat(), "lat": 36.2, "lng": 103.83},
+    )
+    assert checked.status_code == 201 and checked.json["attendance"]["status"] == "review"
+    organizer = token_for(setup["organizer"])
+    queue = client.get(
+        f"/api/v1/activities/{activity.id}/attendance?status=review", headers=organizer
+    )
+    assert [a["review_reason"] for a in queue.json] == ["outside_radius"]
+    attendance_id = queue.json[0]["id"]
+    approve = f"/api/v1/activities/{activity.id}/attendance/approve"
+    for _ in range(3):
+        response = client.post(approve, headers=organizer, json={"ids": [attendance_id]})
+        assert response.status_code == 200 and response.json[0]["status"] == "approved"
+    assert response.json[0]["minutes"] == 105 and response.json[0]["points"] == 10
+    balances = client.get("/api/v1/me/balances", headers=token_for(volunteer)).json
+    assert balances["HOURS"] == 105 and balances["POINTS"] == 10
+    reject = client.post(
+        f"/api/v1/activities/{activity.id}/attendance/reject",
+        headers=organizer,
+        json={"ids": [attendance_id], "reason": "x"},
+    )
+    assert reject.status_code == 409 and reject.json["code"] == "already_approved"
+    missing = client.post(approve, headers=organizer, json={"ids": [999999]})
+    assert missing.status_code == 404 and missing.json["code"] == "attendance_not_found"
+    mine = client.get("/api/v1/me/attendance", headers=token_for(volunteer)).json
+    assert mine[0]["status"] == "approved"
+
+
+def _run_threads(count, target):
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run(n):
+        barrier.wait()
+        try:
+            target(n)
+        except BaseException as error:  # noqa: BLE001 - report any failure to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_signups_for_ten_places(app, setup):
+    activity = create_activity(
+        setup["a"], organizer=setup["organizer"], capacity=10, starts_at=now() + timedelta(days=1)
+    )
+    members = [factories.create_member(setup["building_a"], password=None) for _ in range(50)]
+    db.session.commit()
+    activity_id, member_ids = activity.id, [m.id for m in members]
+    outcomes = []
+
+    def sign(n):
+        with app.app_context():
+            try:
+                activities.sign_up(
+                    activities.get_activity(activity_id), people.get_member(member_ids[n])
+                )
+                db.session.commit()
+                outcomes.append("ok")
+            except Exception as error:
+                db.session.rollback()
+                outcomes.append(getattr(error, "code", repr(error)))
+            finally:
+                db.session.remove()
+
+    assert _run_threads(50, sign) == []
+    assert outcomes.count("ok") == 10, outcomes
+    assert outcomes.count("activity_full") == 40, outcomes
+    db.session.expire_all()
+    assert db.session.query(Signup).filter_by(activity_id=activity_id).count() == 10
+
+
+@pytest.mark.slow
+def test_two_hundred_concurrent_check_ins(app, setup):
+    activity_id = setup["activity"].id
+    members = [factories.create_member(setup["building_a"], password=None) for _ in range(200)]
+    db.session.commit()
+    member_ids = [m.id for m in members]
+    threads = 40 if ON_POSTGRES else 50
+    per_thread = len(member_ids) // threads
+
+    def check(n):
+        with app.app_context():
+            try:
+                for member_id in member_ids[n * per_thread : (n + 1) * per_thread]:
+                    member = people.get_member(member_id)
+                    result = activities.check_in(member, token_now(activity_id))
+                    db.session.commit()
+                    assert result.action == "checked_in"
+            finally:
+                db.session.remove()
+
+    assert _run_threads(threads, check) == []
+    db.session.expire_all()
+    assert db.session.query(Attendance).filter_by(activity_id=activity_id).count() == 200
+    assert db.session.query(CheckIn).filter_by(activity_id=activity_id).count() == 200
+
+
+@pytest.mark.slow
+def test_the_same_member_scanning_twice_at_once_gets_one_row(app, setup):
+    activity_id, member_id = setup["activity"].id, setup["volunteer"].id
+    results = []
+
+    def check(n):
+        with app.app_context():
+            try:
+                result = activities.check_in(people.get_member(member_id), token_now(activity_id))
+                db.session.commit()
+                results.append(result.action)
+            finally:
+                db.session.remove()
+
+    assert _run_threads(8, check) == []
+    assert sorted(results) == ["already_checked_in"] * 7 + ["checked_in"]
+    db.session.expire_all()
+    assert db.session.query(CheckIn).filter_by(activity_id=activity_id).count() == 1
+
+
+def test_ping_db(client, setup, token_for):
+    response = client.get("/api/v1/ping-db", headers=token_for(setup["volunteer"]))
+    assert response.status_code == 200 and response.json["ok"] is True
+    assert client.get("/api/v1/ping-db").status_code == 401
