@@ -83,17 +83,20 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from timebank.activities import api as activities_api
     from timebank.activities import views as activities_views
+    from timebank.ledger import api as ledger_api
+    from timebank.ledger import views as ledger_views
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import authenticate_api_request
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
-    for blueprint in (units_api.blp, people_api.blp, activities_api.blp):
+    for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
     app.register_blueprint(people_views.bp)
     app.register_blueprint(units_views.bp)
+    app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
 
     @app.before_request

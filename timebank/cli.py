@@ -13,6 +13,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(setup)
+    app.cli.add_command(ledger_group)
 
 
 def _fail(error: DomainError) -> None:
@@ -84,6 +85,73 @@ def setup(ctx: click.Context, with_demo: bool) -> None:
     click.echo("Database is at the newest migration.")
     if with_demo:
         ctx.invoke(demo)
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """Ledger integrity, checkpoints, expiry."""
+
+
+@ledger_group.command("verify")
+def ledger_verify() -> None:
+    """Recompute every chain, balance and version; exit 1 and name the first wrong row."""
+    import sqlalchemy as sa
+    from tqdm import tqdm
+
+    from timebank.extensions import db
+    from timebank.ledger import operations as ledger
+    from timebank.ledger.models import Entry
+
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
+    with tqdm(total=total, desc="verify", unit="entry") as bar:
+        report = ledger.verify_ledger(progress=bar.update)
+    db.session.rollback()
+    if not report.ok:
+        click.echo(f"LEDGER BROKEN: {report.problem}", err=True)
+        raise SystemExit(1)
+    click.echo(
+        f"OK: {report.entries} entries, {report.transfers} transfers, {report.accounts} "
+        f"accounts, {report.checkpoints} checkpoints extended; sums {report.ledger_sums}"
+    )
+
+
+@ledger_group.command("checkpoint")
+def ledger_checkpoint() -> None:
+    """Record a checkpoint of each ledger (entry count and a hash over account heads)."""
+    from timebank.extensions import db
+    from timebank.ledger import operations as ledger
+
+    for name in ("HOURS", "POINTS"):
+        checkpoint = ledger.create_checkpoint(name)
+        click.echo(f"{name}: {checkpoint.entry_count} entries, heads {checkpoint.heads_hash}")
+    db.session.commit()
+
+
+@ledger_group.command("expire-points")
+@click.option("--as-of", type=click.DateTime(), default=None, help="UTC; default now")
+def ledger_expire_points(as_of) -> None:
+    """Expire POINTS lots past their date, oldest first; safe to run twice."""
+    from datetime import UTC
+
+    from timebank.core.db import utcnow
+    from timebank.extensions import db
+    from timebank.ledger import operations as ledger
+
+    moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
+    posted = ledger.expire_points(moment)
+    db.session.commit()
+    click.echo(f"{len(posted)} expiry transfers, {sum(t.amount for t in posted)} points.")
+
+
+@ledger_group.command("expire-holds")
+def ledger_expire_holds() -> None:
+    """Release holds past their timeout; safe to run twice."""
+    from timebank.extensions import db
+    from timebank.ledger import operations as ledger
+
+    count = ledger.expire_holds()
+    db.session.commit()
+    click.echo(f"{count} holds expired.")
 
 
 def _create_app(*args, **kwargs):

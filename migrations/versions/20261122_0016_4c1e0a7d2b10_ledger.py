@@ -6,9 +6,8 @@ Create Date: 2026-11-22 00:16:51.329061
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "4c1e0a7d2b10"

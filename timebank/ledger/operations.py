@@ -1266,7 +1266,7 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
             return f"account {account_id} may not go negative but its entries sum to {balance}"
         return None
 
-    result = conn.execution_options(stream_results=True, yield_per=5000).execute(raw)
+    result = conn.execute(raw.execution_options(stream_results=True, yield_per=5000))
     count = 0
     for (
         entry_id,
@@ -1420,3 +1420,50 @@ def create_checkpoint(ledger: str) -> Checkpoint:
 
 def list_checkpoints() -> list[Checkpoint]:
     return list(db.session.scalars(sa.select(Checkpoint).order_by(Checkpoint.id.desc())))
+
+
+# ---------------------------------------------------------------- lookups for the edges
+
+
+def unit_of_transfer(transfer: Transfer) -> int:
+    """The unit whose organizers answer for a transfer: the member's home unit, else the
+    system account's unit."""
+    from timebank.people.models import Member
+
+    for account_id in (transfer.credit_account_id, transfer.debit_account_id):
+        account = get_account(account_id)
+        if account.kind == "member":
+            return db.session.get(Member, account.member_id).home_unit_id
+    for account_id in (transfer.debit_account_id, transfer.credit_account_id):
+        account = get_account(account_id)
+        if account.unit_id is not None:
+            return account.unit_id
+    raise NotFound("No unit answers for transfer %(id)s.", params={"id": transfer.id})
+
+
+def get_pending_credit(pending_id: int) -> PendingCredit:
+    """Return the pending credit or raise NotFound."""
+    pending = db.session.get(PendingCredit, pending_id)
+    if pending is None:
+        raise NotFound(
+            "Pending credit %(id)s does not exist.",
+            code="pending_credit_not_found",
+            params={"id": pending_id},
+        )
+    return pending
+
+
+def list_pending_credits(unit_id: int, *, status: str = "pending") -> list[PendingCredit]:
+    """Manual credits of ``status`` asked for anywhere in ``unit_id``'s subtree."""
+    from timebank.units.operations import subtree_ids_select
+
+    return list(
+        db.session.scalars(
+            sa.select(PendingCredit)
+            .where(
+                PendingCredit.unit_id.in_(subtree_ids_select(unit_id)),
+                PendingCredit.status == status,
+            )
+            .order_by(PendingCredit.id)
+        )
+    )

@@ -60,6 +60,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "organizations.manage": frozenset({"organizer", "admin"}),
     "roles.grant": frozenset({"admin"}),
     "join_links.manage": frozenset({"organizer", "admin"}),
+    "ledger.award": frozenset({"organizer", "admin"}),
+    "ledger.correct": frozenset({"organizer", "admin"}),
+    "ledger.approve": frozenset({"organizer", "admin"}),
+    "ledger.verify": frozenset({"admin"}),
     "activities.manage": frozenset({"organizer", "admin"}),
     "attendance.approve": frozenset({"organizer", "admin"}),
 }

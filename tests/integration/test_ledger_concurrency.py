@@ -1,0 +1,147 @@
+"""The ledger under concurrent writers, on SQLite and PostgreSQL."""
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories
+from timebank.core.errors import DomainError
+from timebank.extensions import db
+from timebank.ledger import operations as ledger
+from timebank.ledger.models import Transfer
+
+pytestmark = pytest.mark.slow
+
+
+def _run_threads(app, count, work):
+    """Run ``work(n)`` in ``count`` threads, each in its own app context and session."""
+    outcomes: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def runner(n):
+        with app.app_context():
+            try:
+                barrier.wait()
+                outcomes[n] = work(n)
+                db.session.commit()
+            except DomainError as error:
+                db.session.rollback()
+                outcomes[n] = error.code
+            except BaseException as error:  # noqa: BLE001 - the test reports any other failure
+                db.session.rollback()
+                outcomes[n] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def funded(app):
+    d = factories.create_district()
+    alice = factories.create_member(d["building_a"])
+    bob = factories.create_member(d["building_a"])
+    ledger.credit_from_evidence(
+        member_id=alice.id,
+        unit_id=d["a"].id,
+        minutes=600,
+        points=70,
+        code="earn_checkin",
+        reference_type="attendance",
+        reference_id="1",
+        idempotency_key="attendance:1",
+        actor_id=None,
+    )
+    ledger.credit_from_evidence(
+        member_id=bob.id,
+        unit_id=d["a"].id,
+        minutes=600,
+        points=0,
+        code="earn_checkin",
+        reference_type="attendance",
+        reference_id="2",
+        idempotency_key="attendance:2",
+        actor_id=None,
+    )
+    shop = ledger.system_account(d["a"].id, "POINTS", "settlement")
+    ids = {
+        "alice_points": ledger.member_account(alice.id, "POINTS").id,
+        "alice_hours": ledger.member_account(alice.id, "HOURS").id,
+        "bob_hours": ledger.member_account(bob.id, "HOURS").id,
+        "shop": shop.id,
+        "alice": alice.id,
+    }
+    db.session.commit()
+    return ids
+
+
+def test_64_concurrent_redemptions_exactly_k_succeed(app, funded):
+    """70 points, 64 redemptions of 10: exactly 7 succeed, none overdraw."""
+
+    def redeem(n):
+        transfer = ledger.post_transfer(
+            ledger="POINTS",
+            debit_account_id=funded["alice_points"],
+            credit_account_id=funded["shop"],
+            amount=10,
+            code="redeem",
+            idempotency_key=f"redeem:{n}",
+        )
+        return transfer.id
+
+    outcomes = _run_threads(app, 64, redeem)
+    assert [o for o in outcomes if not isinstance(o, (int, str))] == []
+    assert sum(isinstance(o, int) for o in outcomes) == 7
+    assert outcomes.count("insufficient_balance") == 57
+    assert ledger.balances(funded["alice"])["POINTS"]["balance"] == 0
+    assert ledger.verify_ledger().ok
+
+
+def test_opposite_transfers_never_deadlock_into_an_error(app, funded):
+    def swap(n):
+        a, b = funded["alice_hours"], funded["bob_hours"]
+        debit, credit = (a, b) if n % 2 else (b, a)
+        return ledger.post_transfer(
+            ledger="HOURS",
+            debit_account_id=debit,
+            credit_account_id=credit,
+            amount=15,
+            code="donate",
+            idempotency_key=f"swap:{n}",
+        ).id
+
+    outcomes = _run_threads(app, 40, swap)
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert ledger.balances(funded["alice"])["HOURS"]["balance"] == 600
+    assert ledger.verify_ledger().ok
+
+
+def test_50_concurrent_submissions_of_one_key_make_one_transfer(app, funded):
+    def submit(n):
+        return ledger.post_transfer(
+            ledger="HOURS",
+            debit_account_id=funded["alice_hours"],
+            credit_account_id=funded["bob_hours"],
+            amount=30,
+            code="donate",
+            idempotency_key="same-key",
+        ).id
+
+    outcomes = _run_threads(app, 50, submit)
+    # Every submission gets the one transfer back: the losers wait for the account lock,
+    # then find the winner's transfer under the key.
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert len(set(outcomes)) == 1
+    count = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Transfer)
+        .where(Transfer.idempotency_key == "same-key")
+    )
+    assert count == 1
+    assert ledger.balances(funded["alice"])["HOURS"]["balance"] == 570
