@@ -156,8 +156,12 @@ def ledger_expire_holds() -> None:
 
 def _create_app(*args, **kwargs):
     from timebank import create_app
+    from timebank.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 main = FlaskGroup(create_app=_create_app, help="The timebank service.")
