@@ -911,7 +911,8 @@ def approve_attendance(
     All or none. Each credit is keyed ``attendance:<id>``, so approving again or retrying
     after a crash credits nothing more. Missing check-outs are closed at the window end
     once it has passed. Raises Forbidden, NotFound, Conflict (``activity_cancelled``,
-    ``attendance_rejected``, ``checkout_missing`` before the window ends).
+    ``attendance_rejected``, ``checkout_missing`` or ``activity_not_over`` before the
+    window ends).
     """
     from timebank.ledger import operations as ledger
 
@@ -928,6 +929,11 @@ def approve_attendance(
                 params={"id": attendance.id},
             )
         if attendance.status != "approved":
+            if not activity.requires_checkout and now < activity.ends_at:
+                raise Conflict(
+                    "Approve after the activity ends: hours run until its end.",
+                    code="activity_not_over",
+                )
             if activity.requires_checkout and attendance.checked_out_at is None:
                 raise Conflict(
                     "%(name)s has not checked out yet; approve after the activity ends.",

@@ -1,0 +1,85 @@
+"""Kiosk check-in end to end in Chromium: the organizer's kiosk shows a rotating code, a
+volunteer's phone opens it, checks in and later out, the organizer approves, and the
+volunteer's balance shows the hours.
+
+An hour cannot pass in a test, so the check-in clock (``activities.operations.utcnow``;
+the live server runs in this process) is moved forward 65 minutes between check-in and
+check-out; every code is still read from the kiosk page.
+"""
+
+from datetime import timedelta
+
+from tests import factories
+from tests.activities_factories import create_activity
+from timebank.activities import operations as activities
+from timebank.core.db import utcnow
+from timebank.extensions import db
+
+
+def log_in(page, base, member):
+    page.goto(f"{base}/login")
+    page.fill("input[name=phone]", member.phone)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def test_kiosk_check_in_approval_and_balance(
+    app, district, make_member, live_server, browser, monkeypatch
+):
+    organizer = make_member(district["a"], roles=("organizer",), name="上坎网格长")
+    volunteer = make_member(district["building_a"], name="王秀英")
+    activity = create_activity(
+        district["a"],
+        organizer=organizer,
+        title="周六环境整治",
+        starts_at=utcnow() - timedelta(minutes=10),
+        hours=2,
+        points_per_hour=10,
+    )
+    db.session.commit()
+    offset = {"value": timedelta(0)}
+    monkeypatch.setattr(activities, "utcnow", lambda: utcnow() + offset["value"])
+
+    kiosk = browser.new_context(locale="zh-CN").new_page()
+    log_in(kiosk, live_server, organizer)
+    kiosk.goto(f"{live_server}/activities/{activity.id}/kiosk")
+    kiosk.wait_for_selector("#kiosk-qr svg")
+    assert int(kiosk.locator("#kiosk-countdown").inner_text()) <= 30
+    token = kiosk.locator("#kiosk-qr").get_attribute("data-token")
+
+    phone = browser.new_context(
+        locale="zh-CN",
+        permissions=["geolocation"],
+        geolocation={"latitude": 36.0611, "longitude": 103.8343},
+    ).new_page()
+    log_in(phone, live_server, volunteer)
+    phone.goto(f"{live_server}/checkin/{token}")
+    phone.wait_for_selector("#checkin-result[data-code=checked_in]")
+    kiosk.wait_for_function(
+        "document.getElementById('kiosk-in').textContent.trim() === '1'", timeout=10_000
+    )
+
+    offset["value"] = timedelta(minutes=65)
+    kiosk.reload()
+    kiosk.wait_for_selector("#kiosk-qr svg")
+    later_token = kiosk.locator("#kiosk-qr").get_attribute("data-token")
+    assert later_token != token
+    phone.goto(f"{live_server}/checkin/{later_token}")
+    phone.wait_for_selector("#checkin-result[data-code=checked_out]")
+    # a screenshot of the first code, forwarded later, is refused
+    phone.goto(f"{live_server}/checkin/{token}")
+    phone.wait_for_selector("#checkin-result[data-code=token_expired]")
+
+    detail = kiosk
+    detail.goto(f"{live_server}/activities/{activity.id}")
+    row = detail.locator("tr[data-status=pending]")
+    assert "王秀英" in row.inner_text()
+    row.locator("input[name=ids]").check()
+    detail.click("#approve")
+    detail.wait_for_selector("tr[data-status=approved]")
+
+    phone.goto(f"{live_server}/me/activities")
+    assert phone.locator("#balance-hours").inner_text() == "1:00"
+    assert phone.locator("#balance-points").inner_text() == "10"
+    assert phone.locator("#my-attendance tr[data-status=approved]").count() == 1
