@@ -73,9 +73,7 @@ def test_list_filters_by_unit_date_category_and_visibility(d):
         a1.id,
         a2.id,
     ]
-    assert [a.id for a in activities.list_activities(organizer, category="free_haircut")] == [
-        a2.id
-    ]
+    assert [a.id for a in activities.list_activities(organizer, category="free_haircut")] == [a2.id]
     in_three_days = (T0 + timedelta(days=3)).date()
     assert [
         a.id
@@ -178,11 +176,16 @@ def test_short_code_for_typing(d):
 def test_tokens_depend_on_the_secret_key(app, d):
     activity = create_activity(d["a"])
     token = activities.kiosk_token(activity.id, 1000)
+    original = app.config["SECRET_KEY"]
     app.config["SECRET_KEY"] = "another-secret"
     try:
         assert activities.kiosk_token(activity.id, 1000) != token
+        assert (
+            code_error(activities.verify_kiosk_code, token, now=T0.replace(year=1970))
+            == "token_invalid"
+        )
     finally:
-        app.config["SECRET_KEY"] = "dev-only-insecure-secret-key"
+        app.config["SECRET_KEY"] = original
 
 
 # ---------------------------------------------------------------- scans
@@ -392,9 +395,7 @@ def test_approval_credits_once_and_rejection(d):
     assert code_error(
         activities.reject_attendance, activity, [a1.id], actor=organizer, reason="x", now=end
     ) == ("already_approved")
-    volunteer_try = code_error(
-        activities.approve_attendance, activity, [a1.id], actor=v1, now=end
-    )
+    volunteer_try = code_error(activities.approve_attendance, activity, [a1.id], actor=v1, now=end)
     assert volunteer_try == "forbidden"
 
 
@@ -454,7 +455,5 @@ def test_party_report_for_the_quarter(d):
     assert rows["甲"].reported and rows["甲"].party_activities == 1
     assert rows["甲"].service_minutes == 90
     assert not rows["乙"].reported and rows["乙"].party_activities == 0
-    next_quarter = activities.party_report(
-        d["a"].id, actor=organizer, now=T0 + timedelta(days=100)
-    )
+    next_quarter = activities.party_report(d["a"].id, actor=organizer, now=T0 + timedelta(days=100))
     assert all(r.party_activities == 0 and r.service_minutes == 0 for r in next_quarter)

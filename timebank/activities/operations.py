@@ -673,8 +673,10 @@ def record_scan(
         with db.session.begin_nested():
             if kind == "in":
                 attendance = Attendance(
-                    activity_id=activity.id,
-                    member_id=member.id,
+                    # the objects, not only their ids: dumping the response after the
+                    # commit must not lazy-load (on SQLite a new transaction takes the lock)
+                    activity=activity,
+                    member=member,
                     status="pending",
                     checked_in_at=at,
                     manual=method == "manual",
