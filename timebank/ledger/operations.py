@@ -515,10 +515,13 @@ def _track_point_lots(transfers, accounts, now) -> None:
 
 
 def _consume_lots(account_id: int, amount: int) -> None:
+    # Soonest expiry first (then oldest): under one policy that is plain FIFO, and when the
+    # policy changed it keeps an `expire` debit on the lots it expires, not on older lots
+    # that never expire (which a second run the same day would then expire again).
     lots = db.session.execute(
         sa.select(LOTS.c.id, LOTS.c.remaining)
         .where(LOTS.c.account_id == account_id, LOTS.c.remaining > 0)
-        .order_by(LOTS.c.id)
+        .order_by(LOTS.c.expires_at.is_(None), LOTS.c.expires_at, LOTS.c.id)
     ).all()
     updates = []
     for lot_id, remaining in lots:
