@@ -151,12 +151,22 @@ def test_manual_check_in_and_bulk_approval_on_the_detail_page(client, district, 
     db.session.commit()
     login(organizer)
     client.get("/lang/en")
-    manual = client.post(f"/activities/{ongoing.id}/manual", data={"phone": elder.phone})
+    manual = client.post(f"/activities/{ongoing.id}/manual", data={"member": "李大爷"})
     assert manual.status_code == 302
     page = client.get(f"/activities/{ongoing.id}").get_data(as_text=True)
     assert "李大爷" in page and "(manual)" in page
-    unknown = client.post(f"/activities/{ongoing.id}/manual", data={"phone": "13900000000"})
-    assert unknown.status_code == 302
+    by_phone = client.post(f"/activities/{ongoing.id}/manual", data={"member": v2.phone})
+    assert by_phone.status_code == 302
+    assert len(activities.list_attendance(ongoing)) == 2
+    factories.create_member(district["grid_a"], name="张阿姨")
+    db.session.commit()
+    for text, message in (
+        ("13900000000", "No member has this phone number."),
+        ("王五", "Nobody called 王五 lives in this unit."),
+        ("张阿姨", "More than one member is called 张阿姨"),
+    ):
+        client.post(f"/activities/{ongoing.id}/manual", data={"member": text})
+        assert message in client.get(f"/activities/{ongoing.id}").get_data(as_text=True)
     ids = [a.id for a in activities.list_attendance(ended)]
     response = client.post(
         f"/activities/{ended.id}/attendance", data={"ids": ids, "decision": "approve"}

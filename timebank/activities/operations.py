@@ -778,6 +778,39 @@ def scan_badge(
     )
 
 
+def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Member) -> Member:
+    """The member an organizer means by a phone number, or by a name unique in the
+    activity unit's subtree. Raises NotFound, or InvalidInput when the name is ambiguous."""
+    people.authorize(actor, "activities.manage", activity.unit_id)
+    text = (text or "").strip()[:60]
+    digits = re.sub(r"[\s-]", "", text).removeprefix("+86")
+    if digits.isdigit():
+        member = people.find_member_by_phone(people.normalize_phone(digits))
+        if member is None:
+            raise NotFound("No member has this phone number.", code="member_not_found")
+        return member
+    matches = list(
+        db.session.scalars(
+            people.members_in_unit_select(activity.unit_id, status="active")
+            .where(Member.name == text)
+            .limit(2)
+        )
+    )
+    if not matches:
+        raise NotFound(
+            "Nobody called %(name)s lives in this unit.",
+            code="member_not_found",
+            params={"name": text},
+        )
+    if len(matches) > 1:
+        raise InvalidInput(
+            "More than one member is called %(name)s; use the phone number.",
+            code="member_ambiguous",
+            params={"name": text},
+        )
+    return matches[0]
+
+
 def manual_check_in(
     activity: Activity, member: Member, *, actor: Member, now: datetime | None = None
 ) -> ScanResult:

@@ -134,6 +134,9 @@ def index():
         category=category,
         categories=activities.categories(),
         can_create=bool(_organized_units()),
+        organized_roots=[
+            units.get_unit(uid) for uid in people.scope_roots(current_user, "members.view")
+        ],
     )
 
 
@@ -267,16 +270,13 @@ def decide(activity_id: int):
 @bp.route("/activities/<int(max=2147483647):activity_id>/manual", methods=["POST"])
 @login_required
 def manual(activity_id: int):
-    """Check in by name (or phone) a member without a smartphone."""
+    """Check in by name or phone number a member without a smartphone."""
     activity = activities.get_activity(activity_id)
     if ActionForm().validate_on_submit():
         try:
-            people.authorize(current_user, "activities.manage", activity.unit_id)
-            member = people.find_member_by_phone(
-                people.normalize_phone(request.form.get("phone", ""))
+            member = activities.find_member_for_manual_check_in(
+                activity, request.form.get("member", ""), actor=current_user
             )
-            if member is None:
-                raise DomainError("No member has this phone number.", code="member_not_found")
             result = activities.manual_check_in(activity, member, actor=current_user)
             db.session.commit()
             flash(f"{member.name}: {RESULT_NAMES[result.action]}", "success")
