@@ -164,9 +164,12 @@ def test_short_code_for_typing(d):
     activity = create_activity(d["a"])
     short = activities.current_code(activity, now=T0)["short_code"]
     assert short.startswith(f"{activity.id}-") and len(short.split("-")[1]) == 6
-    assert activities.verify_kiosk_code(short, now=T0 + timedelta(seconds=45)).subject_id == (
-        activity.id
-    )
+    verified = activities.verify_kiosk_code(short, now=T0 + timedelta(seconds=45))
+    assert verified.subject_id == activity.id and verified.typed
+    # six digits can be guessed: a typed code checks in, but for the organizer's review
+    result = activities.check_in(factories.create_member(d["a"]), short, now=T0)
+    assert result.action == "checked_in" and result.attendance.status == "review"
+    assert result.attendance.review_reason == "typed_code"
     assert (
         code_error(activities.verify_kiosk_code, short, now=T0 + timedelta(seconds=60))
         == "token_invalid"
@@ -352,6 +355,17 @@ def test_close_missing_checkouts_at_window_end(d):
     attendance = activities.list_attendance(activity)[0]
     assert attendance.checkout_auto_closed and attendance.checked_out_at == activity.ends_at
     assert activities.close_missing_checkouts(activity, now=T0 + timedelta(hours=3)) == 0
+
+
+def test_the_scheduler_sweep_closes_every_ended_activity_once(d):
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    ended = [create_activity(d["a"], organizer=organizer, hours=1) for _ in range(2)]
+    running = create_activity(d["a"], organizer=organizer, hours=5)
+    for activity in (*ended, running):
+        scan(activity, factories.create_member(d["building_a"]), T0 + timedelta(minutes=5))
+    assert activities.close_all_missing_checkouts(now=T0 + timedelta(hours=2)) == 2
+    assert activities.close_all_missing_checkouts(now=T0 + timedelta(hours=2)) == 0
+    assert activities.list_attendance(running)[0].checked_out_at is None
 
 
 # ---------------------------------------------------------------- approval

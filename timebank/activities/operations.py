@@ -452,6 +452,8 @@ class VerifiedCode:
     step: int
     #: the proven time of the scan
     at: datetime
+    #: True for a typed short code: six digits can be guessed, so it is a risk signal
+    typed: bool = False
 
 
 def _check_step(step: int, at: datetime) -> None:
@@ -527,7 +529,7 @@ def verify_kiosk_code(
     if expected_activity_id is not None and activity_id != expected_activity_id:
         raise CheckinRejected("This code belongs to another activity.", code="token_wrong_activity")
     _check_step(step, at)
-    return VerifiedCode(subject_id=activity_id, step=step, at=at)
+    return VerifiedCode(subject_id=activity_id, step=step, at=at, typed=bool(short))
 
 
 def verify_badge_code(code: str, *, now: datetime | None = None) -> VerifiedCode:
@@ -585,8 +587,7 @@ def _add_reason(attendance: Attendance, reason: str | None) -> None:
     if reason is None:
         return
     reasons = [r for r in (attendance.review_reason or "").split(",") if r]
-    if reason not in reasons:
-        reasons.append(reason)
+    reasons += [r for r in reason.split(",") if r not in reasons]
     attendance.review_reason = ",".join(reasons)
     if attendance.status == "pending":
         attendance.status = "review"
@@ -625,8 +626,12 @@ def record_scan(
     lng: float | None = None,
     nonce: str | None = None,
     actor: Member | None = None,
+    typed: bool = False,
 ) -> ScanResult:
     """Turn a verified scan at the proven time ``at`` into a check-in or check-out.
+
+    Risk signals (no location, outside the radius, a typed short code) hold the
+    attendance for review instead of refusing it.
 
     The first scan checks in; a later one checks out when the activity asks for it. A
     repeat (same step, within two minutes, or after check-out) is an idempotent replay.
@@ -669,6 +674,8 @@ def record_scan(
     distance, reason = (
         (None, None) if method in ("badge", "manual") else _location_risk(activity, lat, lng)
     )
+    if typed:
+        reason = f"{reason},typed_code" if reason else "typed_code"
     try:
         with db.session.begin_nested():
             if kind == "in":
@@ -762,6 +769,7 @@ def check_in(
         lat=lat,
         lng=lng,
         nonce=nonce,
+        typed=verified.typed,
     )
 
 
@@ -873,6 +881,25 @@ def close_missing_checkouts(activity: Activity, *, now: datetime | None = None) 
         )
     db.session.flush()
     return len(open_ones)
+
+
+def close_all_missing_checkouts(*, now: datetime | None = None, days: int = 7) -> int:
+    """The scheduler's job: close missing check-outs of every activity that ended in the
+    last ``days`` days. Idempotent; returns how many attendances were closed."""
+    now = now or utcnow()
+    ended = db.session.scalars(
+        sa.select(Activity)
+        .where(
+            Activity.requires_checkout.is_(True),
+            Activity.ends_at <= now,
+            Activity.ends_at > now - timedelta(days=days),
+            Activity.id.in_(
+                sa.select(Attendance.activity_id).where(Attendance.checked_out_at.is_(None))
+            ),
+        )
+        .order_by(Activity.id)
+    )
+    return sum(close_missing_checkouts(activity, now=now) for activity in list(ended))
 
 
 # ---------------------------------------------------------------- review and approval

@@ -47,6 +47,7 @@ STATUS_NAMES = {
 REASON_NAMES = {
     "no_location": _l("no location sent"),
     "outside_radius": _l("scanned outside the activity's area"),
+    "typed_code": _l("typed the short code instead of scanning"),
 }
 RESULT_NAMES = {
     "checked_in": _l("You are checked in."),
