@@ -429,3 +429,42 @@ def test_ping_db(client, setup, token_for):
     response = client.get("/api/v1/ping-db", headers=token_for(setup["volunteer"]))
     assert response.status_code == 200 and response.json["ok"] is True
     assert client.get("/api/v1/ping-db").status_code == 401
+
+
+def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, setup, token_for):
+    from sqlalchemy import event
+
+    activity = create_activity(
+        setup["a"],
+        organizer=setup["organizer"],
+        starts_at=now() - timedelta(hours=3),
+        hours=2,
+        requires_checkout=False,
+    )
+    for _ in range(30):
+        member = factories.create_member(setup["building_a"], password=None)
+        activities.manual_check_in(
+            activity, member, actor=setup["organizer"], now=activity.starts_at
+        )
+    db.session.commit()
+    headers = token_for(setup["organizer"])
+    ids = [a.id for a in activities.list_attendance(activity)]
+    db.session.expunge_all()
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        listed = client.get(f"/api/v1/activities/{activity.id}/attendance", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(listed.json) == 30 and listed.json[0]["member_name"]
+    assert len(statements) < 12, statements
+    approved = client.post(
+        f"/api/v1/activities/{activity.id}/attendance/approve",
+        headers=headers,
+        json={"ids": ids},
+    )
+    assert approved.status_code == 200 and {a["minutes"] for a in approved.json} == {120}

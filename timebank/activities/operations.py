@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from timebank.activities.models import (
     ACTIVITY_KINDS,
@@ -920,6 +921,7 @@ def list_attendance(activity: Activity, *, status: str | None = None) -> list[At
     query = (
         sa.select(Attendance)
         .where(Attendance.activity_id == activity.id)
+        .options(selectinload(Attendance.member))
         .order_by(Attendance.checked_in_at, Attendance.id)
     )
     if status is not None:
@@ -949,6 +951,7 @@ def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
         db.session.scalars(
             sa.select(Attendance)
             .where(Attendance.id.in_(ids))
+            .options(selectinload(Attendance.member))
             .order_by(Attendance.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -1062,6 +1065,7 @@ def my_attendance(member: Member, *, limit: int = 100) -> list[Attendance]:
         db.session.scalars(
             sa.select(Attendance)
             .where(Attendance.member_id == member.id)
+            .options(selectinload(Attendance.activity))
             .order_by(Attendance.checked_in_at.desc())
             .limit(limit)
         )
