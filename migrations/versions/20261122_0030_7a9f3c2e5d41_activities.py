@@ -6,9 +6,8 @@ Create Date: 2026-11-22 00:30:00
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7a9f3c2e5d41"
