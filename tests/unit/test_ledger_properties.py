@@ -498,6 +498,21 @@ class LedgerMachine(RuleBasedStateMachine):
                 assert account.lots == [] or account.balance == sum(r for r, _ in account.lots)
 
     @invariant()
+    def history_pages_list_every_entry_newest_first(self):
+        accounts = list(self.member_accounts[0].values())
+        wanted = db.session.scalars(
+            sa.select(Entry.id).where(Entry.account_id.in_(accounts)).order_by(Entry.id.desc())
+        ).all()
+        seen, cursor = [], None
+        while True:
+            page = ledger.member_history(self.members[0], before_entry_id=cursor, limit=7)
+            seen += [line.entry_id for line in page]
+            if len(page) < 7:
+                break
+            cursor = page[-1].entry_id
+        assert seen == wanted
+
+    @invariant()
     def ledger_invariants_hold(self):
         sums = db.session.execute(
             sa.select(Transfer.ledger, sa.func.sum(Entry.amount))
