@@ -12,12 +12,13 @@ from timebank.activities.models import (
 from timebank.activities.operations import MAX_BULK
 from timebank.core.schemas import Id, PageArgs, StrictSchema
 
-Latitude = lambda **kw: fields.Float(  # noqa: E731
-    allow_nan=False, validate=validate.Range(min=-90, max=90), **kw
-)
-Longitude = lambda **kw: fields.Float(  # noqa: E731
-    allow_nan=False, validate=validate.Range(min=-180, max=180), **kw
-)
+
+def Latitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
+    return fields.Float(allow_nan=False, validate=validate.Range(min=-90, max=90), **kwargs)
+
+
+def Longitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
+    return fields.Float(allow_nan=False, validate=validate.Range(min=-180, max=180), **kwargs)
 
 
 def Count(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
