@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -265,31 +267,36 @@ def _is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-# Built once: posting is the hot path, and building a statement costs more than running it.
-_READ_ACCOUNTS = (
-    sa.select(
-        ACCOUNTS.c.id,
-        ACCOUNTS.c.ledger,
-        ACCOUNTS.c.kind,
-        ACCOUNTS.c.member_id,
-        ACCOUNTS.c.unit_id,
-        ACCOUNTS.c.allow_negative,
-        ACCOUNTS.c.balance,
-        ACCOUNTS.c.held,
-        ACCOUNTS.c.version,
-        ACCOUNTS.c.head_hash,
-    )
-    .where(ACCOUNTS.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(ACCOUNTS.c.id)
-)
-_LOCK_FOR_UPDATE = _READ_ACCOUNTS.with_for_update()
+# The posting hot path speaks plain SQL on the DB-API cursor of the session's own
+# connection (same transaction): SQLAlchemy's per-statement cost was most of a posting's
+# time (bench/ledger.py). Statements are written once with %s and adapted for sqlite3.
+_ACCOUNT_FIELDS = (
+    "id", "ledger", "kind", "member_id", "unit_id", "allow_negative", "balance", "held",
+    "version", "head_hash",
+)  # fmt: skip
+
+
+def _cursor():
+    """(DB-API cursor of the session's connection, is PostgreSQL)."""
+    connection = db.session.connection()
+    return connection.connection.driver_connection.cursor(), connection.dialect.name == "postgresql"
+
+
+def _placeholders(count: int, pg: bool) -> str:
+    return ", ".join(["%s" if pg else "?"] * count)
 
 
 def _lock_accounts(account_ids: Iterable[int]) -> dict[int, dict]:
     """Lock the accounts (PostgreSQL: FOR UPDATE in id order) and read their state."""
     ids = sorted(set(account_ids))
-    query = _LOCK_FOR_UPDATE if _is_postgres() else _READ_ACCOUNTS
-    rows = {row.id: dict(row._mapping) for row in db.session.execute(query, {"ids": ids})}
+    cursor, pg = _cursor()
+    cursor.execute(
+        f"SELECT {', '.join(_ACCOUNT_FIELDS)} FROM accounts "
+        f"WHERE id IN ({_placeholders(len(ids), pg)}) ORDER BY id{' FOR UPDATE' if pg else ''}",
+        ids,
+    )
+    rows = {row[0]: dict(zip(_ACCOUNT_FIELDS, row, strict=True)) for row in cursor.fetchall()}
+    cursor.close()
     missing = [i for i in ids if i not in rows]
     if missing:
         raise NotFound(
@@ -298,30 +305,32 @@ def _lock_accounts(account_ids: Iterable[int]) -> dict[int, dict]:
     return rows
 
 
+def _idempotency_conflict(key: str) -> IdempotencyConflict:
+    return IdempotencyConflict(
+        "The idempotency key %(key)s was already used for a different request; "
+        "nothing was changed.",
+        params={"key": key},
+    )
+
+
 def _existing_transfers(requests: Sequence[TransferRequest]) -> list[Transfer] | None:
     """The transfers already posted under these keys, if all are; conflict if they differ."""
     keys = [r.idempotency_key for r in requests]
-    # A Core probe: new keys (the common case) cost one cheap query, not an ORM load.
-    found = {
-        key: (transfer_id, body_hash)
-        for key, transfer_id, body_hash in db.session.execute(_FIND_KEYS, {"keys": keys})
-    }
+    cursor, pg = _cursor()
+    cursor.execute(
+        "SELECT idempotency_key, id, body_hash FROM transfers "
+        f"WHERE idempotency_key IN ({_placeholders(len(keys), pg)})",
+        keys,
+    )
+    found = {key: (transfer_id, body_hash) for key, transfer_id, body_hash in cursor.fetchall()}
+    cursor.close()
     if not found:
         return None
     for request in requests:
         existing = found.get(request.idempotency_key)
         if existing is None or existing[1] != request.body_hash():
-            raise IdempotencyConflict(
-                "The idempotency key %(key)s was already used for a different request; "
-                "nothing was changed.",
-                params={"key": request.idempotency_key},
-            )
+            raise _idempotency_conflict(request.idempotency_key)
     return [db.session.get(Transfer, found[r.idempotency_key][0]) for r in requests]
-
-
-_FIND_KEYS = sa.select(TRANSFERS.c.idempotency_key, TRANSFERS.c.id, TRANSFERS.c.body_hash).where(
-    TRANSFERS.c.idempotency_key.in_(sa.bindparam("keys", expanding=True))
-)
 
 
 def post_transfer(**fields) -> Transfer:
@@ -379,18 +388,16 @@ def post_linked(
 
 
 _TRANSFER_COLUMNS = [c.key for c in TRANSFERS.columns if c.key != "id"]
-_INSERT_TRANSFERS = TRANSFERS.insert().returning(TRANSFERS.c.id, sort_by_parameter_order=True)
-_INSERT_ENTRIES = ENTRIES.insert()
-_UPDATE_ACCOUNTS = (
-    ACCOUNTS.update()
-    .where(ACCOUNTS.c.id == sa.bindparam("account_id"))
-    .values(
-        balance=sa.bindparam("new_balance"),
-        held=sa.bindparam("new_held"),
-        version=sa.bindparam("new_version"),
-        head_hash=sa.bindparam("new_head"),
-    )
-)
+_ENTRY_COLUMNS = (
+    "transfer_id", "account_id", "amount", "balance_after", "version", "prev_hash", "hash",
+    "created_at",
+)  # fmt: skip
+
+
+def _insert_sql(table: str, columns: Sequence[str], rows: int, pg: bool, returning=False) -> str:
+    values = ", ".join([f"({_placeholders(len(columns), pg)})"] * rows)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+    return sql + " RETURNING id" if returning else sql
 
 
 def _append(requests, accounts, release_holds, now) -> list[Transfer]:
@@ -421,14 +428,17 @@ def _append(requests, accounts, release_holds, now) -> list[Transfer]:
         )
         transfers.append(transfer)
     db.session.flush()  # whatever the caller added first (cheap when there is nothing)
+    cursor, pg = _cursor()
+    # sqlite3 gets the text SQLAlchemy would store; psycopg a naive UTC timestamp.
+    created = now.astimezone(UTC).replace(tzinfo=None) if pg else stamp
+    ids = []
     try:
-        # Core INSERT ... RETURNING, then the objects join the session as loaded rows: the
-        # unit-of-work flush was the largest single cost of a posting (bench/ledger.py).
-        ids = db.session.scalars(
-            _INSERT_TRANSFERS,
-            [{c: getattr(t, c) for c in _TRANSFER_COLUMNS} for t in transfers],
-        ).all()
-    except IntegrityError:
+        for transfer in transfers:
+            values = [getattr(transfer, c) for c in _TRANSFER_COLUMNS]
+            values[_TRANSFER_COLUMNS.index("created_at")] = created
+            cursor.execute(_insert_sql("transfers", _TRANSFER_COLUMNS, 1, pg, True), values)
+            ids.append(cursor.fetchone()[0])
+    except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
         # The unique key lost a race we could not see (the twin had not committed yet).
         raise IdempotencyConflict(
             "A request with this idempotency key is being posted right now; retry it.",
@@ -480,26 +490,32 @@ def _append(requests, accounts, release_holds, now) -> list[Transfer]:
                     "version": account["version"],
                     "prev_hash": account["head"],
                     "hash": digest_hash,
-                    "created_at": now,
+                    "created_at": created,
                 }
             )
             account["head"] = digest_hash
-    db.session.execute(_INSERT_ENTRIES, entries)
-    db.session.execute(
-        _UPDATE_ACCOUNTS,
+    cursor.execute(
+        _insert_sql("entries", _ENTRY_COLUMNS, len(entries), pg),
+        [row[c] for row in entries for c in _ENTRY_COLUMNS],
+    )
+    mark = "%s" if pg else "?"
+    cursor.executemany(
+        f"UPDATE accounts SET balance = {mark}, held = {mark}, version = {mark}, "
+        f"head_hash = {mark} WHERE id = {mark}",
         [
-            {
-                "account_id": account_id,
-                "new_balance": state[account_id]["balance"],
-                "new_held": accounts[account_id]["held"],
-                "new_version": state[account_id]["version"],
-                "new_head": state[account_id]["head"],
-            }
+            (
+                state[account_id]["balance"],
+                accounts[account_id]["held"],
+                state[account_id]["version"],
+                state[account_id]["head"],
+                account_id,
+            )
             for account_id in sorted(state)
             if state[account_id]["version"] != accounts[account_id]["version"]
             or account_id in release_holds
         ],
     )
+    cursor.close()
     _track_point_lots(transfers, accounts, now)
     _expire_identity_map(state)
     return transfers
@@ -689,11 +705,7 @@ def request_manual_credit(
     existing = _pending_by_key(idempotency_key)
     if existing is not None:
         if existing.body_hash != body_hash:
-            raise IdempotencyConflict(
-                "The idempotency key %(key)s was already used for a different request; "
-                "nothing was changed.",
-                params={"key": idempotency_key},
-            )
+            raise _idempotency_conflict(idempotency_key)
         return existing
     pending = PendingCredit(
         ledger=ledger,
@@ -995,11 +1007,7 @@ def place_hold(
     def existing_hold() -> Hold | None:
         hold = db.session.scalar(sa.select(Hold).where(Hold.idempotency_key == idempotency_key))
         if hold is not None and hold.body_hash != body_hash:
-            raise IdempotencyConflict(
-                "The idempotency key %(key)s was already used for a different request; "
-                "nothing was changed.",
-                params={"key": idempotency_key},
-            )
+            raise _idempotency_conflict(idempotency_key)
         return hold
 
     if (hold := existing_hold()) is not None:
