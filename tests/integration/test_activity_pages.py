@@ -202,3 +202,30 @@ def test_chinese_is_the_default_on_activity_pages(client, district, make_member,
     login(make_member(district["a"], roles=("organizer",)))
     page = client.get("/activities").get_data(as_text=True)
     assert 'lang="zh-CN"' in page
+
+
+def test_manual_check_in_by_phone_finds_only_members_who_may_join(
+    client, district, make_member, login
+):
+    organizer = make_member(district["a"], roles=("organizer",))
+    activity = create_activity(
+        district["a"], organizer=organizer, starts_at=now() - timedelta(minutes=20)
+    )
+    outsider = make_member(district["building_b"], name="别处的人")
+    login(organizer)
+    client.get("/lang/en")
+    client.post(f"/activities/{activity.id}/manual", data={"member": outsider.phone})
+    page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert "No member has this phone number." in page and "别处的人" not in page
+    assert activities.list_attendance(activity) == []
+
+
+def test_bulk_decision_with_non_ascii_digits_is_not_a_500(client, district, make_member, login):
+    organizer = make_member(district["a"], roles=("organizer",))
+    activity = create_activity(district["a"], organizer=organizer)
+    db.session.commit()
+    login(organizer)
+    response = client.post(
+        f"/activities/{activity.id}/attendance", data={"ids": ["²"], "decision": "approve"}
+    )
+    assert response.status_code == 302

@@ -88,3 +88,13 @@ def test_guardian_acts_for_ward_and_both_are_recorded(client, district, make_mem
         "/api/v1/me", headers={**token_for(stranger), "X-On-Behalf-Of": str(ward.id)}
     )
     assert denied.status_code == 403 and denied.json["code"] == "not_guardian"
+
+
+def test_on_behalf_of_with_non_ascii_digits_is_422_not_500(
+    client, district, make_member, token_for
+):
+    member = make_member(district["a"])
+    for raw in ("²", "١", "１２"):
+        response = client.get("/api/v1/me", headers={**token_for(member), "X-On-Behalf-Of": raw})
+        assert response.status_code == 422, (raw, response.json)
+        assert response.json["code"] == "invalid_on_behalf_of"

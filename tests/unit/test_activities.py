@@ -330,6 +330,11 @@ def test_badge_and_manual_check_in(d):
     elder = factories.create_member(d["building_a"], password=None)
     manual = activities.manual_check_in(activity, elder, actor=organizer, now=T0)
     assert manual.attendance.manual and manual.checkin.method == "manual"
+    outsider = factories.create_member(d["building_b"], password=None)
+    assert (
+        code_error(activities.manual_check_in, activity, outsider, actor=organizer, now=T0)
+        == "member_out_of_scope"
+    )
 
 
 # ---------------------------------------------------------------- hours

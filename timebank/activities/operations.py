@@ -795,7 +795,8 @@ def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Mem
     digits = re.sub(r"[\s-]", "", text).removeprefix("+86")
     if digits.isdigit():
         member = people.find_member_by_phone(people.normalize_phone(digits))
-        if member is None:
+        # a phone from elsewhere is "not found": the page must not reveal who else is a member
+        if member is None or not may_view(member, activity):
             raise NotFound("No member has this phone number.", code="member_not_found")
         return member
     matches = list(
@@ -823,9 +824,17 @@ def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Mem
 def manual_check_in(
     activity: Activity, member: Member, *, actor: Member, now: datetime | None = None
 ) -> ScanResult:
-    """An organizer checks in (or out) by name a member without a smartphone; flagged manual."""
+    """An organizer checks in (or out) by name a member without a smartphone; flagged manual.
+
+    Raises Forbidden unless the actor manages the activity and the member may join it
+    (the same communities as sign-up: an organizer cannot credit, or look up, outsiders).
+    """
     now = now or utcnow()
     people.authorize(actor, "activities.manage", activity.unit_id)
+    if not may_view(member, activity):
+        raise Forbidden(
+            "You do not have permission to do that in this unit.", code="member_out_of_scope"
+        )
     return record_scan(activity, member, at=now, method="manual", now=now, actor=actor)
 
 

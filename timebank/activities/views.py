@@ -249,7 +249,11 @@ def decide(activity_id: int):
     """Approve or reject the ticked attendances (bulk)."""
     activity = activities.get_activity(activity_id)
     if ActionForm().validate_on_submit():
-        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 10]
+        ids = [
+            int(i)
+            for i in request.form.getlist("ids")
+            if i.isascii() and i.isdigit() and len(i) < 10
+        ]
         try:
             if not ids:
                 raise DomainError("Tick at least one person.", code="nothing_selected")

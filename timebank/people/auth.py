@@ -56,6 +56,7 @@ def acting_member() -> tuple[Member, Member | None]:
     raw = request.headers.get("X-On-Behalf-Of")
     if not raw:
         return caller, None
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    # isascii: "²".isdigit() is True, but int("²") raises
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
         raise InvalidInput("X-On-Behalf-Of must be a member id.", code="invalid_on_behalf_of")
     return people.guardian_may_act_for(caller, int(raw)), caller
