@@ -202,3 +202,25 @@ def test_cli_verify_and_checkpoint(app, district, make_member):
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0 and "OK: 2 entries" in result.output
     factories  # noqa: B018 - imported for fixtures' side effects
+
+
+def test_donation_to_a_missing_pool_and_new_keys_like_old_ones(
+    client, district, make_member, token_for
+):
+    alice = make_member(district["building_a"])
+    _earn(alice, district["a"], minutes=120)
+    headers = token_for(alice)
+
+    def donate(key, unit_id=district["a"].id):
+        body = {"kind": "donate", "amount": 5, "pool_unit_id": unit_id, "idempotency_key": key}
+        return client.post("/api/v1/transfers", headers=headers, json=body)
+
+    missing = donate("pool-1", unit_id=999_999)
+    assert missing.status_code == 404 and missing.json["code"] == "unit_not_found"
+    assert donate("gift-10").status_code == 201
+    # new keys: a prefix of an old one, and LIKE wildcards, are not replays
+    for key in ("gift-1", "gift%", "gift-1_"):
+        response = donate(key)
+        assert response.status_code == 201, (key, response.json)
+    assert donate("gift%").status_code == 200
+    assert ledger.balances(alice.id)["HOURS"]["balance"] == 120 - 4 * 5

@@ -60,7 +60,11 @@ class MyTransfers(MethodView):
 
 def _already_used(key: str) -> bool:
     return (
-        db.session.scalar(sa.select(Transfer.id).where(Transfer.idempotency_key.like(f"{key}%")))
+        # exactly the keys a request makes (a donation over the cap adds ":pool"); LIKE
+        # would call a new key a replay when it prefixes an old one or holds "%" or "_"
+        db.session.scalar(
+            sa.select(Transfer.id).where(Transfer.idempotency_key.in_((key, f"{key}:pool")))
+        )
         is not None
         or db.session.scalar(
             sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == key)

@@ -920,6 +920,9 @@ def donate_hours(
     donor = member_account(donor_id, "HOURS")
     common = {"ledger": "HOURS", "code": "donate", "actor_id": actor_id or donor_id, "memo": memo}
     if pool_unit_id is not None:
+        from timebank.units.operations import get_unit
+
+        get_unit(pool_unit_id)  # NotFound, not a foreign-key error from opening its pool
         pool = system_account(pool_unit_id, "HOURS", "pool")
         request = TransferRequest(
             debit_account_id=donor.id,
