@@ -11,7 +11,8 @@ from timebank.people import operations as people
 
 def test_phone_is_normalized_and_validated(app):
     assert people.normalize_phone("+86 138-0000-1234") == "13800001234"
-    for bad in ("12345", "23800001234", "1380000123x", "", None):
+    assert people.normalize_phone("１３８００００１２３４") == "13800001234"  # full-width
+    for bad in ("12345", "23800001234", "1380000123x", "", None, "138٠٠٠٠١٢٣٤"):
         with pytest.raises(InvalidInput):
             people.normalize_phone(bad)
 

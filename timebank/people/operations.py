@@ -9,6 +9,7 @@ import hmac
 import io
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -116,7 +117,8 @@ def is_admin(actor: Member | None) -> bool:
 
 # ---------------------------------------------------------------- passwords, phones
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
+#: ASCII digits only: \d would also take "１３７..." and other scripts' digits
+_PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def _password_hasher() -> PasswordHasher:
@@ -141,7 +143,8 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 
 def normalize_phone(raw: str | None) -> str:
     """Strip spaces, dashes and a +86 prefix; raise InvalidInput unless 11 mobile digits."""
-    phone = re.sub(r"[\s\-()]", "", str(raw or ""))
+    # NFKC turns full-width digits (a Chinese input method's) into ASCII ones
+    phone = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", str(raw or "")))
     if phone.startswith("+86"):
         phone = phone[3:]
     elif phone.startswith("0086"):
