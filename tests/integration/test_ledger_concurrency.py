@@ -10,6 +10,7 @@ from timebank.core.errors import DomainError
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import Transfer
+from timebank.people.models import Member
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +146,40 @@ def test_50_concurrent_submissions_of_one_key_make_one_transfer(app, funded):
     )
     assert count == 1
     assert ledger.balances(funded["alice"])["HOURS"]["balance"] == 570
+
+
+def test_two_corrections_of_one_transfer_approved_at_once_give_back_once(app, funded):
+    """Each pending correction fits the room alone; approved together, only one posts."""
+    home = db.session.get(Member, funded["alice"]).home_unit
+    organizers = [factories.create_member(home, roles=("organizer",)) for _ in range(3)]
+    gift = ledger.post_transfer(
+        ledger="HOURS",
+        debit_account_id=funded["alice_hours"],
+        credit_account_id=funded["bob_hours"],
+        amount=60,
+        code="donate",
+        idempotency_key="gift",
+    )
+    pending = [
+        ledger.correct_transfer(
+            gift.id,
+            amount=60,
+            memo="捐错了",
+            idempotency_key=f"fix:{n}",
+            actor_id=organizers[n].id,
+            unit_id=ledger.unit_of_transfer(gift),
+        ).id
+        for n in range(2)
+    ]
+    db.session.commit()
+
+    outcomes = _run_threads(
+        app, 2, lambda n: ledger.approve_manual_credit(pending[n], approver_id=organizers[2].id).id
+    )
+    assert sorted(map(str, outcomes))[1] == "correction_exceeds_original", outcomes
+    corrected = db.session.scalar(
+        sa.select(sa.func.sum(Transfer.amount)).where(Transfer.corrects_id == gift.id)
+    )
+    assert corrected == 60
+    assert ledger.balances(funded["alice"])["HOURS"]["balance"] == 600
+    assert ledger.verify_ledger().ok

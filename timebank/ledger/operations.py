@@ -765,6 +765,9 @@ def approve_manual_credit(pending_id: int, *, approver_id: int) -> Transfer:
             params={"status": pending.status},
         )
     if pending.corrects_id is not None:
+        # lock first, as correct_transfer does: two corrections of one transfer approved at
+        # once must not both see the room before either posts
+        _lock_accounts([pending.debit_account_id, pending.credit_account_id])
         _check_correction_room(pending.corrects_id, pending.amount)
     transfer = post_transfer(
         ledger=pending.ledger,
