@@ -229,3 +229,13 @@ def test_bulk_decision_with_non_ascii_digits_is_not_a_500(client, district, make
         f"/activities/{activity.id}/attendance", data={"ids": ["²"], "decision": "approve"}
     )
     assert response.status_code == 302
+
+
+def test_a_garbled_code_is_refused_in_chinese(client, district, make_member, login):
+    login(make_member(district["building_a"]))
+    page = client.post("/checkin/garbage", data={})
+    assert page.status_code == 400 and "此签到码无效。" in page.get_data(as_text=True)
+    upload = client.post("/checkin-uploads", json={"token": "garbage"})
+    assert upload.json["detail"] == "此签到码无效。"
+    too_long = client.post("/checkin-uploads", json={"token": "x" * 400})
+    assert too_long.status_code == 422 and too_long.json["detail"] == "此签到码无效。"

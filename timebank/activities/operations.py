@@ -59,7 +59,8 @@ class CheckinRejected(DomainError):
     status = 409
 
 
-def _token_invalid(message: str = "This check-in code is not valid.") -> CheckinRejected:
+def _token_invalid(message: str) -> CheckinRejected:
+    # the message is an argument at every call, never a default, so pybabel extracts it
     error = CheckinRejected(message, code="token_invalid")
     error.status = 400
     return error
@@ -511,7 +512,7 @@ def verify_kiosk_code(
     if match and not match.group(1):
         activity_id, step = int(match.group(2)), int(match.group(3))
         if not hmac.compare_digest(match.group(4), _sig(f"kiosk:{activity_id}:{step}")):
-            raise _token_invalid()
+            raise _token_invalid("This check-in code is not valid.")
     elif short:
         activity_id = int(short.group(1))
         current = step_of(at)
@@ -526,7 +527,7 @@ def verify_kiosk_code(
         if step is None:
             raise _token_invalid("This code is wrong or has expired; type the code on the screen.")
     else:
-        raise _token_invalid()
+        raise _token_invalid("This check-in code is not valid.")
     if expected_activity_id is not None and activity_id != expected_activity_id:
         raise CheckinRejected("This code belongs to another activity.", code="token_wrong_activity")
     _check_step(step, at)

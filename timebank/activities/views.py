@@ -364,7 +364,9 @@ def checkin_upload():
     try:
         data = CheckinRequestSchema().load(request.get_json(silent=True) or {})
     except ValidationError as error:
-        return jsonify({"code": "invalid_input", "errors": error.messages}), 422
+        # the scan page shows ``detail``; a field error here means a code that is not ours
+        detail = _("This check-in code is not valid.")
+        return jsonify({"code": "invalid_input", "detail": detail, "errors": error.messages}), 422
     try:
         result = activities.check_in(
             current_user,
