@@ -121,6 +121,9 @@ def test_bad_input_is_never_a_500(client, setup, token_for):
     )
     assert approve.status_code == 422
     assert client.get("/api/v1/activities?from=someday", headers=headers).status_code == 422
+    for edge in ("to=9999-12-31", "from=0001-01-01"):  # overflowed into a 500
+        response = client.get(f"/api/v1/activities?{edge}", headers=headers)
+        assert response.status_code == 422, (edge, response.json)
 
 
 def test_permissions(client, setup, token_for):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import fields, validate
 
 from timebank.activities.models import (
@@ -53,10 +55,14 @@ class ActivitySchema(StrictSchema):
     created_at = fields.DateTime(dump_only=True)
 
 
+#: local days a filter may name: the edges of date's range overflow when turned into UTC
+DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
+
+
 class ActivityListArgs(PageArgs):
     unit_id = Id()
-    date_from = fields.Date(data_key="from")
-    date_to = fields.Date(data_key="to")
+    date_from = fields.Date(data_key="from", validate=DAYS)
+    date_to = fields.Date(data_key="to", validate=DAYS)
     category = fields.String(validate=validate.Length(max=40))
     kind = fields.String(validate=validate.OneOf(ACTIVITY_KINDS))
     status = fields.String(validate=validate.OneOf(ACTIVITY_STATUSES))
