@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.config import PROJECT_ROOT, load_config
-from timebank.core.errors import DomainError, problem, problem_from_domain_error
+from timebank.core.errors import DomainError, InvalidInput, problem, problem_from_domain_error
 from timebank.extensions import api, babel, csrf, db, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
@@ -100,12 +100,31 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(activities_views.bp)
 
     @app.before_request
+    def _refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL (SQLite can): refuse it at the door, alike on both
+        sent = [request.path, request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
+        if request.is_json:
+            sent.append(request.get_json(silent=True))
+        if _contains_nul(sent):
+            raise InvalidInput("Text must not contain NUL characters.", code="nul_character")
+
+    @app.before_request
     def _api_auth():
         if request.path.startswith("/api/"):
             authenticate_api_request()
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
 
 
 def _register_error_handlers(app: Flask) -> None:

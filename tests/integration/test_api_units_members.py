@@ -224,3 +224,32 @@ def test_password_never_leaves_the_api(client, district, make_member, token_for)
     )
     assert "password" not in response.get_data(as_text=True)
     assert factories.PASSWORD not in response.get_data(as_text=True)
+
+
+def test_nul_characters_are_refused_alike_on_sqlite_and_postgresql(
+    client, district, make_member, token_for, login
+):
+    """PostgreSQL text cannot hold NUL: any text with one is a 422, never a 500 there."""
+    organizer = make_member(district["a"], roles=("organizer",))
+    headers = token_for(organizer)
+    for method, path, body in (
+        ("post", "/api/v1/members", {"name": "a\x00", "phone": "13511114444", "home_unit_id": 2}),
+        ("post", f"/api/v1/units/{district['a'].id}/organizations", {"name": "\x00"}),
+        ("get", "/api/v1/activities?category=%00", None),
+    ):
+        response = getattr(client, method)(path, headers=headers, json=body)
+        assert response.status_code == 422, (path, response.json)
+        assert response.json["code"] == "nul_character"
+    roster = "name,phone\n张\x00伟,13511113333\n".encode()
+    imported = client.post(
+        f"/api/v1/units/{district['a'].id}/members/import",
+        headers=headers,
+        data={"file": (io.BytesIO(roster), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 422 and imported.json["code"] == "nul_character"
+    login(organizer)
+    page = client.post(
+        f"/units/{district['a'].id}/members", data={"m-name": "a\x00", "m-phone": "13511115555"}
+    )
+    assert page.status_code == 422 and "文本中不能含有空字符" in page.get_data(as_text=True)

@@ -708,6 +708,8 @@ def read_roster(filename: str, data: bytes) -> list[dict]:
             raise InvalidInput(
                 "The CSV file is neither UTF-8 nor GB18030.", code="roster_unreadable"
             )
+        if "\x00" in text:  # PostgreSQL text cannot hold it
+            raise InvalidInput("Text must not contain NUL characters.", code="nul_character")
         rows = list(csv.reader(io.StringIO(text)))
     else:
         raise InvalidInput("Upload a .csv or .xlsx file.", code="roster_format")
