@@ -476,3 +476,19 @@ def test_party_report_for_the_quarter(d):
     assert not rows["乙"].reported and rows["乙"].party_activities == 0
     next_quarter = activities.party_report(d["a"].id, actor=organizer, now=T0 + timedelta(days=100))
     assert all(r.party_activities == 0 and r.service_minutes == 0 for r in next_quarter)
+
+
+def test_nobody_approves_their_own_attendance(d):
+    organizer = factories.create_member(d["a"], roles=("organizer", "volunteer"))
+    colleague = factories.create_member(d["a"], roles=("organizer",))
+    activity = create_activity(d["a"], organizer=organizer, points_per_hour=10)
+    own = scan(activity, organizer, T0).attendance
+    scan(activity, organizer, T0 + timedelta(minutes=60))
+    end = T0 + timedelta(hours=2, minutes=5)
+    assert (
+        code_error(activities.approve_attendance, activity, [own.id], actor=organizer, now=end)
+        == "four_eyes"
+    )
+    assert ledger.balances(organizer.id)["HOURS"]["balance"] == 0
+    activities.approve_attendance(activity, [own.id], actor=colleague, now=end)
+    assert ledger.balances(organizer.id)["HOURS"]["balance"] == 60

@@ -351,3 +351,39 @@ def _tamper(statement: str, table: str) -> None:
         for _name, sql in triggers:
             db.session.execute(sa.text(sql))
     db.session.commit()
+
+
+def test_a_capped_donation_retried_after_the_balance_moved_returns_the_original(people, app):
+    alice, bob, unit = people["alice"], people["bob"], people["d"]["a"]
+    app.config["TIMEBANK_HOURS_CAP_MINUTES"] = 100
+    earn(alice, unit, minutes=300, key="attendance:1")
+    first = ledger.donate_hours(
+        donor_id=alice.id, recipient_id=bob.id, minutes=80, idempotency_key="gift"
+    )
+    earn(bob, unit, minutes=15, key="attendance:2")  # bob's balance moves: a new split would differ
+    again = ledger.donate_hours(
+        donor_id=alice.id, recipient_id=bob.id, minutes=80, idempotency_key="gift"
+    )
+    assert [t.id for t in again.transfers] == [t.id for t in first.transfers]
+    assert (again.to_member, again.to_pool) == (80, 0)
+    assert ledger.balances(alice.id)["HOURS"]["balance"] == 220
+    with pytest.raises(DomainError) as error:
+        ledger.donate_hours(
+            donor_id=alice.id, recipient_id=bob.id, minutes=81, idempotency_key="gift"
+        )
+    assert error.value.code == "idempotency_conflict"
+
+
+def test_a_guardian_cannot_give_the_wards_hours_to_themselves(people):
+    alice, bob, unit = people["alice"], people["bob"], people["d"]["a"]
+    earn(alice, unit, minutes=120)
+    with pytest.raises(DomainError) as error:
+        ledger.donate_hours(
+            donor_id=alice.id,
+            recipient_id=bob.id,
+            minutes=60,
+            idempotency_key="g",
+            actor_id=bob.id,
+        )
+    assert error.value.code == "guardian_self_dealing"
+    assert ledger.balances(bob.id)["HOURS"]["balance"] == 0

@@ -186,3 +186,14 @@ def test_guardian_acts_for_ward(app):
     assert error.value.code == "not_guardian"
     with pytest.raises(InvalidInput):
         people.add_guardian(ward, ward, relation="self", actor=None)
+
+
+def test_rejecting_a_registration_needs_a_reason(app):
+    d = factories.create_district()
+    organizer = factories.create_member(d["a"], roles=("organizer",))
+    pending = factories.create_member(d["a"], status="pending")
+    with pytest.raises(InvalidInput):
+        people.reject_member(pending, actor=organizer, reason="  ")
+    assert pending.status == "pending"
+    people.reject_member(pending, actor=organizer, reason="不是本社区居民")
+    assert pending.status == "rejected"

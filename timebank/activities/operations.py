@@ -997,6 +997,12 @@ def approve_attendance(
     rows = _lock_attendances(activity, ids)
     close_missing_checkouts(activity, now=now)
     for attendance in rows:
+        if attendance.member_id == actor.id and attendance.status != "approved":
+            # Organizers account to the street office for every hour: nobody pays themselves.
+            raise Forbidden(
+                "Another organizer must approve your own attendance.",
+                code="four_eyes",
+            )
         if attendance.status == "rejected":
             raise Conflict(
                 "Attendance %(id)s was rejected; it cannot be approved.",

@@ -259,7 +259,7 @@ def decide(activity_id: int):
                 raise DomainError("Tick at least one person.", code="nothing_selected")
             if request.form.get("decision") == "reject":
                 activities.reject_attendance(
-                    activity, ids, actor=current_user, reason=request.form.get("reason") or "-"
+                    activity, ids, actor=current_user, reason=request.form.get("reason") or ""
                 )
                 flash(_("%(count)s rejected.", count=len(ids)), "success")
             else:

@@ -920,6 +920,11 @@ def donate_hours(
         raise InvalidInput("Donate either to a member or to a community pool.")
     if recipient_id == donor_id:
         raise InvalidInput("You cannot donate to yourself.", code="same_account")
+    if actor_id is not None and actor_id != donor_id and recipient_id == actor_id:
+        raise Forbidden(
+            "A guardian cannot give the member's hours to themselves.",
+            code="guardian_self_dealing",
+        )
     donor = member_account(donor_id, "HOURS")
     common = {"ledger": "HOURS", "code": "donate", "actor_id": actor_id or donor_id, "memo": memo}
     if pool_unit_id is not None:
@@ -941,10 +946,16 @@ def donate_hours(
             "Member %(id)s does not exist.", code="member_not_found", params={"id": recipient_id}
         )
     receiving = member_account(recipient_id, "HOURS")
+    pool = system_account(recipient.home_unit_id, "HOURS", "pool")
+    # Lock all three now, in id order, so the cap is judged on a balance nobody else moves.
+    locked = _lock_accounts([donor.id, receiving.id, pool.id])
+    previous = _previous_donation(idempotency_key, donor.id, receiving.id, pool.id, minutes)
+    if previous is not None:
+        return previous
     cap = current_app.config.get("TIMEBANK_HOURS_CAP_MINUTES", 0)
     to_member = minutes
     if cap:
-        to_member = max(0, min(minutes, cap - receiving.balance))
+        to_member = max(0, min(minutes, cap - locked[receiving.id]["balance"]))
     requests = []
     if to_member > 0:
         requests.append(
@@ -957,7 +968,6 @@ def donate_hours(
             )
         )
     if minutes - to_member > 0:
-        pool = system_account(recipient.home_unit_id, "HOURS", "pool")
         requests.append(
             TransferRequest(
                 debit_account_id=donor.id,
@@ -971,6 +981,32 @@ def donate_hours(
         raise InvalidInput("The amount must be a positive whole number.", code="invalid_amount")
     transfers = post_linked(requests)
     return DonationResult(transfers=transfers, to_member=to_member, to_pool=minutes - to_member)
+
+
+def _previous_donation(key, donor_id, receiving_id, pool_id, minutes) -> DonationResult | None:
+    """A retry of a capped donation: the split may differ now, so match on the whole.
+
+    Returns the original result, None for a new key, or raises IdempotencyConflict when
+    the key was used for another donor, recipient or amount.
+    """
+    found = list(
+        db.session.scalars(
+            sa.select(Transfer)
+            .where(Transfer.idempotency_key.in_([key, f"{key}:pool"]))
+            .order_by(Transfer.id)
+        )
+    )
+    if not found:
+        return None
+    to_member = sum(t.amount for t in found if t.credit_account_id == receiving_id)
+    to_pool = sum(t.amount for t in found if t.credit_account_id == pool_id)
+    if (
+        any(t.debit_account_id != donor_id for t in found)
+        or to_member + to_pool != minutes
+        or len(found) != (to_member > 0) + (to_pool > 0)
+    ):
+        raise _idempotency_conflict(key)
+    return DonationResult(transfers=found, to_member=to_member, to_pool=to_pool)
 
 
 # ---------------------------------------------------------------- holds

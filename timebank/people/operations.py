@@ -647,6 +647,9 @@ def reject_member(member: Member, *, actor: Member, reason: str) -> Member:
             code="not_pending",
             params={"name": member.name},
         )
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give a reason.", errors={"reason": ["Required."]})
     member.status = "rejected"
     db.session.flush()
     record_audit("member.reject", actor=actor, subject=member, detail=reason)

@@ -200,7 +200,7 @@ def decide_member(member_id: int, decision: str):
                 flash(_("%(name)s is now a volunteer.", name=member.name), "success")
             else:
                 people.reject_member(
-                    member, actor=current_user, reason=request.form.get("reason") or "-"
+                    member, actor=current_user, reason=request.form.get("reason") or ""
                 )
                 flash(_("%(name)s was turned down.", name=member.name), "success")
             db.session.commit()
