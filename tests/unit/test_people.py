@@ -197,3 +197,14 @@ def test_rejecting_a_registration_needs_a_reason(app):
     assert pending.status == "pending"
     people.reject_member(pending, actor=organizer, reason="不是本社区居民")
     assert pending.status == "rejected"
+
+
+def test_count_members_over_several_subtrees_counts_each_once(app):
+    d = factories.create_district()
+    factories.create_member(d["building_a"], status="pending")
+    factories.create_member(d["building_b"], status="pending")
+    factories.create_member(d["building_b"])
+    assert people.count_members([d["a"].id, d["grid_a"].id], status="pending") == 1
+    assert people.count_members([d["a"].id, d["b"].id], status="pending") == 2
+    assert people.count_members([d["street"].id]) == 3
+    assert people.count_members([]) == 0

@@ -3,14 +3,13 @@ ledger verification and checkpoints."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from timebank.core.errors import Forbidden
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
-from timebank.ledger.models import PendingCredit, Transfer
+from timebank.ledger.models import PendingCredit
 from timebank.ledger.schemas import (
     BalancesSchema,
     CheckpointSchema,
@@ -58,21 +57,6 @@ class MyTransfers(MethodView):
         return {"items": lines, "next_cursor": next_cursor}
 
 
-def _already_used(key: str) -> bool:
-    return (
-        # exactly the keys a request makes (a donation over the cap adds ":pool"); LIKE
-        # would call a new key a replay when it prefixes an old one or holds "%" or "_"
-        db.session.scalar(
-            sa.select(Transfer.id).where(Transfer.idempotency_key.in_((key, f"{key}:pool")))
-        )
-        is not None
-        or db.session.scalar(
-            sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == key)
-        )
-        is not None
-    )
-
-
 @blp.route("/transfers")
 class Transfers(MethodView):
     @blp.arguments(TransferRequestSchema)
@@ -89,7 +73,7 @@ class Transfers(MethodView):
         caller = guardian or member
         # Client keys live in their own namespace, apart from attendance:, hold:, ...
         key = f"api:{data['idempotency_key']}"
-        replay = _already_used(key)
+        replay = ledger.idempotency_key_used(key)
         if data["kind"] == "donate":
             result = ledger.donate_hours(
                 donor_id=member.id, minutes=data["amount"], idempotency_key=key,

@@ -1551,6 +1551,17 @@ def unit_of_transfer(transfer: Transfer) -> int:
     raise NotFound("No unit answers for transfer %(id)s.", params={"id": transfer.id})
 
 
+def idempotency_key_used(key: str) -> bool:
+    """Did a transfer or a pending credit already take this key? (A success is then a replay.)
+
+    Exactly the keys a request makes: a donation over the cap adds ``:pool``. A LIKE would
+    call a new key a replay when it prefixes an old one or holds "%" or "_".
+    """
+    transfer = sa.select(Transfer.id).where(Transfer.idempotency_key.in_((key, f"{key}:pool")))
+    pending = sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == key)
+    return db.session.scalar(transfer) is not None or db.session.scalar(pending) is not None
+
+
 def get_pending_credit(pending_id: int) -> PendingCredit:
     """Return the pending credit or raise NotFound."""
     pending = db.session.get(PendingCredit, pending_id)

@@ -316,6 +316,21 @@ def members_in_unit_select(
     return query
 
 
+def count_members(unit_ids: Iterable[int], *, status: str | None = None) -> int:
+    """Members living in the subtrees of ``unit_ids`` (each counted once), in one query."""
+    roots = list(unit_ids)
+    if not roots:
+        return 0
+    query = sa.select(sa.func.count(Member.id)).where(
+        Member.home_unit_id.in_(
+            sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots))
+        )
+    )
+    if status is not None:
+        query = query.where(Member.status == status)
+    return db.session.scalar(query)
+
+
 def list_members(unit_id: int, **filters) -> list[Member]:
     return list(db.session.scalars(members_in_unit_select(unit_id, **filters)))
 

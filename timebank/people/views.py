@@ -106,9 +106,7 @@ def set_language(code: str):
 def home():
     member = current_user
     organizes = people.scope_roots(member, "members.view")
-    pending = 0
-    for root in organizes:
-        pending += len(people.list_members(root, status="pending"))
+    pending = people.count_members(organizes, status="pending")
     return render_template(
         "people/home.html",
         member=member,
