@@ -1357,7 +1357,6 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
     per_transfer: dict[int, int] = {}
     seen_accounts = set()
     current, balance, version, head = None, 0, 0, GENESIS_HASH
-    sha256 = hashlib.sha256
 
     def close(account_id) -> str | None:
         account = accounts.get(account_id)
@@ -1429,14 +1428,25 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
         created = e_created if e_created.__class__ is str else _time_text(e_created)
         if e_created != t_created:
             return report.fail(f"entry {entry_id}: time differs from transfer {transfer_id}")
-        digest = sha256(
-            f"{ledger}|{debit_id}|{credit_id}|{t_amount}|{code}|{key}|{ref_type}|{ref_id}|"
-            f"{corrects_id}|{link_id}|{actor_id}|{approver_id}|{memo}".encode()
-        ).hexdigest()
-        recomputed = sha256(
-            f"{head}|{account_id}|{version}|{transfer_id}|{e_amount}|{balance}|{created}|"
-            f"{digest}".encode()
-        ).hexdigest()
+        # The same two functions the posting used: one definition of the chain.
+        digest = transfer_digest(
+            ledger,
+            debit_id,
+            credit_id,
+            t_amount,
+            code,
+            key,
+            ref_type,
+            ref_id,
+            corrects_id,
+            link_id,
+            actor_id,
+            approver_id,
+            memo,
+        )
+        recomputed = entry_hash(
+            head, account_id, version, transfer_id, e_amount, balance, created, digest
+        )
         if recomputed != stored:
             return report.fail(
                 f"entry {entry_id} (account {account_id}, version {version}): hash mismatch; "
