@@ -1377,31 +1377,15 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
         {"fmt": "YYYY-MM-DD HH24:MI:SS.US"} if _is_postgres() else {},
     )
     count = 0
-    for (
-        entry_id,
-        account_id,
-        e_version,
-        transfer_id,
-        e_amount,
-        e_balance,
-        prev_hash,
-        stored,
-        e_created,
-        ledger,
-        debit_id,
-        credit_id,
-        t_amount,
-        code,
-        key,
-        ref_type,
-        ref_id,
-        corrects_id,
-        link_id,
-        actor_id,
-        approver_id,
-        memo,
-        t_created,
-    ) in result:
+    for row in result:
+        entry_id, account_id, e_version, transfer_id, e_amount, e_balance, prev_hash, stored = row[
+            :8
+        ]
+        e_created, t_created = row[8], row[22]
+        # ledger, debit, credit, amount, code, key, references, link, actor, approver, memo:
+        # transfer_digest's arguments, in its order.
+        transfer_fields = row[9:22]
+        ledger, debit_id, credit_id, t_amount = transfer_fields[:4]
         if account_id != current:
             if current is not None and (problem := close(current)):
                 return report.fail(problem)
@@ -1429,21 +1413,7 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
         if e_created != t_created:
             return report.fail(f"entry {entry_id}: time differs from transfer {transfer_id}")
         # The same two functions the posting used: one definition of the chain.
-        digest = transfer_digest(
-            ledger,
-            debit_id,
-            credit_id,
-            t_amount,
-            code,
-            key,
-            ref_type,
-            ref_id,
-            corrects_id,
-            link_id,
-            actor_id,
-            approver_id,
-            memo,
-        )
+        digest = transfer_digest(*transfer_fields)
         recomputed = entry_hash(
             head, account_id, version, transfer_id, e_amount, balance, created, digest
         )
