@@ -48,9 +48,6 @@ SETTINGS: tuple[Setting, ...] = (
         "0",
         "donated HOURS above this balance go to the community pool; 0 means no cap",
     ),
-    Setting(
-        "TIMEBANK_HOLD_TIMEOUT_SECONDS", "300", "how long a merchant's hold waits to be confirmed"
-    ),
     Setting("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS", "10000", "how long SQLite waits for the write lock"),
     Setting("TIMEBANK_HOUR_ROUNDING_MINUTES", "15", "service time is rounded down to this unit"),
     Setting(
@@ -98,7 +95,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_SQLITE_BUSY_TIMEOUT_MS": int(_env("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS")),
         "TIMEBANK_POINTS_EXPIRY_DAYS": int(_env("TIMEBANK_POINTS_EXPIRY_DAYS")),
         "TIMEBANK_HOURS_CAP_MINUTES": int(_env("TIMEBANK_HOURS_CAP_MINUTES")),
-        "TIMEBANK_HOLD_TIMEOUT_SECONDS": int(_env("TIMEBANK_HOLD_TIMEOUT_SECONDS")),
         "TIMEBANK_HOUR_ROUNDING_MINUTES": int(_env("TIMEBANK_HOUR_ROUNDING_MINUTES")),
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
