@@ -9,7 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.config import PROJECT_ROOT, load_config
-from timebank.core.errors import DomainError, InvalidInput, problem, problem_from_domain_error
+from timebank.core.errors import (
+    DomainError,
+    NulCharacter,
+    problem,
+    problem_from_domain_error,
+)
 from timebank.extensions import api, babel, csrf, db, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
@@ -106,7 +111,7 @@ def _register_blueprints(app: Flask) -> None:
         if request.is_json:
             sent.append(request.get_json(silent=True))
         if _contains_nul(sent):
-            raise InvalidInput("Text must not contain NUL characters.", code="nul_character")
+            raise NulCharacter("Text must not contain NUL characters.")
 
     @app.before_request
     def _api_auth():

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from timebank.activities import operations as activities
+from timebank.activities.errors import ActivityCancelled
 from timebank.activities.models import category_name
 from timebank.activities.schemas import (
     ActivityListArgs,
@@ -29,7 +30,6 @@ from timebank.activities.schemas import (
     RejectAttendanceSchema,
     SignupSchema,
 )
-from timebank.core.errors import Conflict
 from timebank.core.qr import qr_svg
 from timebank.extensions import db
 from timebank.people import operations as people
@@ -135,7 +135,7 @@ class Qr(MethodView):
         until it rotates, and the live check-in counts."""
         _actor, activity = _managed_activity(activity_id)
         if activity.status != "published":
-            raise Conflict("The activity was cancelled.", code="activity_cancelled")
+            raise ActivityCancelled("The activity was cancelled.")
         code = activities.current_code(activity)
         return {
             **code,

@@ -20,6 +20,27 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from timebank.activities.errors import (
+    ActivityCancelled,
+    ActivityFull,
+    ActivityNotFound,
+    ActivityNotOver,
+    ActivityOver,
+    AlreadyApproved,
+    AttendanceNotFound,
+    AttendanceRejected,
+    CheckoutMissing,
+    InvalidActivity,
+    MemberAmbiguous,
+    MemberOutOfScope,
+    NotPartyMember,
+    NotSignedUp,
+    OutsideWindow,
+    SignupRequired,
+    TokenExpired,
+    TokenInvalid,
+    TokenWrongActivity,
+)
 from timebank.activities.models import (
     ACTIVITY_KINDS,
     CHECKIN_MODES,
@@ -29,9 +50,10 @@ from timebank.activities.models import (
     Signup,
 )
 from timebank.core.db import utcnow
-from timebank.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from timebank.core.errors import Forbidden, FourEyes, InvalidInput
 from timebank.extensions import db
 from timebank.people import operations as people
+from timebank.people.errors import MemberNotFound
 from timebank.people.models import Member, PartyProfile
 from timebank.units import operations as units
 
@@ -49,23 +71,6 @@ OFFLINE_MAX_AGE = timedelta(hours=24)
 MAX_BULK = 200
 
 
-# ---------------------------------------------------------------- errors
-
-
-class CheckinRejected(DomainError):
-    """A scan was refused; ``code`` says exactly why."""
-
-    code = "checkin_rejected"
-    status = 409
-
-
-def _token_invalid(message: str) -> CheckinRejected:
-    # the message is an argument at every call, never a default, so pybabel extracts it
-    error = CheckinRejected(message, code="token_invalid")
-    error.status = 400
-    return error
-
-
 # ---------------------------------------------------------------- categories and lookups
 
 
@@ -78,9 +83,7 @@ def get_activity(activity_id: int) -> Activity:
     """Return the activity or raise NotFound."""
     activity = db.session.get(Activity, activity_id)
     if activity is None:
-        raise NotFound(
-            "Activity %(id)s does not exist.", code="activity_not_found", params={"id": activity_id}
-        )
+        raise ActivityNotFound("Activity %(id)s does not exist.", params={"id": activity_id})
     return activity
 
 
@@ -94,9 +97,7 @@ def _lock_activity(activity_id: int) -> Activity:
         .execution_options(populate_existing=True)
     )
     if activity is None:
-        raise NotFound(
-            "Activity %(id)s does not exist.", code="activity_not_found", params={"id": activity_id}
-        )
+        raise ActivityNotFound("Activity %(id)s does not exist.", params={"id": activity_id})
     return activity
 
 
@@ -244,9 +245,8 @@ def create_activity(
     if points_per_hour < 0 or checkin_bonus < 0:
         errors["points_per_hour"] = ["Points cannot be negative."]
     if errors:
-        raise InvalidInput(
+        raise InvalidActivity(
             "The activity has invalid fields: %(fields)s.",
-            code="invalid_activity",
             errors=errors,
             params={"fields": ", ".join(sorted(errors))},
         )
@@ -298,18 +298,12 @@ def cancel_activity(
 
 def _require_published(activity: Activity) -> None:
     if activity.status != "published":
-        raise CheckinRejected(
-            "%(title)s was cancelled.", code="activity_cancelled", params={"title": activity.title}
-        )
+        raise ActivityCancelled("%(title)s was cancelled.", params={"title": activity.title})
 
 
 def _require_party_member(activity: Activity, member: Member) -> None:
     if activity.kind == "party" and db.session.get(PartyProfile, member.id) is None:
-        error = CheckinRejected(
-            "Only party members attend party activities.", code="not_party_member"
-        )
-        error.status = 403
-        raise error
+        raise NotPartyMember("Only party members attend party activities.")
 
 
 # ---------------------------------------------------------------- sign-up
@@ -341,14 +335,13 @@ def sign_up(activity: Activity, member: Member, *, now: datetime | None = None) 
     _require_published(activity)
     _require_party_member(activity, member)
     if now >= activity.ends_at:
-        raise Conflict("The activity is over.", code="activity_over")
+        raise ActivityOver("The activity is over.")
     signup = get_signup(activity.id, member.id)
     if signup is not None and signup.status == "signed_up":
         return signup
     if activity.capacity is not None and active_signup_count(activity.id) >= activity.capacity:
-        raise Conflict(
+        raise ActivityFull(
             "All %(capacity)s places are taken.",
-            code="activity_full",
             params={"capacity": activity.capacity},
         )
     if signup is None:
@@ -367,7 +360,7 @@ def withdraw(activity: Activity, member: Member, *, now: datetime | None = None)
     activity = _lock_activity(activity.id)
     signup = get_signup(activity.id, member.id)
     if signup is None:
-        raise NotFound("You have not signed up for this activity.", code="not_signed_up")
+        raise NotSignedUp("You have not signed up for this activity.")
     if signup.status == "signed_up":
         signup.status = "withdrawn"
         signup.withdrawn_at = now or utcnow()
@@ -462,30 +455,23 @@ def _check_step(step: int, at: datetime) -> None:
     """Accept the step of ``at`` and the one before; older: expired; later: invalid."""
     current = step_of(at)
     if step > current:
-        raise _token_invalid("This check-in code is not valid yet; check the phone's clock.")
+        raise TokenInvalid("This check-in code is not valid yet; check the phone's clock.")
     if step < current - 1:
-        raise CheckinRejected(
-            "This check-in code has expired; scan the screen again.", code="token_expired"
-        )
+        raise TokenExpired("This check-in code has expired; scan the screen again.")
 
 
 def _proven_time(now: datetime, scanned_at: datetime | None) -> datetime:
     if scanned_at is None:
         return now
     if scanned_at.tzinfo is None:
-        raise InvalidInput(
-            "scanned_at needs a time zone.", code="invalid_input", errors={"scanned_at": ["?"]}
-        )
+        raise InvalidInput("scanned_at needs a time zone.", errors={"scanned_at": ["?"]})
     if scanned_at > now + timedelta(seconds=STEP_SECONDS):
         raise InvalidInput(
             "scanned_at lies in the future.",
-            code="invalid_input",
             errors={"scanned_at": ["In the future."]},
         )
     if scanned_at < now - OFFLINE_MAX_AGE:
-        raise CheckinRejected(
-            "This scan is more than 24 hours old and cannot be accepted.", code="token_expired"
-        )
+        raise TokenExpired("This scan is more than 24 hours old and cannot be accepted.")
     return min(scanned_at, now)
 
 
@@ -512,7 +498,7 @@ def verify_kiosk_code(
     if match and not match.group(1):
         activity_id, step = int(match.group(2)), int(match.group(3))
         if not hmac.compare_digest(match.group(4), _sig(f"kiosk:{activity_id}:{step}")):
-            raise _token_invalid("This check-in code is not valid.")
+            raise TokenInvalid("This check-in code is not valid.")
     elif short:
         activity_id = int(short.group(1))
         current = step_of(at)
@@ -525,11 +511,11 @@ def verify_kiosk_code(
             None,
         )
         if step is None:
-            raise _token_invalid("This code is wrong or has expired; type the code on the screen.")
+            raise TokenInvalid("This code is wrong or has expired; type the code on the screen.")
     else:
-        raise _token_invalid("This check-in code is not valid.")
+        raise TokenInvalid("This check-in code is not valid.")
     if expected_activity_id is not None and activity_id != expected_activity_id:
-        raise CheckinRejected("This code belongs to another activity.", code="token_wrong_activity")
+        raise TokenWrongActivity("This code belongs to another activity.")
     _check_step(step, at)
     return VerifiedCode(subject_id=activity_id, step=step, at=at, typed=bool(short))
 
@@ -539,10 +525,10 @@ def verify_badge_code(code: str, *, now: datetime | None = None) -> VerifiedCode
     now = now or utcnow()
     match = _TOKEN.match((code or "").strip())
     if not match or match.group(1) != "m":
-        raise _token_invalid("This is not a member's badge code.")
+        raise TokenInvalid("This is not a member's badge code.")
     member_id, step = int(match.group(2)), int(match.group(3))
     if not hmac.compare_digest(match.group(4), _sig(f"badge:{member_id}:{step}")):
-        raise _token_invalid("This is not a member's badge code.")
+        raise TokenInvalid("This is not a member's badge code.")
     _check_step(step, now)
     return VerifiedCode(subject_id=member_id, step=step, at=now)
 
@@ -654,24 +640,17 @@ def record_scan(
         if replay:
             return _replay(attendance, scans)
         if at > activity.ends_at + CHECKOUT_CLOSES_AFTER:
-            raise CheckinRejected(
-                "Check-out closed two hours after the activity ended.", code="outside_window"
-            )
+            raise OutsideWindow("Check-out closed two hours after the activity ended.")
         kind = "out"
     else:
         if not activity.starts_at - CHECKIN_OPENS_BEFORE <= at <= activity.ends_at:
-            raise CheckinRejected(
+            raise OutsideWindow(
                 "Check-in is open from 30 minutes before the start until the end of the activity.",
-                code="outside_window",
             )
         if activity.signup_required:
             signup = get_signup(activity.id, member.id)
             if signup is None or signup.status != "signed_up":
-                error = CheckinRejected(
-                    "Sign up for this activity before checking in.", code="not_signed_up"
-                )
-                error.status = 403
-                raise error
+                raise SignupRequired("Sign up for this activity before checking in.")
         kind = "in"
     distance, reason = (
         (None, None) if method in ("badge", "manual") else _location_risk(activity, lat, lng)
@@ -798,7 +777,7 @@ def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Mem
         member = people.find_member_by_phone(people.normalize_phone(digits))
         # a phone from elsewhere is "not found": the page must not reveal who else is a member
         if member is None or not may_view(member, activity):
-            raise NotFound("No member has this phone number.", code="member_not_found")
+            raise MemberNotFound("No member has this phone number.")
         return member
     matches = list(
         db.session.scalars(
@@ -808,15 +787,13 @@ def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Mem
         )
     )
     if not matches:
-        raise NotFound(
+        raise MemberNotFound(
             "Nobody called %(name)s lives in this unit.",
-            code="member_not_found",
             params={"name": text},
         )
     if len(matches) > 1:
-        raise InvalidInput(
+        raise MemberAmbiguous(
             "More than one member is called %(name)s; use the phone number.",
-            code="member_ambiguous",
             params={"name": text},
         )
     return matches[0]
@@ -833,9 +810,7 @@ def manual_check_in(
     now = now or utcnow()
     people.authorize(actor, "activities.manage", activity.unit_id)
     if not may_view(member, activity):
-        raise Forbidden(
-            "You do not have permission to do that in this unit.", code="member_out_of_scope"
-        )
+        raise MemberOutOfScope("You do not have permission to do that in this unit.")
     return record_scan(activity, member, at=now, method="manual", now=now, actor=actor)
 
 
@@ -919,9 +894,8 @@ def close_all_missing_checkouts(*, now: datetime | None = None, days: int = 7) -
 def get_attendance(activity: Activity, attendance_id: int) -> Attendance:
     attendance = db.session.get(Attendance, attendance_id)
     if attendance is None or attendance.activity_id != activity.id:
-        raise NotFound(
+        raise AttendanceNotFound(
             "Attendance %(id)s does not exist for this activity.",
-            code="attendance_not_found",
             params={"id": attendance_id},
         )
     return attendance
@@ -970,9 +944,8 @@ def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
     found = {a.id for a in rows if a.activity_id == activity.id}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFound(
+        raise AttendanceNotFound(
             "Attendance %(id)s does not exist for this activity.",
-            code="attendance_not_found",
             params={"id": missing[0]},
         )
     return rows
@@ -999,26 +972,22 @@ def approve_attendance(
     for attendance in rows:
         if attendance.member_id == actor.id and attendance.status != "approved":
             # Organizers account to the street office for every hour: nobody pays themselves.
-            raise Forbidden(
+            raise FourEyes(
                 "Another organizer must approve your own attendance.",
-                code="four_eyes",
             )
         if attendance.status == "rejected":
-            raise Conflict(
+            raise AttendanceRejected(
                 "Attendance %(id)s was rejected; it cannot be approved.",
-                code="attendance_rejected",
                 params={"id": attendance.id},
             )
         if attendance.status != "approved":
             if not activity.requires_checkout and now < activity.ends_at:
-                raise Conflict(
+                raise ActivityNotOver(
                     "Approve after the activity ends: hours run until its end.",
-                    code="activity_not_over",
                 )
             if activity.requires_checkout and attendance.checked_out_at is None:
-                raise Conflict(
+                raise CheckoutMissing(
                     "%(name)s has not checked out yet; approve after the activity ends.",
-                    code="checkout_missing",
                     params={"name": attendance.member.name},
                 )
             attendance.minutes = service_minutes(
@@ -1060,9 +1029,8 @@ def reject_attendance(
     rows = _lock_attendances(activity, ids)
     for attendance in rows:
         if attendance.status == "approved":
-            raise Conflict(
+            raise AlreadyApproved(
                 "Attendance %(id)s is already approved and credited; correct it in the ledger.",
-                code="already_approved",
                 params={"id": attendance.id},
             )
         attendance.status = "rejected"

@@ -24,6 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from timebank.activities import operations as activities
+from timebank.activities.errors import NothingSelected
 from timebank.activities.models import ACTIVITY_KINDS, CHECKIN_MODES, category_name
 from timebank.activities.schemas import CheckinRequestSchema
 from timebank.core.errors import DomainError, Forbidden
@@ -256,7 +257,7 @@ def decide(activity_id: int):
         ]
         try:
             if not ids:
-                raise DomainError("Tick at least one person.", code="nothing_selected")
+                raise NothingSelected("Tick at least one person.")
             if request.form.get("decision") == "reject":
                 activities.reject_attendance(
                     activity, ids, actor=current_user, reason=request.form.get("reason") or ""

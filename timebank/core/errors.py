@@ -1,41 +1,58 @@
-"""The DomainError tree and the one mapping from errors to HTTP.
+"""The DomainError tree and the one mapping from errors to problem+json.
 
-Operations raise DomainError subclasses; ``problem_response`` turns any of them (and
-any werkzeug HTTPException) into ``application/problem+json``; pages flash
-``error.message`` instead.
+Operations raise DomainError subclasses. Each subclass names its stable ``code`` and
+its HTTP ``status`` as class attributes; nothing sets them on an instance. The unit of
+work (core/uow.py) turns any of them, and any werkzeug HTTPException, into
+``application/problem+json`` for the API, or a flashed message in the user's language
+for pages.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import ClassVar
 
 from flask import jsonify
 
+#: every error code and the classes that carry it (a code may come with two statuses,
+#: e.g. ``token_expired``: a stale check-in code, 409, or a stale bearer token, 401)
+ERROR_CODES: dict[str, list[type[DomainError]]] = {}
+
 
 class DomainError(Exception):
-    """A business rule said no. ``code`` is stable; ``message`` is for people."""
+    """A business rule said no. ``code`` is stable; ``message`` is for people.
 
-    code = "domain_error"
-    status = 400
-    #: the edge commits what was flushed before raising (e.g. a counted failed attempt)
-    commit_anyway = False
+    ``message`` is English with ``%(name)s`` placeholders filled from ``params``; it is
+    also the msgid of its translations, so pages show ``localized()``.
+    """
+
+    code: ClassVar[str] = "domain_error"
+    status: ClassVar[int] = 400
+    #: the unit of work commits what was flushed before raising (a counted failed attempt)
+    commit_anyway: ClassVar[bool] = False
+    #: the message when the raise site gives none
+    default_message: ClassVar[str] = "The request cannot be carried out."
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            ERROR_CODES.setdefault(cls.code, []).append(cls)
 
     def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None = None,
-        errors: dict | None = None,
-        params: dict | None = None,
+        self, message: str | None = None, *, errors: dict | None = None, params: dict | None = None
     ):
         #: English text with %(name)s placeholders: the msgid of its translations
-        self.template = message
+        self.template = message or self.default_message
         self.params = params or {}
-        self.message = message % self.params if self.params else message
+        self.message = self.template % self.params if self.params else self.template
         super().__init__(self.message)
-        if code:
-            self.code = code
+        #: field name -> list of messages, for forms and the API's ``errors``
         self.errors = errors or {}
+
+    def __setattr__(self, name, value):
+        if name in ("code", "status", "commit_anyway"):
+            raise AttributeError(f"{name} belongs to the class {type(self).__name__}")
+        super().__setattr__(name, value)
 
     def localized(self) -> str:
         """The message in the request's language (pages); the API keeps ``message``."""
@@ -47,31 +64,48 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
+    default_message = "Not found."
 
 
 class Forbidden(DomainError):
     code = "forbidden"
     status = 403
+    default_message = "You do not have permission to do that."
 
 
 class AuthenticationRequired(DomainError):
     code = "authentication_required"
     status = 401
+    default_message = "Log in first."
 
 
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 422
+    default_message = "The request has invalid fields."
 
 
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+    default_message = "That conflicts with the current state."
 
 
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
+    default_message = "Too many attempts; try again later."
+
+
+class FourEyes(Forbidden):
+    """Nobody approves what they asked for, or what pays them."""
+
+    code = "four_eyes"
+
+
+class NulCharacter(InvalidInput):
+    code = "nul_character"
+    default_message = "Text must not contain NUL characters."
 
 
 def problem(status: int, code: str, detail: str, errors: dict | None = None, headers=None):

@@ -27,8 +27,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
 from timebank.core.db import utcnow
-from timebank.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from timebank.core.errors import FourEyes, InvalidInput, NotFound
 from timebank.extensions import db
+from timebank.ledger.errors import (
+    AccountNotFound,
+    AlreadyDecided,
+    CorrectionExceedsOriginal,
+    GuardianSelfDealing,
+    HoldExpired,
+    HoldNotFound,
+    HoldNotPending,
+    IdempotencyConflict,
+    IdempotencyInProgress,
+    IdempotencyKeyRequired,
+    InsufficientBalance,
+    InvalidAmount,
+    LedgerMismatch,
+    PendingCreditNotFound,
+    RecipientNotFound,
+    SameAccount,
+    TransferNotFound,
+    UnknownLedger,
+)
 from timebank.ledger.models import (
     GENESIS_HASH,
     LEDGERS,
@@ -49,21 +69,6 @@ TRANSFERS = Transfer.__table__
 LOTS = PointLot.__table__
 
 
-class InsufficientBalance(DomainError):
-    code = "insufficient_balance"
-    status = 409
-
-
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    status = 409
-
-
-class HoldNotPending(DomainError):
-    code = "hold_not_pending"
-    status = 409
-
-
 # ---------------------------------------------------------------- accounts
 
 
@@ -77,9 +82,8 @@ def _owner_key(kind: str, *, member_id=None, unit_id=None, merchant_id=None) -> 
 
 def _check_ledger(ledger: str) -> None:
     if ledger not in LEDGERS:
-        raise InvalidInput(
+        raise UnknownLedger(
             "Unknown ledger %(ledger)s; use HOURS or POINTS.",
-            code="unknown_ledger",
             errors={"ledger": ["Unknown ledger."]},
             params={"ledger": ledger},
         )
@@ -139,9 +143,7 @@ def get_account(account_id: int) -> Account:
     """Return the account or raise NotFound."""
     account = db.session.get(Account, account_id)
     if account is None:
-        raise NotFound(
-            "Account %(id)s does not exist.", code="account_not_found", params={"id": account_id}
-        )
+        raise AccountNotFound("Account %(id)s does not exist.", params={"id": account_id})
     return account
 
 
@@ -243,22 +245,20 @@ def _validate(request: TransferRequest) -> None:
         or isinstance(request.amount, bool)
         or request.amount <= 0
     ):
-        raise InvalidInput(
+        raise InvalidAmount(
             "The amount must be a positive whole number.",
-            code="invalid_amount",
             errors={"amount": ["Must be a positive integer."]},
         )
     if request.amount > 10**12:
-        raise InvalidInput("The amount is too large.", code="invalid_amount")
+        raise InvalidAmount("The amount is too large.")
     if request.debit_account_id == request.credit_account_id:
-        raise InvalidInput("A transfer needs two different accounts.", code="same_account")
+        raise SameAccount("A transfer needs two different accounts.")
     if request.code not in TRANSFER_CODES:
         raise InvalidInput("Unknown transfer code %(code)s.", params={"code": request.code})
     key = request.idempotency_key or ""
     if not 1 <= len(key) <= 120:
-        raise InvalidInput(
+        raise IdempotencyKeyRequired(
             "An idempotency key of 1 to 120 characters is required.",
-            code="idempotency_key_required",
             errors={"idempotency_key": ["Required."]},
         )
 
@@ -299,9 +299,7 @@ def _lock_accounts(account_ids: Iterable[int]) -> dict[int, dict]:
     cursor.close()
     missing = [i for i in ids if i not in rows]
     if missing:
-        raise NotFound(
-            "Account %(id)s does not exist.", code="account_not_found", params={"id": missing[0]}
-        )
+        raise AccountNotFound("Account %(id)s does not exist.", params={"id": missing[0]})
     return rows
 
 
@@ -371,9 +369,8 @@ def post_linked(
         debit = accounts[request.debit_account_id]
         credit = accounts[request.credit_account_id]
         if debit["ledger"] != request.ledger or credit["ledger"] != request.ledger:
-            raise InvalidInput(
+            raise LedgerMismatch(
                 "Both accounts must belong to the %(ledger)s ledger.",
-                code="ledger_mismatch",
                 params={"ledger": request.ledger},
             )
         available = projected[request.debit_account_id] - debit["held"]
@@ -440,9 +437,8 @@ def _append(requests, accounts, release_holds, now) -> list[Transfer]:
             ids.append(cursor.fetchone()[0])
     except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
         # The unique key lost a race we could not see (the twin had not committed yet).
-        raise IdempotencyConflict(
+        raise IdempotencyInProgress(
             "A request with this idempotency key is being posted right now; retry it.",
-            code="idempotency_in_progress",
         ) from None
     for transfer, transfer_id in zip(transfers, ids, strict=True):
         transfer.id = transfer_id
@@ -725,9 +721,8 @@ def request_manual_credit(
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise IdempotencyConflict(
+        raise IdempotencyInProgress(
             "A request with this idempotency key is being saved right now; retry it.",
-            code="idempotency_in_progress",
         ) from None
     return pending
 
@@ -738,9 +733,8 @@ def _lock_pending(pending_id: int) -> PendingCredit:
         query = query.with_for_update()
     pending = db.session.scalar(query.execution_options(populate_existing=True))
     if pending is None:
-        raise NotFound(
+        raise PendingCreditNotFound(
             "Pending credit %(id)s does not exist.",
-            code="pending_credit_not_found",
             params={"id": pending_id},
         )
     return pending
@@ -754,14 +748,12 @@ def approve_manual_credit(pending_id: int, *, approver_id: int) -> Transfer:
     """
     pending = _lock_pending(pending_id)
     if pending.requested_by_id == approver_id:
-        raise Forbidden(
+        raise FourEyes(
             "A manual credit needs a second person: you cannot approve your own request.",
-            code="four_eyes",
         )
     if pending.status != "pending":
-        raise Conflict(
+        raise AlreadyDecided(
             "This credit was already %(status)s.",
-            code="already_decided",
             params={"status": pending.status},
         )
     if pending.corrects_id is not None:
@@ -794,9 +786,8 @@ def approve_manual_credit(pending_id: int, *, approver_id: int) -> Transfer:
 def reject_manual_credit(pending_id: int, *, approver_id: int) -> PendingCredit:
     pending = _lock_pending(pending_id)
     if pending.status != "pending":
-        raise Conflict(
+        raise AlreadyDecided(
             "This credit was already %(status)s.",
-            code="already_decided",
             params={"status": pending.status},
         )
     pending.status = "rejected"
@@ -810,9 +801,7 @@ def get_transfer(transfer_id: int) -> Transfer:
     """Return the transfer or raise NotFound."""
     transfer = db.session.get(Transfer, transfer_id)
     if transfer is None:
-        raise NotFound(
-            "Transfer %(id)s does not exist.", code="transfer_not_found", params={"id": transfer_id}
-        )
+        raise TransferNotFound("Transfer %(id)s does not exist.", params={"id": transfer_id})
     return transfer
 
 
@@ -824,9 +813,8 @@ def _check_correction_room(original_id: int, amount: int) -> None:
     )
     original = get_transfer(original_id)
     if corrected + amount > original.amount:
-        raise InvalidInput(
+        raise CorrectionExceedsOriginal(
             "Transfer %(id)s can be corrected by at most %(room)s more.",
-            code="correction_exceeds_original",
             params={"id": original_id, "room": original.amount - corrected},
         )
 
@@ -919,11 +907,10 @@ def donate_hours(
     if (recipient_id is None) == (pool_unit_id is None):
         raise InvalidInput("Donate either to a member or to a community pool.")
     if recipient_id == donor_id:
-        raise InvalidInput("You cannot donate to yourself.", code="same_account")
+        raise SameAccount("You cannot donate to yourself.")
     if actor_id is not None and actor_id != donor_id and recipient_id == actor_id:
-        raise Forbidden(
+        raise GuardianSelfDealing(
             "A guardian cannot give the member's hours to themselves.",
-            code="guardian_self_dealing",
         )
     donor = member_account(donor_id, "HOURS")
     common = {"ledger": "HOURS", "code": "donate", "actor_id": actor_id or donor_id, "memo": memo}
@@ -942,9 +929,7 @@ def donate_hours(
         return DonationResult(transfers=post_linked([request]), to_pool=minutes)
     recipient = db.session.get(Member, recipient_id)
     if recipient is None:
-        raise NotFound(
-            "Member %(id)s does not exist.", code="member_not_found", params={"id": recipient_id}
-        )
+        raise RecipientNotFound("Member %(id)s does not exist.", params={"id": recipient_id})
     receiving = member_account(recipient_id, "HOURS")
     pool = system_account(recipient.home_unit_id, "HOURS", "pool")
     # Lock all three now, in id order, so the cap is judged on a balance nobody else moves.
@@ -978,7 +963,7 @@ def donate_hours(
             )
         )
     if not requests:
-        raise InvalidInput("The amount must be a positive whole number.", code="invalid_amount")
+        raise InvalidAmount("The amount must be a positive whole number.")
     transfers = post_linked(requests)
     return DonationResult(transfers=transfers, to_member=to_member, to_pool=minutes - to_member)
 
@@ -1059,9 +1044,8 @@ def place_hold(
         return hold
     debit = accounts[debit_account_id]
     if debit["ledger"] != ledger or accounts[credit_account_id]["ledger"] != ledger:
-        raise InvalidInput(
+        raise LedgerMismatch(
             "Both accounts must belong to the %(ledger)s ledger.",
-            code="ledger_mismatch",
             params={"ledger": ledger},
         )
     if not debit["allow_negative"] and debit["balance"] - debit["held"] < amount:
@@ -1105,7 +1089,7 @@ def _lock_hold(hold_id: int) -> Hold:
         query = query.with_for_update()
     hold = db.session.scalar(query.execution_options(populate_existing=True))
     if hold is None:
-        raise NotFound("Hold %(id)s does not exist.", code="hold_not_found", params={"id": hold_id})
+        raise HoldNotFound("Hold %(id)s does not exist.", params={"id": hold_id})
     return hold
 
 
@@ -1125,9 +1109,7 @@ def _release(hold: Hold, status: str) -> None:
 def _check_pending(hold: Hold, now: datetime) -> None:
     if hold.status == "pending" and hold.expires_at <= now:
         _release(hold, "expired")
-        error = HoldNotPending("The hold expired; nothing was taken.", code="hold_expired")
-        error.commit_anyway = True  # the expiry itself must be kept
-        raise error
+        raise HoldExpired("The hold expired; nothing was taken.")
     if hold.status != "pending":
         raise HoldNotPending("The hold was already %(status)s.", params={"status": hold.status})
 
@@ -1145,9 +1127,8 @@ def commit_hold(
     _check_pending(hold, now)
     take = hold.amount if amount is None else amount
     if not isinstance(take, int) or take <= 0 or take > hold.amount:
-        raise InvalidInput(
+        raise InvalidAmount(
             "Commit between 1 and %(amount)s.",
-            code="invalid_amount",
             params={"amount": hold.amount},
         )
     [transfer] = post_linked(
@@ -1546,9 +1527,8 @@ def get_pending_credit(pending_id: int) -> PendingCredit:
     """Return the pending credit or raise NotFound."""
     pending = db.session.get(PendingCredit, pending_id)
     if pending is None:
-        raise NotFound(
+        raise PendingCreditNotFound(
             "Pending credit %(id)s does not exist.",
-            code="pending_credit_not_found",
             params={"id": pending_id},
         )
     return pending

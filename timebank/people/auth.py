@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import g, request
 from flask_login import current_user
 
-from timebank.core.errors import AuthenticationRequired, InvalidInput
+from timebank.core.errors import AuthenticationRequired
 from timebank.core.schemas import MAX_ID
 from timebank.extensions import db, login_manager
 from timebank.people import operations as people
+from timebank.people.errors import InvalidOnBehalfOf, TokenInvalid
 from timebank.people.models import Member
 
 
@@ -34,7 +35,7 @@ def authenticate_api_request() -> None:
         return
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationRequired("Use 'Authorization: Bearer <token>'.", code="token_invalid")
+        raise TokenInvalid("Use 'Authorization: Bearer <token>'.")
     g.api_member, g.api_token = people.member_for_token(token.strip())
 
 
@@ -44,9 +45,7 @@ def calling_member() -> Member:
     if member is None and not request.path.startswith("/api/") and current_user.is_authenticated:
         member = current_user._get_current_object()
     if member is None:
-        raise AuthenticationRequired(
-            "Log in first: send a bearer token.", code="authentication_required"
-        )
+        raise AuthenticationRequired("Log in first: send a bearer token.")
     return member
 
 
@@ -58,5 +57,5 @@ def acting_member() -> tuple[Member, Member | None]:
         return caller, None
     # isascii: "²".isdigit() is True, but int("²") raises
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise InvalidInput("X-On-Behalf-Of must be a member id.", code="invalid_on_behalf_of")
+        raise InvalidOnBehalfOf("X-On-Behalf-Of must be a member id.")
     return people.guardian_may_act_for(caller, int(raw)), caller

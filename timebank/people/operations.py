@@ -22,17 +22,41 @@ from sqlalchemy.exc import IntegrityError
 
 from timebank.core.db import utcnow
 from timebank.core.errors import (
-    AuthenticationRequired,
     Conflict,
     DomainError,
     Forbidden,
     InvalidInput,
-    NotFound,
+    NulCharacter,
     RateLimited,
 )
 from timebank.core.sms import load_sms_adapter
 from timebank.core.transaction import after_commit
 from timebank.extensions import db
+from timebank.people.errors import (
+    AccountNotActive,
+    CodeExpired,
+    CodeInvalid,
+    GuardianExists,
+    GuardianSelf,
+    IncompleteDualReport,
+    InvalidCredentials,
+    InvalidPhone,
+    JoinLinkInvalid,
+    MemberNotFound,
+    NotGuardian,
+    NotPending,
+    PhoneTaken,
+    RosterColumns,
+    RosterEmpty,
+    RosterFormat,
+    RosterUnreadable,
+    TokenAccountNotActive,
+    TokenExpired,
+    TokenInvalid,
+    TokenRevoked,
+    WeakPassword,
+    WrongCode,
+)
 from timebank.people.models import (
     ROLES,
     ApiToken,
@@ -150,9 +174,8 @@ def normalize_phone(raw: str | None) -> str:
     elif phone.startswith("0086"):
         phone = phone[4:]
     if not _PHONE.match(phone):
-        raise InvalidInput(
+        raise InvalidPhone(
             "The phone number must be an 11-digit mainland mobile number starting with 1.",
-            code="invalid_phone",
             errors={"phone": ["Not a valid mobile number."]},
         )
     return phone
@@ -160,9 +183,8 @@ def normalize_phone(raw: str | None) -> str:
 
 def check_password_strength(password: str | None) -> str:
     if not password or len(password) < 8:
-        raise InvalidInput(
+        raise WeakPassword(
             "The password must have at least 8 characters.",
-            code="weak_password",
             errors={"password": ["At least 8 characters."]},
         )
     if len(password) > 128:
@@ -199,9 +221,7 @@ def get_member(member_id: int) -> Member:
     """Return the member or raise NotFound."""
     member = db.session.get(Member, member_id)
     if member is None:
-        raise NotFound(
-            "Member %(id)s does not exist.", code="member_not_found", params={"id": member_id}
-        )
+        raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
     return member
 
 
@@ -234,9 +254,8 @@ def create_member(
     if password is not None:
         password_hash = hash_password(check_password_strength(password))
     if find_member_by_phone(phone) is not None:
-        raise Conflict(
+        raise PhoneTaken(
             "The phone %(phone)s is already registered.",
-            code="phone_taken",
             params={"phone": phone},
         )
     member = Member(
@@ -253,9 +272,8 @@ def create_member(
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise Conflict(
+        raise PhoneTaken(
             "The phone %(phone)s is already registered.",
-            code="phone_taken",
             params={"phone": phone},
         ) from None
     for role, unit_id in roles:
@@ -358,9 +376,8 @@ def register_party(
     if not branch:
         raise InvalidInput("The party branch is required.", errors={"branch": ["Required."]})
     if (reported_unit_id is None) != (reported_on is None):
-        raise InvalidInput(
+        raise IncompleteDualReport(
             "A dual report needs both the community and the date.",
-            code="incomplete_dual_report",
             errors={"reported_on": ["Give both or neither."]},
         )
     if reported_on is not None and reported_on > utcnow().date() + timedelta(days=1):
@@ -403,12 +420,10 @@ def authenticate(phone: str, password: str) -> Member:
     try:
         phone = normalize_phone(phone)
     except InvalidInput:
-        raise AuthenticationRequired(
-            "Wrong phone number or password.", code="invalid_credentials"
-        ) from None
+        raise InvalidCredentials("Wrong phone number or password.") from None
     member = find_member_by_phone(phone)
     if member is None or not password_matches(member.password_hash, password or ""):
-        raise AuthenticationRequired("Wrong phone number or password.", code="invalid_credentials")
+        raise InvalidCredentials("Wrong phone number or password.")
     if member.status != "active":
         messages = {
             "unverified": "Your phone number is not verified yet.",
@@ -416,9 +431,7 @@ def authenticate(phone: str, password: str) -> Member:
             "rejected": "Your registration was not approved.",
             "suspended": "Your account is suspended.",
         }
-        error = DomainError(messages[member.status], code="account_not_active")
-        error.status = 403
-        raise error
+        raise AccountNotActive(messages[member.status])
     return member
 
 
@@ -440,13 +453,13 @@ def member_for_token(token: str) -> tuple[Member, ApiToken]:
     """Resolve a bearer token; AuthenticationRequired if unknown, expired or revoked."""
     row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     if row is None:
-        raise AuthenticationRequired("The token is not valid.", code="token_invalid")
+        raise TokenInvalid("The token is not valid.")
     if row.revoked_at is not None:
-        raise AuthenticationRequired("The token was revoked.", code="token_revoked")
+        raise TokenRevoked("The token was revoked.")
     if row.expires_at <= utcnow():
-        raise AuthenticationRequired("The token has expired; log in again.", code="token_expired")
+        raise TokenExpired("The token has expired; log in again.")
     if not row.member.is_active:
-        raise AuthenticationRequired("The account is not active.", code="account_not_active")
+        raise TokenAccountNotActive("The account is not active.")
     return row.member, row
 
 
@@ -462,7 +475,7 @@ def revoke_token(row: ApiToken) -> None:
 def add_guardian(member: Member, guardian: Member, *, relation: str, actor: Member | None) -> None:
     """Let ``guardian`` act for ``member``; Conflict if already so, InvalidInput for self."""
     if member.id == guardian.id:
-        raise InvalidInput("A member cannot be their own guardian.", code="guardian_self")
+        raise GuardianSelf("A member cannot be their own guardian.")
     relation = (relation or "").strip()
     if not relation:
         raise InvalidInput("Say how the guardian is related.", errors={"relation": ["Required."]})
@@ -472,9 +485,8 @@ def add_guardian(member: Member, guardian: Member, *, relation: str, actor: Memb
         )
     )
     if exists is not None:
-        raise Conflict(
+        raise GuardianExists(
             "%(guardian)s already acts for %(member)s.",
-            code="guardian_exists",
             params={"guardian": guardian.name, "member": member.name},
         )
     db.session.add(Guardianship(member_id=member.id, guardian_id=guardian.id, relation=relation))
@@ -490,7 +502,7 @@ def guardian_may_act_for(guardian: Member, member_id: int) -> Member:
         )
     )
     if exists is None:
-        raise Forbidden("You are not registered as a guardian of that member.", code="not_guardian")
+        raise NotGuardian("You are not registered as a guardian of that member.")
     return get_member(member_id)
 
 
@@ -534,7 +546,7 @@ def get_join_link(code: str) -> JoinLink:
     """The live join link with this code, or NotFound (``join_link_invalid``)."""
     link = db.session.scalar(sa.select(JoinLink).where(JoinLink.code == code))
     if link is None or link.revoked_at is not None:
-        raise NotFound("This join link is not valid any more.", code="join_link_invalid")
+        raise JoinLinkInvalid("This join link is not valid any more.")
     return link
 
 
@@ -580,9 +592,8 @@ def start_registration(*, code: str, phone: str, name: str, password: str) -> Me
     check_password_strength(password)
     member = find_member_by_phone(phone)
     if member is not None and member.status != "unverified":
-        raise Conflict(
+        raise PhoneTaken(
             "The phone %(phone)s is already registered.",
-            code="phone_taken",
             params={"phone": phone},
         )
     if member is None:
@@ -616,17 +627,15 @@ def verify_phone(*, phone: str, code: str) -> Member:
         .limit(1)
     )
     if member is None or verification is None:
-        raise InvalidInput("No code was sent to this phone.", code="code_invalid")
+        raise CodeInvalid("No code was sent to this phone.")
     if verification.attempts >= OTP_MAX_ATTEMPTS:
         raise RateLimited("Too many wrong codes; ask for a new one.")
     if verification.expires_at <= utcnow():
-        raise InvalidInput("The code has expired; ask for a new one.", code="code_expired")
+        raise CodeExpired("The code has expired; ask for a new one.")
     if not hmac.compare_digest(verification.code_hash, _otp_digest(phone, (code or "").strip())):
         verification.attempts += 1
         db.session.flush()
-        error = InvalidInput("The code is wrong.", code="code_invalid", errors={"code": ["Wrong."]})
-        error.commit_anyway = True  # the failed attempt must count, or guessing is free
-        raise error
+        raise WrongCode("The code is wrong.", errors={"code": ["Wrong."]})
     verification.consumed_at = utcnow()
     if member.status == "unverified":
         member.status = "pending"
@@ -643,9 +652,8 @@ def approve_member(member: Member, *, actor: Member) -> Member:
     """
     authorize(actor, "members.approve", member.home_unit_id)
     if member.status != "pending":
-        raise Conflict(
+        raise NotPending(
             "%(name)s is not waiting for approval.",
-            code="not_pending",
             params={"name": member.name},
         )
     member.status = "active"
@@ -657,9 +665,8 @@ def approve_member(member: Member, *, actor: Member) -> Member:
 def reject_member(member: Member, *, actor: Member, reason: str) -> Member:
     authorize(actor, "members.approve", member.home_unit_id)
     if member.status != "pending":
-        raise Conflict(
+        raise NotPending(
             "%(name)s is not waiting for approval.",
-            code="not_pending",
             params={"name": member.name},
         )
     reason = (reason or "").strip()
@@ -723,24 +730,21 @@ def read_roster(filename: str, data: bytes) -> list[dict]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise InvalidInput(
-                "The CSV file is neither UTF-8 nor GB18030.", code="roster_unreadable"
-            )
+            raise RosterUnreadable("The CSV file is neither UTF-8 nor GB18030.")
         if "\x00" in text:  # PostgreSQL text cannot hold it
-            raise InvalidInput("Text must not contain NUL characters.", code="nul_character")
+            raise NulCharacter("Text must not contain NUL characters.")
         rows = list(csv.reader(io.StringIO(text)))
     else:
-        raise InvalidInput("Upload a .csv or .xlsx file.", code="roster_format")
+        raise RosterFormat("Upload a .csv or .xlsx file.")
     if not rows:
-        raise InvalidInput("The roster is empty.", code="roster_empty")
+        raise RosterEmpty("The roster is empty.")
     header = [
         ROSTER_HEADERS.get(str(h or "").strip().lower(), ROSTER_HEADERS.get(str(h or "").strip()))
         for h in rows[0]
     ]
     if "name" not in header or "phone" not in header:
-        raise InvalidInput(
+        raise RosterColumns(
             "The first row must name the columns; name (姓名) and phone (手机号) are required.",
-            code="roster_columns",
         )
     result = []
     for values in rows[1:]:
@@ -760,9 +764,8 @@ def _xlsx_rows(data: bytes) -> list[list]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a damaged file
-        raise InvalidInput(
+        raise RosterUnreadable(
             "The XLSX file cannot be read: %(error)s",
-            code="roster_unreadable",
             params={"error": str(error)},
         ) from None
     sheet = workbook.worksheets[0]

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from timebank.core.errors import Conflict, InvalidInput, NotFound
+from timebank.core.errors import InvalidInput
 from timebank.extensions import db
+from timebank.units.errors import OrganizationExists, OrganizationNotFound, UnitExists, UnitNotFound
 from timebank.units.models import ORGANIZATION_KINDS, UNIT_KINDS, Organization, Unit, UnitClosure
 
 
@@ -15,7 +16,7 @@ def get_unit(unit_id: int) -> Unit:
     """Return the unit or raise NotFound."""
     unit = db.session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound("Unit %(id)s does not exist.", code="unit_not_found", params={"id": unit_id})
+        raise UnitNotFound("Unit %(id)s does not exist.", params={"id": unit_id})
     return unit
 
 
@@ -39,7 +40,7 @@ def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
         sa.select(Unit.id).where(Unit.parent_id == parent_id, Unit.name == name)
     )
     if sibling is not None:
-        raise Conflict("%(name)s already exists here.", code="unit_exists", params={"name": name})
+        raise UnitExists("%(name)s already exists here.", params={"name": name})
     unit = Unit(name=name, kind=kind, parent_id=parent_id, depth=parent.depth + 1 if parent else 0)
     db.session.add(unit)
     db.session.flush()
@@ -147,9 +148,8 @@ def create_organization(*, unit_id: int, name: str, kind: str, contact: str | No
         sa.select(Organization.id).where(Organization.unit_id == unit_id, Organization.name == name)
     )
     if exists is not None:
-        raise Conflict(
+        raise OrganizationExists(
             "%(name)s is already a partner of this unit.",
-            code="organization_exists",
             params={"name": name},
         )
     org = Organization(unit_id=unit_id, name=name, kind=kind, contact=contact)
@@ -173,9 +173,8 @@ def get_organization(org_id: int) -> Organization:
     """Return the organization or raise NotFound."""
     org = db.session.get(Organization, org_id)
     if org is None:
-        raise NotFound(
+        raise OrganizationNotFound(
             "Organization %(id)s does not exist.",
-            code="organization_not_found",
             params={"id": org_id},
         )
     return org

@@ -1,0 +1,21 @@
+"""Errors of units: each names its stable code and HTTP status."""
+
+from __future__ import annotations
+
+from timebank.core.errors import Conflict, NotFound
+
+
+class OrganizationExists(Conflict):
+    code = "organization_exists"
+
+
+class OrganizationNotFound(NotFound):
+    code = "organization_not_found"
+
+
+class UnitExists(Conflict):
+    code = "unit_exists"
+
+
+class UnitNotFound(NotFound):
+    code = "unit_not_found"
