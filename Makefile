@@ -35,10 +35,8 @@ bench: setup
 	TIMEBANK_ENV=testing $(BIN)/python bench/run_all.py
 
 translations: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k DomainError -k NotFound -k Forbidden \
-		-k AuthenticationRequired -k InvalidInput -k Conflict -k RateLimited \
-		-k InsufficientBalance -k IdempotencyConflict -k HoldNotPending \
-		-k CheckinRejected -k _token_invalid -o timebank/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ $$($(BIN)/timebank i18n-keywords) \
+		-o timebank/translations/messages.pot .
 	$(BIN)/pybabel update -i timebank/translations/messages.pot -d timebank/translations
 	$(BIN)/pybabel compile -d timebank/translations
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, flash, g, redirect, render_template, request, session
-from flask_babel import gettext as _
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from timebank.config import PROJECT_ROOT, load_config
-from timebank.core.errors import (
-    DomainError,
-    NulCharacter,
-    problem,
-    problem_from_domain_error,
-)
+from timebank.core.web import register_error_handlers
 from timebank.extensions import api, babel, csrf, db, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
@@ -59,8 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
 
     _register_models()
+    register_error_handlers(app)
     _register_blueprints(app)
-    _register_error_handlers(app)
     _register_template_helpers(app)
 
     from timebank.cli import register_cli
@@ -88,14 +82,16 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from timebank.activities import api as activities_api
     from timebank.activities import views as activities_views
+    from timebank.core import access, health
     from timebank.ledger import api as ledger_api
     from timebank.ledger import views as ledger_views
     from timebank.people import api as people_api
     from timebank.people import views as people_views
-    from timebank.people.auth import authenticate_api_request
+    from timebank.people.auth import PeopleAccess, authenticate_api_request
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
+    access.install(PeopleAccess())
     for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
@@ -103,15 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(units_views.bp)
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
-
-    @app.before_request
-    def _refuse_nul_characters():
-        # PostgreSQL text cannot hold NUL (SQLite can): refuse it at the door, alike on both
-        sent = [request.path, request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
-        if request.is_json:
-            sent.append(request.get_json(silent=True))
-        if _contains_nul(sent):
-            raise NulCharacter("Text must not contain NUL characters.")
+    app.register_blueprint(health.bp)
 
     @app.before_request
     def _api_auth():
@@ -120,56 +108,6 @@ def _register_blueprints(app: Flask) -> None:
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-
-
-def _contains_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
-def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def _domain_error(error: DomainError):
-        if error.commit_anyway:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        if request.path.startswith("/api/"):
-            return problem_from_domain_error(error)
-        if error.status == 401:
-            return redirect("/login")
-        return (
-            render_template("error.html", status=error.status, message=error.localized()),
-            error.status,
-        )
-
-    @app.errorhandler(Exception)
-    def _unexpected(error: Exception):
-        from werkzeug.exceptions import HTTPException
-
-        if isinstance(error, HTTPException):
-            return api.handle_http_exception(error)
-        db.session.rollback()
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if request.path.startswith("/api/"):
-            return problem(
-                500, "internal_error", "Something went wrong on our side; nothing was saved."
-            )
-        return render_template(
-            "error.html", status=500, message=_("Something went wrong; nothing was saved.")
-        ), 500
-
-    from flask_wtf.csrf import CSRFError
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(error):
-        flash(_("The form expired. Please try again."), "error")
-        return redirect(request.referrer or "/")
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -1,12 +1,19 @@
-"""The ``timebank`` command: Flask's CLI (run, db ...) plus the project's commands."""
+"""The ``timebank`` command: Flask's CLI (run, db ...) plus the project's commands.
+
+Each command's body runs in one unit of work (``transactional``): it commits once at
+the end, or rolls back and exits non-zero with the error's message.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
 from timebank.core.errors import DomainError
+from timebank.core.uow import unit_of_work
 
 
 def register_cli(app: Flask) -> None:
@@ -14,10 +21,21 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(setup)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(i18n_keywords)
 
 
-def _fail(error: DomainError) -> None:
-    raise click.ClickException(error.message)
+def transactional(command):
+    """Run a command body as one unit of work; a DomainError becomes a clean exit 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            with unit_of_work():
+                return command(*args, **kwargs)
+        except DomainError as error:
+            raise click.ClickException(error.message) from None
+
+    return wrapper
 
 
 @click.command("create-admin")
@@ -30,48 +48,43 @@ def _fail(error: DomainError) -> None:
     default=None,
     help="root of the admin's scope (default: the first street office)",
 )
+@transactional
 def create_admin(phone: str, name: str, password: str, unit_id: int | None) -> None:
     """Create an admin (or make an existing member one)."""
-    from timebank.extensions import db
     from timebank.people import operations as people
     from timebank.units import operations as units
 
-    try:
-        if unit_id is None:
-            roots = [u for u in units.list_units() if u.parent_id is None]
-            unit_id = (
-                roots[0].id
-                if roots
-                else units.create_unit(name="街道办事处", kind="street", parent_id=None).id
-            )
-        existing = people.find_member_by_phone(people.normalize_phone(phone))
-        if existing is None:
-            member = people.create_member(
-                phone=phone,
-                name=name,
-                password=password,
-                home_unit_id=unit_id,
-                roles=[("admin", unit_id)],
-            )
-        else:
-            member = existing
-            people.grant_role(member, "admin", unit_id)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        _fail(error)
+    if unit_id is None:
+        roots = [u for u in units.list_units() if u.parent_id is None]
+        unit_id = (
+            roots[0].id
+            if roots
+            else units.create_unit(name="街道办事处", kind="street", parent_id=None).id
+        )
+    existing = people.find_member_by_phone(people.normalize_phone(phone))
+    if existing is None:
+        member = people.create_member(
+            phone=phone,
+            name=name,
+            password=password,
+            home_unit_id=unit_id,
+            roles=[("admin", unit_id)],
+        )
+    else:
+        member = existing
+        people.grant_role(member, "admin", unit_id)
     click.echo(f"Admin {member.name} ({member.phone}) over unit {unit_id}.")
 
 
 @click.command("demo")
 @click.option("--members", default=200, show_default=True, help="volunteers to create")
 @click.option("--seed", default=2020, show_default=True)
+@transactional
 def demo(members: int, seed: int) -> None:
     """Load demo data (a street office, communities, grids, people); runs once."""
     from timebank.demo import load_demo
 
-    summary = load_demo(members=members, seed=seed)
-    click.echo(summary)
+    click.echo(load_demo(members=members, seed=seed))
 
 
 @click.command("setup")
@@ -93,6 +106,7 @@ def ledger_group() -> None:
 
 
 @ledger_group.command("verify")
+@transactional
 def ledger_verify() -> None:
     """Recompute every chain, balance and version; exit 1 and name the first wrong row."""
     import sqlalchemy as sa
@@ -105,7 +119,6 @@ def ledger_verify() -> None:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
     with tqdm(total=total, desc="verify", unit="entry") as bar:
         report = ledger.verify_ledger(progress=bar.update)
-    db.session.rollback()
     if not report.ok:
         click.echo(f"LEDGER BROKEN: {report.problem}", err=True)
         raise SystemExit(1)
@@ -116,42 +129,49 @@ def ledger_verify() -> None:
 
 
 @ledger_group.command("checkpoint")
+@transactional
 def ledger_checkpoint() -> None:
     """Record a checkpoint of each ledger (entry count and a hash over account heads)."""
-    from timebank.extensions import db
     from timebank.ledger import operations as ledger
 
     for name in ("HOURS", "POINTS"):
         checkpoint = ledger.create_checkpoint(name)
         click.echo(f"{name}: {checkpoint.entry_count} entries, heads {checkpoint.heads_hash}")
-    db.session.commit()
 
 
 @ledger_group.command("expire-points")
 @click.option("--as-of", type=click.DateTime(), default=None, help="UTC; default now")
+@transactional
 def ledger_expire_points(as_of) -> None:
     """Expire POINTS lots past their date, oldest first; safe to run twice."""
     from datetime import UTC
 
     from timebank.core.db import utcnow
-    from timebank.extensions import db
     from timebank.ledger import operations as ledger
 
     moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
     posted = ledger.expire_points(moment)
-    db.session.commit()
     click.echo(f"{len(posted)} expiry transfers, {sum(t.amount for t in posted)} points.")
 
 
 @ledger_group.command("expire-holds")
+@transactional
 def ledger_expire_holds() -> None:
     """Release holds past their timeout; safe to run twice."""
-    from timebank.extensions import db
     from timebank.ledger import operations as ledger
 
-    count = ledger.expire_holds()
-    db.session.commit()
-    click.echo(f"{count} holds expired.")
+    click.echo(f"{ledger.expire_holds()} holds expired.")
+
+
+@click.command("i18n-keywords", hidden=True)
+def i18n_keywords() -> None:
+    """pybabel -k options for every DomainError class: their first argument is a msgid."""
+    from timebank.core.errors import ERROR_CODES, DomainError
+
+    names = {DomainError.__name__}
+    for classes in ERROR_CODES.values():
+        names.update(cls.__name__ for cls in classes)
+    click.echo(" ".join(f"-k {name}" for name in sorted(names)))
 
 
 def _create_app(*args, **kwargs):

@@ -169,7 +169,7 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
                 else None,
             )
     _add_guardians()
-    db.session.commit()
+    db.session.flush()
     summary = (
         f"Demo loaded: 1 street, {len(COMMUNITIES)} communities, {len(buildings)} buildings, "
         f"{members} volunteers, {party_count} party members.\n"

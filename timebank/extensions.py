@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import http
+
 from flask import render_template, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from timebank.core.db import Base
 from timebank.core.errors import problem_from_http_exception
+from timebank.core.schemas import ProblemSchema
+
+PROBLEM_JSON = "application/problem+json"
 
 
 class Api(SmorestApi):
     """flask-smorest with the project's one error shape.
 
     flask-smorest registers its handler for every HTTPException: API paths get
-    problem+json (keeping the Allow header on 405), pages get an HTML error page.
+    problem+json (keeping the Allow header on 405), pages get an HTML error page. The
+    OpenAPI document describes every error response as problem+json.
     """
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def handle_http_exception(self, error):
         if request.path.startswith("/api/"):

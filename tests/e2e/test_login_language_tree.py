@@ -12,7 +12,7 @@ def test_organizer_logs_in_switches_language_and_sees_the_unit_tree(
     assert page.locator("h1").inner_text() == "登录"
     page.fill("input[name=phone]", organizer.phone)
     page.fill("input[name=password]", factories.PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server}/")
     assert "您好,上坎网格长" in page.locator("h1").inner_text()
 

@@ -18,7 +18,7 @@ def now():
 def test_organizer_publishes_through_the_form(client, district, make_member, login):
     organizer = make_member(district["a"], roles=("organizer",))
     login(organizer)
-    client.get("/lang/en")
+    client.post("/lang/en")
     form = client.get("/activities/new")
     assert form.status_code == 200 and "Publish an activity" in form.get_data(as_text=True)
     response = client.post(
@@ -72,7 +72,7 @@ def test_kiosk_page_and_volunteer_check_in_page(client, app, district, make_memb
     )
     db.session.commit()
     login(organizer)
-    client.get("/lang/en")
+    client.post("/lang/en")
     kiosk = client.get(f"/activities/{activity.id}/kiosk").get_data(as_text=True)
     token = re.search(r'data-token="([^"]+)"', kiosk).group(1)
     assert "<svg" in kiosk and "Checked in" in kiosk
@@ -82,7 +82,7 @@ def test_kiosk_page_and_volunteer_check_in_page(client, app, district, make_memb
 
     volunteer = make_member(district["building_a"])
     login(volunteer)
-    client.get("/lang/en")
+    client.post("/lang/en")
     page = client.get(f"/checkin/{token}")
     assert page.status_code == 200 and "checkin-form" in page.get_data(as_text=True)
     done = client.post(f"/checkin/{token}", data={"lat": "", "lng": ""})
@@ -150,7 +150,7 @@ def test_manual_check_in_and_bulk_approval_on_the_detail_page(client, district, 
         )
     db.session.commit()
     login(organizer)
-    client.get("/lang/en")
+    client.post("/lang/en")
     manual = client.post(f"/activities/{ongoing.id}/manual", data={"member": "李大爷"})
     assert manual.status_code == 302
     page = client.get(f"/activities/{ongoing.id}").get_data(as_text=True)
@@ -187,13 +187,13 @@ def test_badge_page_and_party_page(client, district, make_member, login):
     people.register_party(member, branch="一支部")
     db.session.commit()
     login(member)
-    client.get("/lang/en")
+    client.post("/lang/en")
     badge = client.get("/me/badge").get_data(as_text=True)
     assert f'data-token="m{member.id}.' in badge
     assert client.get(f"/units/{district['a'].id}/party-attendance").status_code == 403
     client.post("/logout")
     login(organizer)
-    client.get("/lang/en")
+    client.post("/lang/en")
     party = client.get(f"/units/{district['a'].id}/party-attendance").get_data(as_text=True)
     assert "党员甲" in party and "一支部" in party
 
@@ -204,20 +204,29 @@ def test_chinese_is_the_default_on_activity_pages(client, district, make_member,
     assert 'lang="zh-CN"' in page
 
 
-def test_manual_check_in_by_phone_finds_only_members_who_may_join(
+def test_manual_check_in_by_phone_welcomes_walk_ins_from_other_communities(
     client, district, make_member, login
 ):
+    """Walk-ins are welcome (as at a kiosk): a phone number finds any active member, a
+    name only members of the activity's own subtree."""
     organizer = make_member(district["a"], roles=("organizer",))
     activity = create_activity(
         district["a"], organizer=organizer, starts_at=now() - timedelta(minutes=20)
     )
-    outsider = make_member(district["building_b"], name="别处的人")
+    visitor = make_member(district["building_b"], name="别处的人")
+    waiting = make_member(district["building_b"], name="待审核的人", status="pending")
     login(organizer)
-    client.get("/lang/en")
-    client.post(f"/activities/{activity.id}/manual", data={"member": outsider.phone})
+    client.post("/lang/en")
+    client.post(f"/activities/{activity.id}/manual", data={"member": "别处的人"})
     page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
-    assert "No member has this phone number." in page and "别处的人" not in page
-    assert activities.list_attendance(activity) == []
+    assert "Nobody called 别处的人 lives in this unit." in page
+    client.post(f"/activities/{activity.id}/manual", data={"member": waiting.phone})
+    page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert "No member has this phone number." in page
+    client.post(f"/activities/{activity.id}/manual", data={"member": visitor.phone})
+    page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert "别处的人: You are checked in." in page
+    assert [a.member_id for a in activities.list_attendance(activity)] == [visitor.id]
 
 
 def test_bulk_decision_with_non_ascii_digits_is_not_a_500(client, district, make_member, login):

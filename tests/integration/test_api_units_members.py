@@ -131,7 +131,11 @@ def test_join_flow_through_the_api(client, district, make_member, token_for, cap
 
     organizer = make_member(district["a"], roles=("organizer",))
     headers = token_for(organizer)
-    link = client.get(f"/api/v1/units/{district['a'].id}/join-link", headers=headers).json
+    url = f"/api/v1/units/{district['a'].id}/join-link"
+    missing = client.get(url, headers=headers)
+    assert missing.status_code == 404 and missing.json["code"] == "join_link_missing"
+    link = client.post(url, headers=headers).json
+    assert client.get(url, headers=headers).json == link
     assert link["url"].endswith("/join/" + link["code"]) and link["qr_svg"].startswith("<?xml")
     with caplog.at_level(logging.WARNING, logger="timebank.sms"):
         joined = client.post(
@@ -166,7 +170,7 @@ def test_join_then_approve(client, district, make_member, token_for, caplog):
 
     organizer = make_member(district["a"], roles=("organizer",))
     headers = token_for(organizer)
-    link = client.get(f"/api/v1/units/{district['a'].id}/join-link", headers=headers).json
+    link = client.post(f"/api/v1/units/{district['a'].id}/join-link", headers=headers).json
     with caplog.at_level(logging.WARNING, logger="timebank.sms"):
         client.post(
             "/api/v1/join",

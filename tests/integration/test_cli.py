@@ -1,3 +1,5 @@
+from timebank.core import access
+from timebank.core.access import Target
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.units.models import Unit
@@ -11,7 +13,7 @@ def test_demo_loads_once_with_realistic_data(app):
     units = db.session.scalar(db.select(db.func.count()).select_from(Unit))
     assert units == 1 + 3 + 9 + 27
     organizer = people.find_member_by_phone("13800000001")
-    assert people.may(organizer, "members.approve", organizer.home_unit_id)
+    assert access.may(organizer, "members.approve", Target(unit=organizer.home_unit_id))
     reported = people.list_members(organizer.home_unit_id, party="reported")
     assert reported and all(m.party.reported_on for m in reported)
     second = runner.invoke(args=["demo", "--members", "40"])
@@ -27,7 +29,7 @@ def test_create_admin(app):
     )
     assert result.exit_code == 0, result.output
     admin = people.find_member_by_phone("13812345678")
-    assert people.is_admin(admin)
+    assert access.is_admin(admin)
     assert people.authenticate("13812345678", "admin-password") is admin
     bad = runner.invoke(
         args=["create-admin", "--phone", "12", "--name", "x"],

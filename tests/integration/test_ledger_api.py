@@ -163,7 +163,7 @@ def test_statement_page_in_both_languages(client, district, make_member, login):
     login(alice)
     zh = client.get("/me/statement").get_data(as_text=True)
     assert "我的账单" in zh and "1:30" in zh and "签到服务" in zh
-    client.get("/lang/en")
+    client.post("/lang/en")
     en = client.get("/me/statement").get_data(as_text=True)
     assert "My statement" in en and "+90" in en and "attendance #1" in en
 

@@ -1,4 +1,5 @@
 import io
+import re
 
 from tests import factories
 
@@ -17,7 +18,7 @@ def test_chinese_is_the_default_and_english_is_switchable(client, district, make
     login(make_member(district["a"]))
     zh = client.get("/").get_data(as_text=True)
     assert "我的角色" in zh and "退出" in zh
-    client.get("/lang/en")
+    client.post("/lang/en")
     en = client.get("/").get_data(as_text=True)
     assert "My roles" in en and "Log out" in en
     english_browser = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"})
@@ -36,15 +37,24 @@ def test_pages_require_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_unit_tree_page_for_organizer_and_not_volunteer(client, district, make_member, login):
+def test_unit_tree_page_shows_what_the_api_lists(client, district, make_member, login, token_for):
+    """Organizers see their subtree; a volunteer sees the line above their home, on the
+    page as in GET /api/v1/units (they used to get a 403 on the page)."""
     login(make_member(district["a"], roles=("organizer",)))
     page = client.get("/units").get_data(as_text=True)
     assert "上坎社区" in page and "101号楼" in page and "古浪路社区" not in page
     client.post("/logout")
-    login(make_member(district["building_a"]))
-    denied = client.get("/units")
-    assert denied.status_code == 403
-    assert "只有组织者和管理员" in denied.get_data(as_text=True)
+    volunteer = make_member(district["building_a"])
+    login(volunteer)
+    page = client.get("/units")
+    assert page.status_code == 200
+    listed = client.get("/api/v1/units", headers=token_for(volunteer)).json
+    assert [u["name"] for u in listed] == ["西柳沟街道", "上坎社区", "第1网格", "101号楼"]
+    shown = re.findall(r'data-unit-id="(\d+)"', page.get_data(as_text=True))
+    assert shown == [str(u["id"]) for u in listed]
+    assert client.get(f"/units/{district['a'].id}").status_code == 200
+    assert client.get(f"/units/{district['b'].id}").status_code == 403
+    assert client.get(f"/units/{district['a'].id}/members").status_code == 403
 
 
 def test_other_community_page_is_forbidden_with_readable_message(
@@ -93,7 +103,7 @@ def test_join_pages_and_approval(client, app, district, make_member, login, capl
     from timebank.people import operations as people
 
     organizer = make_member(district["a"], roles=("organizer",))
-    link = people.create_join_link(district["a"].id, actor=organizer)
+    link = people.renew_join_link(district["a"].id, actor=organizer)
     db.session.commit()
     page = client.get(f"/join/{link.code}")
     assert page.status_code == 200 and "上坎社区" in page.get_data(as_text=True)
@@ -121,6 +131,9 @@ def test_join_pages_and_approval(client, app, district, make_member, login, capl
 
 def test_poster_has_a_qr_svg(client, district, make_member, login):
     login(make_member(district["a"], roles=("organizer",)))
+    page = client.get(f"/units/{district['a'].id}/poster").get_data(as_text=True)
+    assert "<svg" not in page and "renew-join-link" in page
+    assert client.post(f"/units/{district['a'].id}/poster").status_code == 302
     page = client.get(f"/units/{district['a'].id}/poster").get_data(as_text=True)
     assert "<svg" in page and "/join/" in page
 

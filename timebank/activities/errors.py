@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timebank.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from timebank.core.errors import Conflict, InvalidInput, NotFound
 
 
 class CheckinRejected(Conflict):
@@ -88,7 +88,3 @@ class MemberAmbiguous(InvalidInput):
 
 class NothingSelected(InvalidInput):
     code = "nothing_selected"
-
-
-class MemberOutOfScope(Forbidden):
-    code = "member_out_of_scope"

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from timebank.core.db import UTCDateTime, utcnow
+from timebank.core.rules import Bounds
 from timebank.extensions import db
 from timebank.people.models import Member
 from timebank.units.models import Unit
@@ -20,6 +21,17 @@ CHECKIN_KINDS = ("in", "out")
 #: kiosk (volunteer scanned the screen), badge (staff scanned the volunteer), manual
 #: (an organizer checked in someone without a smartphone), auto (closed at window end)
 CHECKIN_METHODS = ("kiosk", "badge", "manual", "auto")
+
+#: limits of an activity, the same for the API schema, the page form and create_activity
+RADIUS_M = Bounds(1, 50_000)
+CAPACITY = Bounds(1, 100_000)
+POINTS = Bounds(0, 100_000)
+LATITUDE = Bounds(-90, 90)
+LONGITUDE = Bounds(-180, 180)
+TITLE_MAX = 120
+DESCRIPTION_MAX = 5000
+#: the longest window an activity may have
+MAX_DURATION = timedelta(days=7)
 
 #: Display names of the default categories (the 爱心+ services); a deployment may
 #: configure other codes, shown as they are.

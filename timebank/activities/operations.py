@@ -32,7 +32,6 @@ from timebank.activities.errors import (
     CheckoutMissing,
     InvalidActivity,
     MemberAmbiguous,
-    MemberOutOfScope,
     NotPartyMember,
     NotSignedUp,
     OutsideWindow,
@@ -43,19 +42,31 @@ from timebank.activities.errors import (
 )
 from timebank.activities.models import (
     ACTIVITY_KINDS,
+    CAPACITY,
     CHECKIN_MODES,
+    DESCRIPTION_MAX,
+    LATITUDE,
+    LONGITUDE,
+    MAX_DURATION,
+    POINTS,
+    RADIUS_M,
+    TITLE_MAX,
     Activity,
     Attendance,
     CheckIn,
     Signup,
 )
+from timebank.core import access
+from timebank.core.access import Target
 from timebank.core.db import utcnow
-from timebank.core.errors import Forbidden, FourEyes, InvalidInput
+from timebank.core.errors import FourEyes, InvalidInput
+from timebank.core.qr import qr_svg
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.errors import MemberNotFound
 from timebank.people.models import Member, PartyProfile
 from timebank.units import operations as units
+from timebank.units.models import UnitClosure
 
 #: a code shown on the kiosk rotates every STEP_SECONDS
 STEP_SECONDS = 30
@@ -87,6 +98,11 @@ def get_activity(activity_id: int) -> Activity:
     return activity
 
 
+def activity_target(activity_id: int) -> Target:
+    """What an action on an activity is done to: its unit. ActivityNotFound if none."""
+    return Target(unit=get_activity(activity_id).unit_id)
+
+
 def _lock_activity(activity_id: int) -> Activity:
     """The activity row, locked FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE
     already serialises writers)."""
@@ -101,43 +117,22 @@ def _lock_activity(activity_id: int) -> Activity:
     return activity
 
 
-def visible_unit_ids_select(member: Member) -> sa.Select:
-    """Units whose activities ``member`` may see and join: their home unit's line up to
-    the street, everything below their home unit, and every subtree they organize."""
-    from timebank.units.models import UnitClosure
+def nearby_unit_ids_select(member: Member) -> sa.Select:
+    """Units whose activities a member's lists show: their home unit's line up to the
+    street, everything below their home unit, and every subtree they organize.
 
+    Lists only: any active member may open, join and check in to any activity (walk-ins
+    from other communities are welcome, as the 爱心+ services are).
+    """
     up = sa.select(UnitClosure.ancestor_id).where(UnitClosure.descendant_id == member.home_unit_id)
     down = sa.select(UnitClosure.descendant_id).where(
         UnitClosure.ancestor_id == member.home_unit_id
     )
-    query = sa.union(up, down)
-    roots = people.scope_roots(member, "activities.manage")
-    if roots:
-        query = sa.union(
-            up,
-            down,
-            sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots)),
-        )
-    return query
-
-
-def may_view(member: Member, activity: Activity) -> bool:
-    if people.is_admin(member):
-        return True
-    return (
-        db.session.scalar(
-            sa.select(sa.literal(1)).where(
-                sa.literal(activity.unit_id).in_(visible_unit_ids_select(member))
-            )
-        )
-        is not None
-    )
-
-
-def check_view(member: Member, activity: Activity) -> None:
-    """Raise Forbidden unless ``member`` may see ``activity``."""
-    if not may_view(member, activity):
-        raise Forbidden("This activity belongs to another community.")
+    roots = access.scope_roots(member, "activities.manage")
+    if not roots:
+        return sa.union(up, down)
+    organized = sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots))
+    return sa.union(up, down, organized)
 
 
 def local_zone() -> ZoneInfo:
@@ -164,8 +159,8 @@ def activities_select(
     ``unit_id`` limits to that unit's subtree; dates are local days, inclusive.
     """
     query = sa.select(Activity).order_by(Activity.starts_at, Activity.id)
-    if not people.is_admin(member):
-        query = query.where(Activity.unit_id.in_(visible_unit_ids_select(member)))
+    if not access.is_admin(member):
+        query = query.where(Activity.unit_id.in_(nearby_unit_ids_select(member)))
     if unit_id is not None:
         query = query.where(Activity.unit_id.in_(units.subtree_ids_select(unit_id)))
     if date_from is not None:
@@ -210,11 +205,10 @@ def create_activity(
 ) -> Activity:
     """Publish an activity in a unit the actor organizes.
 
-    Raises Forbidden outside the actor's subtree, NotFound for a missing unit,
-    InvalidInput for a bad window, category, place, capacity or points rule.
+    Raises NotFound for a missing unit, InvalidInput for a bad window, category, place,
+    capacity or points rule.
     """
     units.get_unit(unit_id)
-    people.authorize(actor, "activities.manage", unit_id)
     title = (title or "").strip()
     errors: dict[str, list[str]] = {}
     if not title:
@@ -229,21 +223,26 @@ def create_activity(
         errors["starts_at"] = ["Give a time zone."]
     elif ends_at <= starts_at:
         errors["ends_at"] = ["The end must be after the start."]
-    elif ends_at - starts_at > timedelta(days=7):
+    elif ends_at - starts_at > MAX_DURATION:
         errors["ends_at"] = ["An activity lasts at most 7 days."]
     place = (lat, lng, radius_m)
     if any(v is not None for v in place) and any(v is None for v in place):
         errors["radius_m"] = ["A place needs latitude, longitude and radius."]
-    if lat is not None and not -90 <= lat <= 90:
-        errors["lat"] = ["Out of range."]
-    if lng is not None and not -180 <= lng <= 180:
-        errors["lng"] = ["Out of range."]
-    if radius_m is not None and radius_m <= 0:
-        errors["radius_m"] = ["Must be positive."]
-    if capacity is not None and capacity <= 0:
-        errors["capacity"] = ["Must be positive."]
-    if points_per_hour < 0 or checkin_bonus < 0:
-        errors["points_per_hour"] = ["Points cannot be negative."]
+    for name, value, bounds in (
+        ("lat", lat, LATITUDE),
+        ("lng", lng, LONGITUDE),
+        ("radius_m", radius_m, RADIUS_M),
+        ("capacity", capacity, CAPACITY),
+    ):
+        if value is not None and value not in bounds:
+            errors[name] = [bounds.message()]
+    for name, value in (("points_per_hour", points_per_hour), ("checkin_bonus", checkin_bonus)):
+        if value not in POINTS:
+            errors[name] = [POINTS.message()]
+    if len(title) > TITLE_MAX:
+        errors["title"] = [f"At most {TITLE_MAX} characters."]
+    if len(description or "") > DESCRIPTION_MAX:
+        errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
     if errors:
         raise InvalidActivity(
             "The activity has invalid fields: %(fields)s.",
@@ -282,9 +281,8 @@ def cancel_activity(
 ) -> Activity:
     """Cancel: no new check-ins or credits; what was already approved stays credited.
 
-    Idempotent; raises Forbidden outside the actor's subtree.
+    Idempotent.
     """
-    people.authorize(actor, "activities.manage", activity.unit_id)
     activity = _lock_activity(activity.id)
     if activity.status == "cancelled":
         return activity
@@ -326,11 +324,9 @@ def get_signup(activity_id: int, member_id: int) -> Signup | None:
 def sign_up(activity: Activity, member: Member, *, now: datetime | None = None) -> Signup:
     """Take a place; idempotent. The activity row is locked while places are counted.
 
-    Raises Forbidden for another community's activity, Conflict (``activity_full``,
-    ``activity_cancelled``, ``activity_over``).
+    Raises Conflict (``activity_full``, ``activity_cancelled``, ``activity_over``).
     """
     now = now or utcnow()
-    check_view(member, activity)
     activity = _lock_activity(activity.id)
     _require_published(activity)
     _require_party_member(activity, member)
@@ -414,7 +410,11 @@ def checkin_url(token: str) -> str:
 
 
 def current_code(activity: Activity, *, now: datetime | None = None) -> dict:
-    """The kiosk's code now: token, short code, URL and seconds until it rotates."""
+    """The kiosk's code now: token, short code, URL and seconds until it rotates.
+
+    Raises ActivityCancelled for a cancelled activity: its kiosk shows no code.
+    """
+    _require_published(activity)
     now = now or utcnow()
     step = step_of(now)
     token = kiosk_token(activity.id, step)
@@ -426,6 +426,13 @@ def current_code(activity: Activity, *, now: datetime | None = None) -> dict:
         "step": step,
         "expires_in": (step + 1) * STEP_SECONDS - now.timestamp(),
     }
+
+
+def kiosk_state(activity: Activity, *, now: datetime | None = None) -> dict:
+    """What the kiosk screen shows: the current code, its QR code (SVG) and the live
+    check-in counts. Raises ActivityCancelled for a cancelled activity."""
+    code = current_code(activity, now=now)
+    return {**code, "svg": qr_svg(code["url"]), **attendance_counts(activity.id)}
 
 
 def current_badge(member: Member, *, now: datetime | None = None) -> dict:
@@ -475,6 +482,15 @@ def _proven_time(now: datetime, scanned_at: datetime | None) -> datetime:
     return min(scanned_at, now)
 
 
+def token_from_scan(text: str | None) -> str:
+    """The code in what a camera read or a person typed: a whole check-in URL, or the
+    token or short code itself."""
+    code = (text or "").strip()[:300]
+    if "/checkin/" in code:
+        code = code.rsplit("/checkin/", 1)[1].split("?")[0]
+    return code
+
+
 def verify_kiosk_code(
     code: str,
     *,
@@ -490,9 +506,7 @@ def verify_kiosk_code(
     """
     now = now or utcnow()
     at = _proven_time(now, scanned_at)
-    code = (code or "").strip()
-    if "/checkin/" in code:  # a whole URL pasted or decoded
-        code = code.rsplit("/checkin/", 1)[1].split("?")[0]
+    code = token_from_scan(code)
     match = _TOKEN.match(code)
     short = _SHORT.match(code)
     if match and not match.group(1):
@@ -759,7 +773,6 @@ def scan_badge(
 ) -> ScanResult:
     """Organizer staff scan a member's badge code at the activity."""
     now = now or utcnow()
-    people.authorize(actor, "activities.manage", activity.unit_id)
     verified = verify_badge_code(code, now=now)
     member = people.get_member(verified.subject_id)
     return record_scan(
@@ -770,13 +783,11 @@ def scan_badge(
 def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Member) -> Member:
     """The member an organizer means by a phone number, or by a name unique in the
     activity unit's subtree. Raises NotFound, or InvalidInput when the name is ambiguous."""
-    people.authorize(actor, "activities.manage", activity.unit_id)
     text = (text or "").strip()[:60]
     digits = re.sub(r"[\s-]", "", text).removeprefix("+86")
     if digits.isdigit():
         member = people.find_member_by_phone(people.normalize_phone(digits))
-        # a phone from elsewhere is "not found": the page must not reveal who else is a member
-        if member is None or not may_view(member, activity):
+        if member is None or not member.is_active:
             raise MemberNotFound("No member has this phone number.")
         return member
     matches = list(
@@ -802,15 +813,11 @@ def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Mem
 def manual_check_in(
     activity: Activity, member: Member, *, actor: Member, now: datetime | None = None
 ) -> ScanResult:
-    """An organizer checks in (or out) by name a member without a smartphone; flagged manual.
+    """An organizer checks in (or out) a member without a smartphone; flagged manual.
 
-    Raises Forbidden unless the actor manages the activity and the member may join it
-    (the same communities as sign-up: an organizer cannot credit, or look up, outsiders).
+    Any active member may be checked in (walk-ins are welcome), like a kiosk scan.
     """
     now = now or utcnow()
-    people.authorize(actor, "activities.manage", activity.unit_id)
-    if not may_view(member, activity):
-        raise MemberOutOfScope("You do not have permission to do that in this unit.")
     return record_scan(activity, member, at=now, method="manual", now=now, actor=actor)
 
 
@@ -958,14 +965,13 @@ def approve_attendance(
 
     All or none. Each credit is keyed ``attendance:<id>``, so approving again or retrying
     after a crash credits nothing more. Missing check-outs are closed at the window end
-    once it has passed. Raises Forbidden, NotFound, Conflict (``activity_cancelled``,
+    once it has passed. Raises FourEyes, NotFound, Conflict (``activity_cancelled``,
     ``attendance_rejected``, ``checkout_missing`` or ``activity_not_over`` before the
     window ends).
     """
     from timebank.ledger import operations as ledger
 
     now = now or utcnow()
-    people.authorize(actor, "attendance.approve", activity.unit_id)
     _require_published(activity)
     rows = _lock_attendances(activity, ids)
     close_missing_checkouts(activity, now=now)
@@ -1022,7 +1028,6 @@ def reject_attendance(
     now: datetime | None = None,
 ) -> list[Attendance]:
     """Reject attendances with a reason; nothing is credited. Conflict if already approved."""
-    people.authorize(actor, "attendance.approve", activity.unit_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Give a reason.", errors={"reason": ["Required."]})
@@ -1089,10 +1094,9 @@ class PartyRow:
     service_minutes: int
 
 
-def party_report(unit_id: int, *, actor: Member, now: datetime | None = None) -> list[PartyRow]:
+def party_report(unit_id: int, *, now: datetime | None = None) -> list[PartyRow]:
     """Per party member living in the subtree: reported in (双报到), party activities
     attended and approved service minutes this quarter."""
-    people.authorize(actor, "members.view", unit_id)
     now = now or utcnow()
     since = quarter_start(now)
     members = people.list_members(unit_id, party="member")

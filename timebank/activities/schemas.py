@@ -8,7 +8,14 @@ from timebank.activities.models import (
     ACTIVITY_KINDS,
     ACTIVITY_STATUSES,
     ATTENDANCE_STATUSES,
+    CAPACITY,
     CHECKIN_MODES,
+    DESCRIPTION_MAX,
+    LATITUDE,
+    LONGITUDE,
+    POINTS,
+    RADIUS_M,
+    TITLE_MAX,
     category_name,
 )
 from timebank.activities.operations import MAX_BULK
@@ -16,22 +23,22 @@ from timebank.core.schemas import Id, PageArgs, StrictSchema
 
 
 def Latitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
-    return fields.Float(allow_nan=False, validate=validate.Range(min=-90, max=90), **kwargs)
+    return fields.Float(allow_nan=False, validate=LATITUDE.schema(), **kwargs)
 
 
 def Longitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
-    return fields.Float(allow_nan=False, validate=validate.Range(min=-180, max=180), **kwargs)
+    return fields.Float(allow_nan=False, validate=LONGITUDE.schema(), **kwargs)
 
 
 def Count(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000), **kwargs)
+    return fields.Integer(strict=True, validate=POINTS.schema(), **kwargs)
 
 
 class ActivitySchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     unit_id = Id(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
+    description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     category_name = fields.Function(lambda a: category_name(a.category), dump_only=True)
     kind = fields.String(load_default="service", validate=validate.OneOf(ACTIVITY_KINDS))
@@ -40,10 +47,10 @@ class ActivitySchema(StrictSchema):
     lat = Latitude(load_default=None, allow_none=True)
     lng = Longitude(load_default=None, allow_none=True)
     radius_m = fields.Integer(
-        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=50_000)
+        strict=True, load_default=None, allow_none=True, validate=RADIUS_M.schema()
     )
     capacity = fields.Integer(
-        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=1, max=100_000)
+        strict=True, load_default=None, allow_none=True, validate=CAPACITY.schema()
     )
     signup_required = fields.Boolean(load_default=False)
     points_per_hour = Count(load_default=0)

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from wtforms import (
     BooleanField,
@@ -21,19 +19,33 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from timebank.activities import operations as activities
 from timebank.activities.errors import NothingSelected
-from timebank.activities.models import ACTIVITY_KINDS, CHECKIN_MODES, category_name
+from timebank.activities.models import (
+    ACTIVITY_KINDS,
+    CAPACITY,
+    CHECKIN_MODES,
+    DESCRIPTION_MAX,
+    LATITUDE,
+    LONGITUDE,
+    POINTS,
+    RADIUS_M,
+    TITLE_MAX,
+    category_name,
+)
 from timebank.activities.schemas import CheckinRequestSchema
-from timebank.core.errors import DomainError, Forbidden
+from timebank.core import access
+from timebank.core.errors import InvalidInput, problem
 from timebank.core.qr import qr_svg
-from timebank.extensions import db
-from timebank.people import operations as people
+from timebank.core.web import REDISPLAY, ActionForm, Form, flash_form_errors, page, redirect_to
+from timebank.ledger import operations as ledger
 from timebank.units import operations as units
 
 bp = Blueprint("activities", __name__)
+ACTIVITY = "/activities/<int(max=2147483647):activity_id>"
+TARGET = activities.activity_target
 
 KIND_NAMES = {"service": _l("Volunteer service"), "party": _l("Party activity")}
 MODE_NAMES = {"kiosk": _l("Kiosk: volunteers scan the screen"), "badge": _l("Badge: staff scan")}
@@ -58,42 +70,31 @@ RESULT_NAMES = {
 }
 
 
-class ActivityForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+class ActivityForm(Form):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     unit_id = SelectField(_l("Unit"), coerce=int)
     category = SelectField(_l("Category"))
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_NAMES[k]) for k in ACTIVITY_KINDS])
-    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=DESCRIPTION_MAX)])
     starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired()])
     capacity = IntegerField(
-        _l("Places (empty: no limit)"), validators=[Optional(), NumberRange(1, 100_000)]
+        _l("Places (empty: no limit)"), validators=[Optional(), CAPACITY.form()]
     )
     signup_required = BooleanField(_l("Only members who signed up may check in"))
     points_per_hour = IntegerField(
-        _l("Points per hour"), default=0, validators=[Optional(), NumberRange(0, 100_000)]
+        _l("Points per hour"), default=0, validators=[Optional(), POINTS.form()]
     )
     checkin_bonus = IntegerField(
-        _l("Points for attending"), default=0, validators=[Optional(), NumberRange(0, 100_000)]
+        _l("Points for attending"), default=0, validators=[Optional(), POINTS.form()]
     )
     checkin_mode = SelectField(
         _l("Check-in mode"), choices=[SelectChoice(m, MODE_NAMES[m]) for m in CHECKIN_MODES]
     )
     requires_checkout = BooleanField(_l("Volunteers also check out"), default=True)
-    lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(-90, 90)])
-    lng = FloatField(_l("Longitude (optional)"), validators=[Optional(), NumberRange(-180, 180)])
-    radius_m = IntegerField(_l("Radius in metres"), validators=[Optional(), NumberRange(1, 50_000)])
-
-
-class ActionForm(FlaskForm):
-    """A form with only the CSRF token, for buttons."""
-
-
-def _flash_form_errors(form: FlaskForm) -> None:
-    for field_name, messages in form.errors.items():
-        label = getattr(form, field_name).label.text if hasattr(form, field_name) else field_name
-        for message in messages:
-            flash(f"{label}: {message}", "error")
+    lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), LATITUDE.form()])
+    lng = FloatField(_l("Longitude (optional)"), validators=[Optional(), LONGITUDE.form()])
+    radius_m = IntegerField(_l("Radius in metres"), validators=[Optional(), RADIUS_M.form()])
 
 
 def _aware(local: datetime | None) -> datetime | None:
@@ -120,82 +121,75 @@ def _names():
 
 
 def _organized_units():
-    roots = people.scope_roots(current_user, "activities.manage")
+    roots = access.scope_roots(access.current_actor(), "activities.manage")
     return units.list_units(within=roots) if roots else []
 
 
 @bp.route("/activities")
-@login_required
+@page("activities.view")
 def index():
+    actor = access.current_actor()
     category = request.args.get("category") or None
     if category not in activities.categories():
         category = None
     return render_template(
         "activities/list.html",
-        items=activities.list_activities(current_user, category=category, status="published"),
+        items=activities.list_activities(actor, category=category, status="published"),
         category=category,
         categories=activities.categories(),
-        can_create=bool(_organized_units()),
-        organized_roots=[
-            units.get_unit(uid) for uid in people.scope_roots(current_user, "members.view")
-        ],
+        can_create=bool(access.scope_roots(actor, "activities.manage")),
+        organized_roots=[units.get_unit(uid) for uid in access.scope_roots(actor, "members.view")],
     )
 
 
 @bp.route("/activities/new", methods=["GET", "POST"])
-@login_required
+@page("activities.manage", on_error=REDISPLAY)
 def new():
-    choices = _organized_units()
-    if not choices:
-        raise Forbidden(_("Only organizers can publish activities."))
+    actor = access.current_actor()
+    access.authorize_anywhere(actor, "activities.manage")
     form = ActivityForm()
-    form.unit_id.choices = [(u.id, u.name) for u in choices]
+    form.unit_id.choices = [(u.id, u.name) for u in _organized_units()]
     form.category.choices = [SelectChoice(c, category_name(c)) for c in activities.categories()]
     if form.validate_on_submit():
-        try:
-            activity = activities.create_activity(
-                actor=current_user,
-                unit_id=form.unit_id.data,
-                title=form.title.data,
-                description=form.description.data or "",
-                category=form.category.data,
-                kind=form.kind.data,
-                starts_at=_aware(form.starts_at.data),
-                ends_at=_aware(form.ends_at.data),
-                lat=form.lat.data,
-                lng=form.lng.data,
-                radius_m=form.radius_m.data,
-                capacity=form.capacity.data,
-                signup_required=form.signup_required.data,
-                points_per_hour=form.points_per_hour.data or 0,
-                checkin_bonus=form.checkin_bonus.data or 0,
-                checkin_mode=form.checkin_mode.data,
-                requires_checkout=form.requires_checkout.data,
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
-        else:
-            flash(_("%(title)s was published.", title=activity.title), "success")
-            return redirect(url_for("activities.detail", activity_id=activity.id))
-    elif request.method == "POST":
-        _flash_form_errors(form)
+        access.authorize(actor, "activities.manage", units.unit_target(form.unit_id.data))
+        activity = activities.create_activity(
+            actor=actor,
+            unit_id=form.unit_id.data,
+            title=form.title.data,
+            description=form.description.data or "",
+            category=form.category.data,
+            kind=form.kind.data,
+            starts_at=_aware(form.starts_at.data),
+            ends_at=_aware(form.ends_at.data),
+            lat=form.lat.data,
+            lng=form.lng.data,
+            radius_m=form.radius_m.data,
+            capacity=form.capacity.data,
+            signup_required=form.signup_required.data,
+            points_per_hour=form.points_per_hour.data or 0,
+            checkin_bonus=form.checkin_bonus.data or 0,
+            checkin_mode=form.checkin_mode.data,
+            requires_checkout=form.requires_checkout.data,
+        )
+        flash(_("%(title)s was published.", title=activity.title), "success")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    if request.method == "POST":
+        flash_form_errors(form)
     return render_template("activities/new.html", form=form)
 
 
-@bp.route("/activities/<int(max=2147483647):activity_id>")
-@login_required
+@bp.route(ACTIVITY)
+@page("activities.view", target=TARGET)
 def detail(activity_id: int):
+    actor = access.current_actor()
     activity = activities.get_activity(activity_id)
-    activities.check_view(current_user, activity)
-    manages = people.may(current_user, "activities.manage", activity.unit_id)
-    approves = people.may(current_user, "attendance.approve", activity.unit_id)
-    signup = activities.get_signup(activity.id, current_user.id)
+    target = TARGET(activity_id)
+    approves = access.may(actor, "attendance.approve", target)
+    signup = activities.get_signup(activity.id, actor.id)
     return render_template(
         "activities/detail.html",
         activity=activity,
-        manages=manages,
+        manages=access.may(actor, "activities.manage", target),
         approves=approves,
         signed_up=signup is not None and signup.status == "signed_up",
         places_taken=activities.active_signup_count(activity.id),
@@ -205,47 +199,48 @@ def detail(activity_id: int):
     )
 
 
-@bp.route(
-    "/activities/<int(max=2147483647):activity_id>/<any(signup, withdraw):choice>",
-    methods=["POST"],
-)
-@login_required
+_TO_DETAIL = redirect_to("activities.detail", "activity_id")
+
+
+def _back_to_detail(error, kwargs):
+    flash(error.localized(), "error")
+    return _TO_DETAIL(error, kwargs)
+
+
+@bp.route(f"{ACTIVITY}/<any(signup, withdraw):choice>", methods=["POST"])
+@page("activities.join", target=TARGET, on_error=_back_to_detail)
 def signup(activity_id: int, choice: str):
     activity = activities.get_activity(activity_id)
     if ActionForm().validate_on_submit():
-        try:
-            if choice == "signup":
-                activities.sign_up(activity, current_user)
-                flash(_("You have signed up."), "success")
-            else:
-                activities.withdraw(activity, current_user)
-                flash(_("You have withdrawn."), "success")
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
+        if choice == "signup":
+            activities.sign_up(activity, access.acting_member())
+            flash(_("You have signed up."), "success")
+        else:
+            activities.withdraw(activity, access.acting_member())
+            flash(_("You have withdrawn."), "success")
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
 
-@bp.route("/activities/<int(max=2147483647):activity_id>/cancel", methods=["POST"])
-@login_required
+@bp.route(f"{ACTIVITY}/cancel", methods=["POST"])
+@page("activities.manage", target=TARGET, on_error=_back_to_detail)
 def cancel(activity_id: int):
-    activity = activities.get_activity(activity_id)
     if ActionForm().validate_on_submit():
-        try:
-            activities.cancel_activity(
-                activity, actor=current_user, reason=request.form.get("reason", "")[:500]
-            )
-            db.session.commit()
-            flash(_("The activity was cancelled."), "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
+        activities.cancel_activity(
+            activities.get_activity(activity_id),
+            actor=access.current_actor(),
+            reason=request.form.get("reason", "")[:500],
+        )
+        flash(_("The activity was cancelled."), "success")
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
 
-@bp.route("/activities/<int(max=2147483647):activity_id>/attendance", methods=["POST"])
-@login_required
+def _to_attendance(error, kwargs):
+    flash(error.localized(), "error")
+    return redirect(url_for("activities.detail", activity_id=kwargs["activity_id"]) + "#attendance")
+
+
+@bp.route(f"{ACTIVITY}/attendance", methods=["POST"])
+@page("attendance.approve", target=TARGET, on_error=_to_attendance)
 def decide(activity_id: int):
     """Approve or reject the ticked attendances (bulk)."""
     activity = activities.get_activity(activity_id)
@@ -255,93 +250,70 @@ def decide(activity_id: int):
             for i in request.form.getlist("ids")
             if i.isascii() and i.isdigit() and len(i) < 10
         ]
-        try:
-            if not ids:
-                raise NothingSelected("Tick at least one person.")
-            if request.form.get("decision") == "reject":
-                activities.reject_attendance(
-                    activity, ids, actor=current_user, reason=request.form.get("reason") or ""
-                )
-                flash(_("%(count)s rejected.", count=len(ids)), "success")
-            else:
-                activities.approve_attendance(activity, ids, actor=current_user)
-                flash(_("%(count)s approved and credited.", count=len(ids)), "success")
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
+        if not ids:
+            raise NothingSelected("Tick at least one person.")
+        actor = access.current_actor()
+        if request.form.get("decision") == "reject":
+            reason = request.form.get("reason") or ""
+            activities.reject_attendance(activity, ids, actor=actor, reason=reason)
+            flash(_("%(count)s rejected.", count=len(ids)), "success")
+        else:
+            activities.approve_attendance(activity, ids, actor=actor)
+            flash(_("%(count)s approved and credited.", count=len(ids)), "success")
     return redirect(url_for("activities.detail", activity_id=activity_id) + "#attendance")
 
 
-@bp.route("/activities/<int(max=2147483647):activity_id>/manual", methods=["POST"])
-@login_required
+@bp.route(f"{ACTIVITY}/manual", methods=["POST"])
+@page("activities.manage", target=TARGET, on_error=_back_to_detail)
 def manual(activity_id: int):
     """Check in by name or phone number a member without a smartphone."""
     activity = activities.get_activity(activity_id)
     if ActionForm().validate_on_submit():
-        try:
-            member = activities.find_member_for_manual_check_in(
-                activity, request.form.get("member", ""), actor=current_user
-            )
-            result = activities.manual_check_in(activity, member, actor=current_user)
-            db.session.commit()
-            flash(f"{member.name}: {RESULT_NAMES[result.action]}", "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
+        actor = access.current_actor()
+        member = activities.find_member_for_manual_check_in(
+            activity, request.form.get("member", ""), actor=actor
+        )
+        result = activities.manual_check_in(activity, member, actor=actor)
+        flash(f"{member.name}: {RESULT_NAMES[result.action]}", "success")
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
 
-def _kiosk_state(activity) -> dict:
-    code = activities.current_code(activity)
-    return {
-        **code,
-        "svg": qr_svg(code["url"]),
-        **activities.attendance_counts(activity.id),
-    }
-
-
-@bp.route("/activities/<int(max=2147483647):activity_id>/kiosk")
-@login_required
+@bp.route(f"{ACTIVITY}/kiosk")
+@page("activities.manage", target=TARGET)
 def kiosk(activity_id: int):
     activity = activities.get_activity(activity_id)
-    people.authorize(current_user, "activities.manage", activity.unit_id)
-    return render_template("activities/kiosk.html", activity=activity, state=_kiosk_state(activity))
+    state = activities.kiosk_state(activity)
+    return render_template("activities/kiosk.html", activity=activity, state=state)
 
 
-@bp.route("/activities/<int(max=2147483647):activity_id>/kiosk.json")
-@login_required
+@bp.route(f"{ACTIVITY}/kiosk.json")
+@page("activities.manage", target=TARGET)
 def kiosk_state(activity_id: int):
     """The kiosk polls this every few seconds: the current code and the live counts."""
-    activity = activities.get_activity(activity_id)
-    people.authorize(current_user, "activities.manage", activity.unit_id)
-    state = _kiosk_state(activity)
-    db.session.commit()
-    return jsonify(state)
+    return jsonify(activities.kiosk_state(activities.get_activity(activity_id)))
 
 
 @bp.route("/checkin/<token>", methods=["GET"])
-@login_required
+@page("activities.join")
 def checkin_page(token: str):
     """The page a kiosk code opens: it asks the phone for its location, then submits."""
     return render_template("activities/checkin.html", token=token[:300], form=ActionForm())
 
 
+def _checkin_refused(error, kwargs):
+    page_ = render_template(
+        "activities/checkin_result.html", error=error.localized(), code=error.code
+    )
+    return page_, error.status
+
+
 @bp.route("/checkin/<token>", methods=["POST"])
-@login_required
+@page("activities.join", on_error=_checkin_refused)
 def checkin_submit(token: str):
-    form = ActionForm()
-    if not form.validate_on_submit():
+    if not ActionForm().validate_on_submit():
         return redirect(url_for("activities.checkin_page", token=token[:300]))
     lat, lng = _coordinate(request.form.get("lat"), 90), _coordinate(request.form.get("lng"), 180)
-    try:
-        result = activities.check_in(current_user, token[:300], lat=lat, lng=lng)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return render_template(
-            "activities/checkin_result.html", error=error.localized(), code=error.code
-        ), error.status
+    result = activities.check_in(access.acting_member(), token[:300], lat=lat, lng=lng)
     return render_template(
         "activities/checkin_result.html",
         result=result,
@@ -358,99 +330,96 @@ def _coordinate(raw: str | None, bound: float) -> float | None:
     return value if -bound <= value <= bound else None
 
 
+def _upload_refused(error, kwargs):
+    # the scan page shows ``detail`` to the volunteer: in their language
+    return problem(error.status, error.code, error.localized(), error.errors)
+
+
 @bp.route("/checkin-uploads", methods=["POST"])
-@login_required
+@page("activities.join", on_error=_upload_refused)
 def checkin_upload():
     """Scans the scan page stored while offline, uploaded as JSON (CSRF header)."""
     try:
         data = CheckinRequestSchema().load(request.get_json(silent=True) or {})
     except ValidationError as error:
-        # the scan page shows ``detail``; a field error here means a code that is not ours
-        detail = _("This check-in code is not valid.")
-        return jsonify({"code": "invalid_input", "detail": detail, "errors": error.messages}), 422
-    try:
-        result = activities.check_in(
-            current_user,
-            data["token"],
-            lat=data["lat"],
-            lng=data["lng"],
-            scanned_at=data["scanned_at"],
-            nonce=data["nonce"],
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        return jsonify({"code": error.code, "detail": error.localized()}), error.status
+        # a field error here means a code that is not ours
+        raise InvalidInput("This check-in code is not valid.", errors=error.messages) from None
+    result = activities.check_in(
+        access.acting_member(),
+        data["token"],
+        lat=data["lat"],
+        lng=data["lng"],
+        scanned_at=data["scanned_at"],
+        nonce=data["nonce"],
+    )
     return jsonify({"code": result.action, "detail": str(RESULT_NAMES[result.action])})
 
 
 @bp.route("/scan")
-@login_required
+@page("activities.join")
 def scan():
     """The volunteer's camera page (and a box to type the code)."""
     return render_template("activities/scan.html")
 
 
 @bp.route("/scan/code", methods=["POST"])
-@login_required
+@page("activities.join")
 def scan_code():
-    code = (request.form.get("code") or "").strip()[:300]
-    if "/checkin/" in code:
-        code = code.rsplit("/checkin/", 1)[1]
+    code = activities.token_from_scan(request.form.get("code"))
     if not code:
         return redirect(url_for("activities.scan"))
     return redirect(url_for("activities.checkin_page", token=code))
 
 
-@bp.route("/activities/<int(max=2147483647):activity_id>/badges", methods=["GET", "POST"])
-@login_required
+@bp.route(f"{ACTIVITY}/badges")
+@page("activities.manage", target=TARGET)
 def badge_scan(activity_id: int):
     """Organizer staff scan members' badge codes with the phone camera."""
-    activity = activities.get_activity(activity_id)
-    people.authorize(current_user, "activities.manage", activity.unit_id)
-    form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            result = activities.scan_badge(
-                activity, (request.form.get("code") or "")[:300], actor=current_user
-            )
-            db.session.commit()
-            flash(f"{result.attendance.member.name}: {RESULT_NAMES[result.action]}", "success")
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
-        return redirect(url_for("activities.badge_scan", activity_id=activity_id))
     return render_template(
         "activities/badge_scan.html",
-        activity=activity,
-        form=form,
-        counts=activities.attendance_counts(activity.id),
+        activity=activities.get_activity(activity_id),
+        form=ActionForm(),
+        counts=activities.attendance_counts(activity_id),
     )
 
 
+@bp.route(f"{ACTIVITY}/badges", methods=["POST"])
+@page("activities.manage", target=TARGET)
+def badge_submit(activity_id: int):
+    if ActionForm().validate_on_submit():
+        result = activities.scan_badge(
+            activities.get_activity(activity_id),
+            (request.form.get("code") or "")[:300],
+            actor=access.current_actor(),
+        )
+        flash(f"{result.attendance.member.name}: {RESULT_NAMES[result.action]}", "success")
+    return redirect(url_for("activities.badge_scan", activity_id=activity_id))
+
+
 @bp.route("/me/badge")
-@login_required
+@page("me.activities")
 def my_badge():
-    badge = activities.current_badge(current_user)
+    badge = activities.current_badge(access.acting_member())
     return render_template("activities/badge.html", badge=badge, svg=qr_svg(badge["token"]))
 
 
 @bp.route("/me/activities")
-@login_required
+@page("me.activities")
 def mine():
-    from timebank.ledger import operations as ledger
-
+    member = access.acting_member()
     return render_template(
         "activities/mine.html",
-        signups=activities.my_signups(current_user),
-        attendance=activities.my_attendance(current_user),
-        balances=ledger.balances(current_user.id),
+        signups=activities.my_signups(member),
+        attendance=activities.my_attendance(member),
+        balances=ledger.balances(member.id),
     )
 
 
 @bp.route("/units/<int(max=2147483647):unit_id>/party-attendance")
-@login_required
+@page("party.report", target=units.unit_target)
 def party(unit_id: int):
-    unit = units.get_unit(unit_id)
-    rows = activities.party_report(unit_id, actor=current_user)
-    return render_template("activities/party.html", unit=unit, rows=rows)
+    return render_template(
+        "activities/party.html",
+        unit=units.get_unit(unit_id),
+        rows=activities.party_report(unit_id),
+    )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -76,7 +76,27 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cursor.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def reading_request() -> bool:
+    """True inside a request with a safe method: it reads and never writes."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method in SAFE_METHODS
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
+    # A reader takes no lock, so GETs run beside the one writer (WAL); every other
+    # transaction takes the write lock up front (see _sqlite_on_connect).
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if reading_request() else "BEGIN IMMEDIATE")
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_in_safe_requests(session, flush_context, instances):
+    if reading_request():
+        from flask import request
+
+        raise RuntimeError(f"{request.method} {request.path} must not write to the database")

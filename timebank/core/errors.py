@@ -14,6 +14,11 @@ from typing import ClassVar
 
 from flask import jsonify
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark a message for extraction without translating it here (gettext_noop)."""
+    return message
+
+
 #: every error code and the classes that carry it (a code may come with two statuses,
 #: e.g. ``token_expired``: a stale check-in code, 409, or a stale bearer token, 401)
 ERROR_CODES: dict[str, list[type[DomainError]]] = {}
@@ -31,7 +36,7 @@ class DomainError(Exception):
     #: the unit of work commits what was flushed before raising (a counted failed attempt)
     commit_anyway: ClassVar[bool] = False
     #: the message when the raise site gives none
-    default_message: ClassVar[str] = "The request cannot be carried out."
+    default_message: ClassVar[str] = N_("The request cannot be carried out.")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -64,37 +69,37 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
-    default_message = "Not found."
+    default_message = N_("Not found.")
 
 
 class Forbidden(DomainError):
     code = "forbidden"
     status = 403
-    default_message = "You do not have permission to do that."
+    default_message = N_("You do not have permission to do that.")
 
 
 class AuthenticationRequired(DomainError):
     code = "authentication_required"
     status = 401
-    default_message = "Log in first."
+    default_message = N_("Log in first.")
 
 
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 422
-    default_message = "The request has invalid fields."
+    default_message = N_("The request has invalid fields.")
 
 
 class Conflict(DomainError):
     code = "conflict"
     status = 409
-    default_message = "That conflicts with the current state."
+    default_message = N_("That conflicts with the current state.")
 
 
 class RateLimited(DomainError):
     code = "rate_limited"
     status = 429
-    default_message = "Too many attempts; try again later."
+    default_message = N_("Too many attempts; try again later.")
 
 
 class FourEyes(Forbidden):
@@ -105,7 +110,7 @@ class FourEyes(Forbidden):
 
 class NulCharacter(InvalidInput):
     code = "nul_character"
-    default_message = "Text must not contain NUL characters."
+    default_message = N_("Text must not contain NUL characters.")
 
 
 def problem(status: int, code: str, detail: str, errors: dict | None = None, headers=None):

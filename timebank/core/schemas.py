@@ -26,9 +26,11 @@ class PageArgs(StrictSchema):
 
 
 class ProblemSchema(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    code = fields.String()
-    detail = fields.String()
-    errors = fields.Dict()
+    """Every API error (RFC 9457 problem details, ``application/problem+json``)."""
+
+    type = fields.String(required=True, metadata={"example": "urn:timebank:problem:forbidden"})
+    title = fields.String(required=True, metadata={"description": "the HTTP status phrase"})
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "stable, for programs"})
+    detail = fields.String(required=True, metadata={"description": "for people"})
+    errors = fields.Dict(metadata={"description": "field name -> messages, for invalid input"})

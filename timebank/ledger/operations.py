@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
+from timebank.core.access import Target
 from timebank.core.db import utcnow
 from timebank.core.errors import FourEyes, InvalidInput, NotFound
 from timebank.extensions import db
@@ -1534,15 +1535,18 @@ def get_pending_credit(pending_id: int) -> PendingCredit:
     return pending
 
 
-def list_pending_credits(unit_id: int, *, status: str = "pending") -> list[PendingCredit]:
-    """Manual credits of ``status`` asked for anywhere in ``unit_id``'s subtree."""
-    from timebank.units.operations import subtree_ids_select
+def pending_credit_target(pending_id: int) -> Target:
+    """What deciding a pending credit is done to: the unit whose organizers answer for it."""
+    return Target(unit=get_pending_credit(pending_id).unit_id)
 
+
+def list_pending_credits(unit_ids, *, status: str = "pending") -> list[PendingCredit]:
+    """Manual credits of ``status`` asked for in ``unit_ids`` (ids, or a SELECT of them)."""
     return list(
         db.session.scalars(
             sa.select(PendingCredit)
             .where(
-                PendingCredit.unit_id.in_(subtree_ids_select(unit_id)),
+                PendingCredit.unit_id.in_(unit_ids),
                 PendingCredit.status == status,
             )
             .order_by(PendingCredit.id)

@@ -4,39 +4,34 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
-from timebank.core.errors import DomainError
-from timebank.extensions import db
+from timebank.core import access
+from timebank.core.web import ActionForm, page
 from timebank.ledger import operations as ledger
-from timebank.people import operations as people
+from timebank.units import operations as units
 
 bp = Blueprint("ledger", __name__)
-
-
-class ActionForm(FlaskForm):
-    """Only the CSRF token, for approve and reject buttons."""
+PAGE = 50
 
 
 @bp.route("/me/statement")
-@login_required
+@page("me.ledger")
 def statement():
+    member = access.acting_member()
     before = request.args.get("before", type=int)
-    lines = ledger.member_history(current_user.id, before_entry_id=before, limit=50)
+    lines = ledger.member_history(member.id, before_entry_id=before, limit=PAGE)
     return render_template(
         "ledger/statement.html",
-        balances=ledger.balances(current_user.id),
+        balances=ledger.balances(member.id),
         lines=lines,
-        next_cursor=lines[-1].entry_id if len(lines) == 50 else None,
+        next_cursor=lines[-1].entry_id if len(lines) == PAGE else None,
     )
 
 
 @bp.route("/units/<int(max=2147483647):unit_id>/pending-credits")
-@login_required
+@page("ledger.approve", target=units.unit_target)
 def pending_credits(unit_id: int):
-    people.authorize(current_user, "ledger.approve", unit_id)
-    pending = ledger.list_pending_credits(unit_id)
+    pending = ledger.list_pending_credits(units.subtree_ids_select(unit_id))
     return render_template(
         "ledger/pending.html",
         unit_id=unit_id,
@@ -46,24 +41,22 @@ def pending_credits(unit_id: int):
     )
 
 
+def _queue(pending_id: int) -> str:
+    return url_for("ledger.pending_credits", unit_id=ledger.get_pending_credit(pending_id).unit_id)
+
+
 @bp.route(
     "/pending-credits/<int(max=2147483647):pending_id>/<any(approve, reject):decision>",
     methods=["POST"],
 )
-@login_required
+@page("ledger.approve", target=ledger.pending_credit_target)
 def decide(pending_id: int, decision: str):
-    pending = ledger.get_pending_credit(pending_id)
     if ActionForm().validate_on_submit():
-        try:
-            people.authorize(current_user, "ledger.approve", pending.unit_id)
-            if decision == "approve":
-                ledger.approve_manual_credit(pending_id, approver_id=current_user.id)
-                flash(_("The credit was approved and posted."), "success")
-            else:
-                ledger.reject_manual_credit(pending_id, approver_id=current_user.id)
-                flash(_("The credit was rejected."), "success")
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.localized(), "error")
-    return redirect(url_for("ledger.pending_credits", unit_id=pending.unit_id))
+        approver = access.current_actor()
+        if decision == "approve":
+            ledger.approve_manual_credit(pending_id, approver_id=approver.id)
+            flash(_("The credit was approved and posted."), "success")
+        else:
+            ledger.reject_manual_credit(pending_id, approver_id=approver.id)
+            flash(_("The credit was rejected."), "success")
+    return redirect(_queue(pending_id))

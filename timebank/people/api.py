@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from flask import g, request
-from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from timebank.core import access
+from timebank.core.access import requires
 from timebank.core.errors import Forbidden, InvalidInput
 from timebank.core.qr import qr_svg
+from timebank.core.web import ApiView
 from timebank.extensions import db
 from timebank.people import operations as people
-from timebank.people.auth import acting_member, calling_member
 from timebank.people.schemas import (
     GuardianSchema,
     JoinLinkSchema,
@@ -31,47 +32,47 @@ from timebank.people.schemas import (
 from timebank.units import operations as units
 
 blp = Blueprint("people_api", __name__, url_prefix="/api/v1", description="People and login")
-ID = "<int(max=2147483647):{}>"
+MEMBER = "/members/<int(max=2147483647):member_id>"
+UNIT = "/units/<int(max=2147483647):unit_id>"
 
 
 @blp.route("/auth/token")
-class Token(MethodView):
+class Token(ApiView):
+    @requires("site.public")
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
     def post(self, data):
         """Exchange phone and password for a bearer token."""
         member = people.authenticate(data["phone"], data["password"])
         token, row = people.issue_token(member)
-        db.session.commit()
         return {"token": token, "expires_at": row.expires_at, "member_id": member.id}
 
+    @requires("me.session")
     @blp.response(204)
     def delete(self):
         """Revoke the token this request carries."""
-        calling_member()
         people.revoke_token(g.api_token)
-        db.session.commit()
 
 
 @blp.route("/me")
-class Me(MethodView):
+class Me(ApiView):
+    @requires("me.view")
     @blp.response(200, MeSchema)
     def get(self):
         """The caller (or, with X-On-Behalf-Of, the member a guardian acts for)."""
-        member, _guardian = acting_member()
-        return member
+        return access.acting_member()
 
 
 @blp.route("/members")
-class Members(MethodView):
+class Members(ApiView):
+    @requires("members.create")
     @blp.arguments(MemberSchema)
     @blp.response(201, MemberSchema)
     def post(self, data):
         """An organizer adds a member directly (active volunteer of the home unit)."""
-        actor = calling_member()
-        units.get_unit(data["home_unit_id"])
-        people.authorize(actor, "members.create", data["home_unit_id"])
-        member = people.create_member(
+        actor = access.current_actor()
+        access.authorize(actor, "members.create", units.unit_target(data["home_unit_id"]))
+        return people.create_member(
             phone=data["phone"],
             name=data["name"],
             home_unit_id=data["home_unit_id"],
@@ -80,167 +81,144 @@ class Members(MethodView):
             roles=[("volunteer", data["home_unit_id"])],
             actor=actor,
         )
-        db.session.commit()
-        return member
 
 
-def _member_in_scope(member_id: int, action: str):
-    actor = calling_member()
-    member = people.get_member(member_id)
-    people.authorize(actor, action, member.home_unit_id)
-    return actor, member
-
-
-@blp.route(f"/members/{ID.format('member_id')}")
-class MemberById(MethodView):
+@blp.route(MEMBER)
+class MemberById(ApiView):
+    @requires("members.view", target=people.member_target)
     @blp.response(200, MemberSchema)
     def get(self, member_id):
         """One member: themself, or anyone in an organizer's subtree."""
-        actor = calling_member()
-        member = people.get_member(member_id)
-        if actor.id != member.id:
-            people.authorize(actor, "members.view", member.home_unit_id)
-        return member
+        return people.get_member(member_id)
 
 
-@blp.route(f"/members/{ID.format('member_id')}/party-registration")
-class PartyRegistration(MethodView):
+@blp.route(f"{MEMBER}/party-registration")
+class PartyRegistration(ApiView):
+    @requires("party.manage", target=people.member_target)
     @blp.arguments(PartySchema)
     @blp.response(200, PartySchema)
     def post(self, data, member_id):
         """Record party data and the dual report (双报到): self, guardian or organizer."""
-        member, guardian = acting_member()
-        actor = guardian or member
-        if member.id != member_id:
-            target = people.get_member(member_id)
-            people.authorize(actor, "party.manage", target.home_unit_id)
-            member, guardian = target, None
-        profile = people.register_party(
-            member, actor=actor, on_behalf_of=member if guardian else None, **data
-        )
-        db.session.commit()
-        return profile
+        actor, member = access.current_actor(), people.get_member(member_id)
+        ward = member if people.is_guardian(actor, member) else None
+        return people.register_party(member, actor=actor, on_behalf_of=ward, **data)
 
 
-@blp.route(f"/members/{ID.format('member_id')}/approve")
-class Approve(MethodView):
+@blp.route(f"{MEMBER}/approve")
+class Approve(ApiView):
+    @requires("members.approve", target=people.member_target)
     @blp.response(200, MemberSchema)
     def post(self, member_id):
         """Approve a pending volunteer (organizer of their unit)."""
-        actor = calling_member()
-        member = people.approve_member(people.get_member(member_id), actor=actor)
-        db.session.commit()
-        return member
+        return people.approve_member(people.get_member(member_id), actor=access.current_actor())
 
 
-@blp.route(f"/members/{ID.format('member_id')}/reject")
-class Reject(MethodView):
+@blp.route(f"{MEMBER}/reject")
+class Reject(ApiView):
+    @requires("members.approve", target=people.member_target)
     @blp.arguments(RejectSchema)
     @blp.response(200, MemberSchema)
     def post(self, data, member_id):
         """Turn down a pending registration, with a reason."""
-        actor = calling_member()
-        member = people.reject_member(
-            people.get_member(member_id), actor=actor, reason=data["reason"]
-        )
-        db.session.commit()
-        return member
+        member = people.get_member(member_id)
+        return people.reject_member(member, actor=access.current_actor(), reason=data["reason"])
 
 
-@blp.route(f"/members/{ID.format('member_id')}/guardians")
-class Guardians(MethodView):
+@blp.route(f"{MEMBER}/guardians")
+class Guardians(ApiView):
+    @requires("guardians.manage", target=people.member_target)
     @blp.arguments(GuardianSchema)
     @blp.response(201, GuardianSchema)
     def post(self, data, member_id):
         """Register a guardian who may act for the member (organizer of their unit)."""
-        actor, member = _member_in_scope(member_id, "members.create")
         guardian = people.get_member(data["guardian_id"])
-        people.add_guardian(member, guardian, relation=data["relation"], actor=actor)
-        db.session.commit()
+        people.add_guardian(
+            people.get_member(member_id),
+            guardian,
+            relation=data["relation"],
+            actor=access.current_actor(),
+        )
         return data
 
 
-@blp.route(f"/members/{ID.format('member_id')}/roles")
-class Roles(MethodView):
+@blp.route(f"{MEMBER}/roles")
+class Roles(ApiView):
+    @requires("roles.grant")
     @blp.arguments(RoleGrantSchema)
     @blp.response(201, MemberSchema)
     def post(self, data, member_id):
-        """Grant a role over a unit subtree (admins; organizers may grant volunteer)."""
-        actor = calling_member()
-        member = people.get_member(member_id)
-        action = "members.create" if data["role"] == "volunteer" else "roles.grant"
-        people.authorize(actor, action, data["unit_id"])
+        """Grant a role over a unit subtree (organizers grant volunteer; admins any role)."""
+        actor, member = access.current_actor(), people.get_member(member_id)
+        target = units.unit_target(data["unit_id"])
+        access.authorize(actor, people.action_to_grant(data["role"]), target)
         people.grant_role(member, data["role"], data["unit_id"], granted_by=actor)
-        db.session.commit()
         return member
 
 
-@blp.route(f"/units/{ID.format('unit_id')}/members")
-class UnitMembers(MethodView):
+@blp.route(f"{UNIT}/members")
+class UnitMembers(ApiView):
+    @requires("members.view", target=units.unit_target)
     @blp.arguments(MemberListArgs, location="query")
     @blp.response(200, MemberPageSchema)
     def get(self, args, unit_id):
         """Members in the unit's subtree; ``party=not_reported``: who has not reported in."""
-        actor = calling_member()
-        units.get_unit(unit_id)
-        people.authorize(actor, "members.view", unit_id)
         page, per_page = args.pop("page"), args.pop("per_page")
         query = people.members_in_unit_select(unit_id, **args)
         result = db.paginate(query, page=page, per_page=per_page, error_out=False)
         return {"items": result.items, "page": page, "per_page": per_page, "total": result.total}
 
 
-@blp.route(f"/units/{ID.format('unit_id')}/members/import")
-class RosterImport(MethodView):
+@blp.route(f"{UNIT}/members/import")
+class RosterImport(ApiView):
+    @requires("members.import", target=units.unit_target)
     @blp.arguments(RosterFileSchema, location="files")
     @blp.response(200, RosterReportSchema)
     def post(self, files, unit_id):
         """Import a CSV or XLSX roster; the report lists each rejected row and why."""
-        actor = calling_member()
-        units.get_unit(unit_id)
-        people.authorize(actor, "members.import", unit_id)
         upload = files["file"]
         if not hasattr(upload, "read"):
             raise InvalidInput("Send the roster as a file upload named 'file'.")
         rows = people.read_roster(upload.filename or "", upload.read())
-        report = people.import_roster(unit_id, rows, actor=actor)
-        db.session.commit()
-        return report.as_dict()
+        return people.import_roster(unit_id, rows, actor=access.current_actor()).as_dict()
 
 
-@blp.route(f"/units/{ID.format('unit_id')}/join-link")
-class JoinLinkResource(MethodView):
+def _join_link_body(link) -> dict:
+    url = people.join_url(link)
+    return {"code": link.code, "unit_id": link.unit_id, "url": url, "qr_svg": qr_svg(url)}
+
+
+@blp.route(f"{UNIT}/join-link")
+class JoinLinkResource(ApiView):
+    @requires("join_links.manage", target=units.unit_target)
     @blp.response(200, JoinLinkSchema)
     def get(self, unit_id):
-        """The unit's join link (made on first request), its URL and QR poster SVG."""
-        actor = calling_member()
-        units.get_unit(unit_id)
-        people.authorize(actor, "join_links.manage", unit_id)
-        link = people.active_join_link(unit_id) or people.create_join_link(unit_id, actor=actor)
-        db.session.commit()
-        url = people.join_url(link)
-        return {"code": link.code, "unit_id": unit_id, "url": url, "qr_svg": qr_svg(url)}
+        """The unit's live join link, its URL and QR poster SVG; 404 until one is made."""
+        return _join_link_body(people.current_join_link(unit_id))
+
+    @requires("join_links.manage", target=units.unit_target)
+    @blp.response(201, JoinLinkSchema)
+    def post(self, unit_id):
+        """Make a new join link for the unit; the previous one stops working."""
+        return _join_link_body(people.renew_join_link(unit_id, actor=access.current_actor()))
 
 
 @blp.route("/join")
-class Join(MethodView):
+class Join(ApiView):
+    @requires("site.public")
     @blp.arguments(JoinSchema)
     @blp.response(202, MemberSchema)
     def post(self, data):
         """Register through a join link; an SMS code is sent to the phone."""
         if request.headers.get("Authorization"):
             raise Forbidden("Log out before registering a new member.")
-        member = people.start_registration(**data)
-        db.session.commit()
-        return member
+        return people.start_registration(**data)
 
 
 @blp.route("/join/verify")
-class JoinVerify(MethodView):
+class JoinVerify(ApiView):
+    @requires("site.public")
     @blp.arguments(VerifyPhoneSchema)
     @blp.response(200, MemberSchema)
     def post(self, data):
         """Confirm the phone with the SMS code; the member then waits for approval."""
-        member = people.verify_phone(**data)
-        db.session.commit()
-        return member
+        return people.verify_phone(**data)

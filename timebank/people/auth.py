@@ -1,12 +1,14 @@
-"""Who is calling: bearer tokens for /api, Flask-Login sessions for pages.
+"""Who is calling, and what their roles cover: the people side of core/access.py.
 
-A guardian acting for a member sends ``X-On-Behalf-Of: <member id>``; then
-``acting_member()`` is the member and ``calling_member()`` the guardian, and both
-are recorded on what they do.
+Bearer tokens authenticate /api, Flask-Login sessions authenticate pages. A guardian
+acting for a member sends ``X-On-Behalf-Of: <member id>`` (pages: ``?for=<member id>``);
+then ``access.acting_member()`` is the member and ``access.current_actor()`` the
+guardian, and both are recorded on what they do.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import g, request
 from flask_login import current_user
 
@@ -15,7 +17,9 @@ from timebank.core.schemas import MAX_ID
 from timebank.extensions import db, login_manager
 from timebank.people import operations as people
 from timebank.people.errors import InvalidOnBehalfOf, TokenInvalid
-from timebank.people.models import Member
+from timebank.people.models import Guardianship, Member, RoleAssignment
+from timebank.units import operations as units
+from timebank.units.models import UnitClosure
 
 
 @login_manager.user_loader
@@ -39,23 +43,80 @@ def authenticate_api_request() -> None:
     g.api_member, g.api_token = people.member_for_token(token.strip())
 
 
-def calling_member() -> Member:
-    """The authenticated caller; AuthenticationRequired if there is none."""
-    member = g.get("api_member") if request.path.startswith("/api/") else None
-    if member is None and not request.path.startswith("/api/") and current_user.is_authenticated:
-        member = current_user._get_current_object()
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+class PeopleAccess:
+    """The queries core/access.py asks; see ``AccessBackend`` there."""
+
+    def current_actor(self) -> Member | None:
+        if _is_api():
+            return g.get("api_member")
+        if current_user.is_authenticated:
+            return current_user._get_current_object()
+        return None
+
+    def acting_for(self, actor: Member) -> Member:
+        raw = request.headers.get("X-On-Behalf-Of") if _is_api() else request.args.get("for")
+        if not raw:
+            return actor
+        # isascii: "²".isdigit() is True, but int("²") raises
+        if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+            raise InvalidOnBehalfOf("X-On-Behalf-Of must be a member id.")
+        if int(raw) == actor.id:
+            return actor
+        return people.guardian_may_act_for(actor, int(raw))
+
+    def roles_cover_unit(self, member_id: int, roles: frozenset[str], unit_id: int) -> bool:
+        query = (
+            sa.select(sa.literal(1))
+            .select_from(RoleAssignment)
+            .join(UnitClosure, UnitClosure.ancestor_id == RoleAssignment.unit_id)
+            .where(
+                RoleAssignment.member_id == member_id,
+                RoleAssignment.role.in_(roles),
+                UnitClosure.descendant_id == unit_id,
+            )
+            .limit(1)
+        )
+        return db.session.scalar(query) is not None
+
+    def roles_cover_merchant(self, member_id: int, roles: frozenset[str], merchant_id: int) -> bool:
+        query = sa.select(sa.literal(1)).where(
+            RoleAssignment.member_id == member_id,
+            RoleAssignment.role.in_(roles),
+            RoleAssignment.merchant_id == merchant_id,
+        )
+        return db.session.scalar(query.limit(1)) is not None
+
+    def has_role(self, member_id: int, roles: frozenset[str]) -> bool:
+        query = sa.select(sa.literal(1)).where(
+            RoleAssignment.member_id == member_id, RoleAssignment.role.in_(roles)
+        )
+        return db.session.scalar(query.limit(1)) is not None
+
+    def role_roots(self, member_id: int, roles: frozenset[str]) -> list[int]:
+        ids = db.session.scalars(
+            sa.select(RoleAssignment.unit_id).where(
+                RoleAssignment.member_id == member_id, RoleAssignment.role.in_(roles)
+            )
+        )
+        return units.top_units(ids)
+
+    def in_home_line(self, member: Member, unit_id: int) -> bool:
+        return units.is_within(member.home_unit_id, unit_id)
+
+    def guards(self, guardian_id: int, member_id: int) -> bool:
+        query = sa.select(Guardianship.id).where(
+            Guardianship.member_id == member_id, Guardianship.guardian_id == guardian_id
+        )
+        return db.session.scalar(query.limit(1)) is not None
+
+
+def require_login() -> Member:
+    """The caller, for code outside a declared endpoint; AuthenticationRequired if none."""
+    member = PeopleAccess().current_actor()
     if member is None:
-        raise AuthenticationRequired("Log in first: send a bearer token.")
+        raise AuthenticationRequired()
     return member
-
-
-def acting_member() -> tuple[Member, Member | None]:
-    """(member acted for, guardian or None). Honors X-On-Behalf-Of for guardians."""
-    caller = calling_member()
-    raw = request.headers.get("X-On-Behalf-Of")
-    if not raw:
-        return caller, None
-    # isascii: "²".isdigit() is True, but int("²") raises
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
-        raise InvalidOnBehalfOf("X-On-Behalf-Of must be a member id.")
-    return people.guardian_may_act_for(caller, int(raw)), caller

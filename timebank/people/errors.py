@@ -109,3 +109,7 @@ class TokenRevoked(AuthenticationRequired):
 
 class WeakPassword(InvalidInput):
     code = "weak_password"
+
+
+class JoinLinkMissing(NotFound):
+    code = "join_link_missing"

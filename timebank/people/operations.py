@@ -20,17 +20,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from timebank.core.access import Target
 from timebank.core.db import utcnow
 from timebank.core.errors import (
     Conflict,
     DomainError,
-    Forbidden,
     InvalidInput,
     NulCharacter,
     RateLimited,
 )
 from timebank.core.sms import load_sms_adapter
-from timebank.core.transaction import after_commit
+from timebank.core.uow import after_commit
 from timebank.extensions import db
 from timebank.people.errors import (
     AccountNotActive,
@@ -42,6 +42,7 @@ from timebank.people.errors import (
     InvalidCredentials,
     InvalidPhone,
     JoinLinkInvalid,
+    JoinLinkMissing,
     MemberNotFound,
     NotGuardian,
     NotPending,
@@ -70,74 +71,6 @@ from timebank.people.models import (
 )
 from timebank.units import operations as units
 from timebank.units.models import UnitClosure
-
-# ---------------------------------------------------------------- permissions
-
-#: Which roles may do what. A role covers the unit it is granted on and its subtree.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "units.view": frozenset({"organizer", "admin"}),
-    "units.create": frozenset({"organizer", "admin"}),
-    "members.view": frozenset({"organizer", "admin"}),
-    "members.create": frozenset({"organizer", "admin"}),
-    "members.approve": frozenset({"organizer", "admin"}),
-    "members.import": frozenset({"organizer", "admin"}),
-    "party.manage": frozenset({"organizer", "admin"}),
-    "organizations.manage": frozenset({"organizer", "admin"}),
-    "roles.grant": frozenset({"admin"}),
-    "join_links.manage": frozenset({"organizer", "admin"}),
-    "ledger.award": frozenset({"organizer", "admin"}),
-    "ledger.correct": frozenset({"organizer", "admin"}),
-    "ledger.approve": frozenset({"organizer", "admin"}),
-    "ledger.verify": frozenset({"admin"}),
-    "activities.manage": frozenset({"organizer", "admin"}),
-    "attendance.approve": frozenset({"organizer", "admin"}),
-}
-
-
-def _roles_for(action: str) -> frozenset[str]:
-    try:
-        return PERMISSIONS[action]
-    except KeyError:
-        raise ValueError(f"unknown action {action!r}") from None
-
-
-def may(actor: Member | None, action: str, unit_id: int) -> bool:
-    """May ``actor`` do ``action`` in unit ``unit_id``? By role and unit subtree."""
-    if actor is None or not actor.is_active:
-        return False
-    roles = _roles_for(action)
-    return (
-        db.session.scalar(
-            sa.select(sa.literal(1))
-            .select_from(RoleAssignment)
-            .join(UnitClosure, UnitClosure.ancestor_id == RoleAssignment.unit_id)
-            .where(
-                RoleAssignment.member_id == actor.id,
-                RoleAssignment.role.in_(roles),
-                UnitClosure.descendant_id == unit_id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
-
-
-def authorize(actor: Member | None, action: str, unit_id: int) -> None:
-    """Raise Forbidden unless ``may(actor, action, unit_id)``."""
-    if not may(actor, action, unit_id):
-        raise Forbidden("You do not have permission to do that in this unit.")
-
-
-def scope_roots(actor: Member, action: str) -> list[int]:
-    """The top units of the subtrees where ``actor`` may do ``action`` (maybe none)."""
-    roles = _roles_for(action)
-    ids = {r.unit_id for r in actor.roles if r.role in roles}
-    return units.top_units(ids)
-
-
-def is_admin(actor: Member | None) -> bool:
-    return actor is not None and actor.is_active and "admin" in actor.role_names()
-
 
 # ---------------------------------------------------------------- passwords, phones
 
@@ -223,6 +156,24 @@ def get_member(member_id: int) -> Member:
     if member is None:
         raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
     return member
+
+
+def set_locale(member: Member, locale: str) -> None:
+    """The member's page language from now on (zh_CN or en)."""
+    member.locale = locale
+    db.session.flush()
+
+
+def member_target(member_id: int) -> Target:
+    """What an action on a member is done to: the member, in their home unit."""
+    member = get_member(member_id)
+    return Target(unit=member.home_unit_id, member=member.id)
+
+
+def action_to_grant(role: str) -> str:
+    """The action that granting ``role`` needs: organizers may make volunteers, only
+    admins may grant any other role."""
+    return "roles.grant" if role == "volunteer" else "roles.grant_any"
 
 
 def find_member_by_phone(phone: str) -> Member | None:
@@ -506,6 +457,17 @@ def guardian_may_act_for(guardian: Member, member_id: int) -> Member:
     return get_member(member_id)
 
 
+def is_guardian(guardian: Member, member: Member) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Guardianship.id).where(
+                Guardianship.member_id == member.id, Guardianship.guardian_id == guardian.id
+            )
+        )
+        is not None
+    )
+
+
 def wards_of(guardian: Member) -> list[Member]:
     return list(
         db.session.scalars(
@@ -523,23 +485,34 @@ OTP_MAX_ATTEMPTS = 5
 OTP_MAX_PER_HOUR = 5
 
 
-def create_join_link(unit_id: int, *, actor: Member | None) -> JoinLink:
-    units.get_unit(unit_id)
-    link = JoinLink(
-        unit_id=unit_id, code=secrets.token_urlsafe(9), created_by_id=actor.id if actor else None
-    )
-    db.session.add(link)
-    db.session.flush()
-    return link
-
-
-def active_join_link(unit_id: int) -> JoinLink | None:
-    return db.session.scalar(
+def current_join_link(unit_id: int) -> JoinLink:
+    """The unit's live join link; JoinLinkMissing until one is made."""
+    link = db.session.scalar(
         sa.select(JoinLink)
         .where(JoinLink.unit_id == unit_id, JoinLink.revoked_at.is_(None))
         .order_by(JoinLink.id.desc())
         .limit(1)
     )
+    if link is None:
+        raise JoinLinkMissing("This unit has no join link yet; make one first.")
+    return link
+
+
+def renew_join_link(unit_id: int, *, actor: Member | None) -> JoinLink:
+    """A new join link for the unit; the links made before stop working."""
+    units.get_unit(unit_id)
+    now = utcnow()
+    for old in db.session.scalars(
+        sa.select(JoinLink).where(JoinLink.unit_id == unit_id, JoinLink.revoked_at.is_(None))
+    ):
+        old.revoked_at = now
+    link = JoinLink(
+        unit_id=unit_id, code=secrets.token_urlsafe(9), created_by_id=actor.id if actor else None
+    )
+    db.session.add(link)
+    db.session.flush()
+    record_audit("join_link.renew", actor=actor, detail=f"unit {unit_id}")
+    return link
 
 
 def get_join_link(code: str) -> JoinLink:
@@ -648,9 +621,8 @@ def verify_phone(*, phone: str, code: str) -> Member:
 def approve_member(member: Member, *, actor: Member) -> Member:
     """Make a pending member an active volunteer of their home unit.
 
-    Raises Forbidden unless ``actor`` may approve there, Conflict unless pending.
+    Raises Conflict unless pending.
     """
-    authorize(actor, "members.approve", member.home_unit_id)
     if member.status != "pending":
         raise NotPending(
             "%(name)s is not waiting for approval.",
@@ -663,7 +635,6 @@ def approve_member(member: Member, *, actor: Member) -> Member:
 
 
 def reject_member(member: Member, *, actor: Member, reason: str) -> Member:
-    authorize(actor, "members.approve", member.home_unit_id)
     if member.status != "pending":
         raise NotPending(
             "%(name)s is not waiting for approval.",
@@ -790,7 +761,6 @@ def import_roster(unit_id: int, rows: list[dict], *, actor: Member) -> RosterRep
     A row's ``unit`` (optional) names or numbers a unit inside ``unit_id``'s subtree.
     Nothing is created for a rejected row; valid rows are created together.
     """
-    authorize(actor, "members.import", unit_id)
     subtree = units.list_units(within=[unit_id])
     by_id = {str(u.id): u for u in subtree}
     by_name: dict[str, list] = {}

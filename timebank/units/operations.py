@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from timebank.core import access
+from timebank.core.access import Target
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.units.errors import OrganizationExists, OrganizationNotFound, UnitExists, UnitNotFound
@@ -18,6 +20,23 @@ def get_unit(unit_id: int) -> Unit:
     if unit is None:
         raise UnitNotFound("Unit %(id)s does not exist.", params={"id": unit_id})
     return unit
+
+
+def unit_target(unit_id: int) -> Target:
+    """What an action on unit ``unit_id`` is done to; UnitNotFound if there is none."""
+    return Target(unit=get_unit(unit_id).id)
+
+
+def visible_units(actor, *, kind: str | None = None) -> list[Unit]:
+    """The units ``actor`` may see: admins all, organizers their subtrees, everyone the
+    line from their home unit up to the street."""
+    if access.is_admin(actor):
+        return list_units(kind=kind)
+    roots = access.scope_roots(actor, "units.tree")
+    if roots:
+        return list_units(within=roots, kind=kind)
+    line = [get_unit(uid) for uid in reversed(ancestor_ids(actor.home_unit_id))]
+    return [u for u in line if kind is None or u.kind == kind]
 
 
 def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
@@ -102,7 +121,11 @@ def list_units(*, within: Iterable[int] | None = None, kind: str | None = None) 
 
 def unit_tree(root_ids: Iterable[int] | None = None) -> list[dict]:
     """The tree as nested dicts ``{"unit": Unit, "children": [...]}``, in one query."""
-    units = list_units(within=root_ids)
+    return nest(list_units(within=root_ids))
+
+
+def nest(units: list[Unit]) -> list[dict]:
+    """Units (parents before children) as nested ``{"unit": Unit, "children": [...]}``."""
     nodes = {u.id: {"unit": u, "children": []} for u in units}
     roots = []
     for unit in units:

@@ -1,0 +1,290 @@
+"""The permission registry: every action, the roles that may do it, and over what.
+
+Every API operation and every page declares one action with ``@requires(...)``; a test
+walks ``app.url_map`` and fails for an endpoint without one. The check runs in the
+decorator, the same for the API and for pages, so both answer the same question the
+same way:
+
+1. no caller for an action that needs one: 401 (pages redirect to the login page);
+2. the target named by the URL does not exist: 404;
+3. the caller's roles do not cover the target: 403 ``forbidden``. An object out of the
+   caller's scope is 403, not 404: organizers account for what exists in their street,
+   and ids are not secrets worth hiding at the price of confusing answers.
+
+Scopes: ``PUBLIC`` (no login), ``MEMBER`` (any active member), ``WARD`` (a member, or a
+guardian acting for them), ``UNIT`` (a role granted on the unit or an ancestor of it),
+``MERCHANT`` (a role granted on that one merchant), ``GLOBAL`` (a role anywhere: admins).
+
+Core knows no domain: the people module plugs in the queries (who holds which role
+where, who guards whom, who is calling) through ``install(backend)``.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Protocol
+
+from flask import g, request
+
+from timebank.core.errors import AuthenticationRequired, Forbidden
+
+
+class Scope(enum.StrEnum):
+    PUBLIC = "public"
+    MEMBER = "member"
+    WARD = "ward"
+    UNIT = "unit"
+    MERCHANT = "merchant"
+    GLOBAL = "global"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a person may do. ``roles`` must cover the target (UNIT, MERCHANT) or
+    exist anywhere (GLOBAL). ``self_ok``: also allowed on oneself (and one's wards for
+    ``ward_ok``), whatever the roles; ``home_line``: also allowed on the units above
+    one's home (one's street, community and grid)."""
+
+    name: str
+    scope: Scope
+    roles: frozenset[str] = frozenset()
+    self_ok: bool = False
+    ward_ok: bool = False
+    home_line: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an action is done to: a unit subtree, a merchant, a member (or several)."""
+
+    unit: int | None = None
+    merchant: int | None = None
+    member: int | None = None
+
+
+ORGANIZERS = frozenset({"organizer", "admin"})
+ADMINS = frozenset({"admin"})
+
+ACTIONS: dict[str, Action] = {}
+
+
+def _declare(name: str, scope: Scope, roles=frozenset(), doc: str = "", **flags) -> None:
+    ACTIONS[name] = Action(name=name, scope=scope, roles=frozenset(roles), doc=doc, **flags)
+
+
+# ---------------------------------------------------------------- the registry
+P, M, W, U, S, G = Scope.PUBLIC, Scope.MEMBER, Scope.WARD, Scope.UNIT, Scope.MERCHANT, Scope.GLOBAL
+
+_declare("site.public", P, doc="pages and calls anyone may open: login, join, language")
+_declare("site.health", P, doc="readiness probe for load balancers")
+_declare("me.view", W, doc="one's own profile, roles, home page")
+_declare("me.session", M, doc="revoke one's own token")
+_declare("me.ledger", W, doc="one's balances and statement")
+_declare("me.activities", W, doc="one's attendance, sign-ups and badge")
+_declare("units.list", M, doc="the units one may see: one's line, or the subtrees one organizes")
+_declare("units.view", U, ORGANIZERS, home_line=True, doc="one unit: in one's scope or above home")
+_declare("units.tree", U, ORGANIZERS, doc="the tree and partner organizations of a subtree")
+_declare("units.create", U, ORGANIZERS, doc="a unit under a parent in scope")
+_declare("units.create_root", G, ADMINS, doc="a new street office (a root unit)")
+_declare("organizations.manage", U, ORGANIZERS, doc="attach partner organizations (共建单位)")
+_declare("members.view", U, ORGANIZERS, self_ok=True, doc="people of a subtree")
+_declare("members.create", U, ORGANIZERS, doc="add a member directly")
+_declare("members.approve", U, ORGANIZERS, doc="approve or turn down a registration")
+_declare("members.import", U, ORGANIZERS, doc="CSV/XLSX roster import")
+_declare("guardians.manage", U, ORGANIZERS, doc="register a guardian for a member")
+_declare("roles.grant", U, ORGANIZERS, doc="make a member a volunteer of a unit")
+_declare("roles.grant_any", U, ADMINS, doc="grant any role: organizer, merchant staff, admin")
+_declare("party.manage", U, ORGANIZERS, self_ok=True, ward_ok=True, doc="party data, 双报到")
+_declare("party.report", U, ORGANIZERS, doc="party members' dual report and service")
+_declare("join_links.manage", U, ORGANIZERS, doc="a community's join link and poster")
+_declare("ledger.award", U, ORGANIZERS, doc="request an award (a second organizer approves)")
+_declare("ledger.correct", U, ORGANIZERS, doc="correct a transfer by a linked transfer")
+_declare("ledger.approve", U, ORGANIZERS, doc="the four-eyes queue")
+_declare("ledger.transfers", M, doc="POST /transfers: checked as ledger.award, .correct or .donate")
+_declare("ledger.donate", W, doc="give one's own hours to a member or a community pool")
+_declare("ledger.checkpoints", M, doc="read the published checkpoints")
+_declare("ledger.verify", G, ADMINS, doc="recompute every chain; record checkpoints")
+_declare("activities.view", M, doc="activities are open to every member: walk-ins welcome")
+_declare("activities.join", W, doc="sign up, withdraw, check in and out")
+_declare("activities.manage", U, ORGANIZERS, doc="publish, cancel, run the kiosk, badges")
+_declare("attendance.approve", U, ORGANIZERS, doc="review and approve attendance")
+del P, M, W, U, S, G
+
+
+class AccessBackend(Protocol):
+    """What the access check needs to know about people; installed by timebank.people."""
+
+    def current_actor(self):
+        """The logged-in member (API token or page session), or None."""
+
+    def acting_for(self, actor):
+        """The member a guardian acts for in this request (or ``actor``); may raise."""
+
+    def roles_cover_unit(self, member_id: int, roles: frozenset[str], unit_id: int) -> bool:
+        """A role in ``roles`` granted on ``unit_id`` or an ancestor of it."""
+
+    def roles_cover_merchant(self, member_id: int, roles: frozenset[str], merchant_id: int) -> bool:
+        """A role in ``roles`` granted on that one merchant."""
+
+    def has_role(self, member_id: int, roles: frozenset[str]) -> bool:
+        """A role in ``roles`` granted anywhere."""
+
+    def role_roots(self, member_id: int, roles: frozenset[str]) -> list[int]:
+        """The top units of the subtrees where a role in ``roles`` is granted."""
+
+    def in_home_line(self, member, unit_id: int) -> bool:
+        """``unit_id`` is the member's home unit or an ancestor of it."""
+
+    def guards(self, guardian_id: int, member_id: int) -> bool:
+        """``guardian_id`` is a registered guardian of ``member_id``."""
+
+
+_backend: AccessBackend | None = None
+
+
+def install(backend: AccessBackend) -> None:
+    global _backend
+    _backend = backend
+
+
+def action(name: str) -> Action:
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown action {name!r}; declare it in core/access.py") from None
+
+
+# ---------------------------------------------------------------- the questions
+
+
+def may(actor, name: str, target: Target | None = None) -> bool:
+    """May ``actor`` do action ``name`` to ``target``?"""
+    act = action(name)
+    if act.scope is Scope.PUBLIC:
+        return True
+    if actor is None or not actor.is_active:
+        return False
+    target = target or Target()
+    if target.member is not None and (act.self_ok or act.scope is Scope.WARD):
+        if target.member == actor.id:
+            return True
+        if (act.ward_ok or act.scope is Scope.WARD) and _backend.guards(actor.id, target.member):
+            return True
+    if act.scope in (Scope.MEMBER, Scope.WARD):
+        return target.member is None
+    if act.scope is Scope.GLOBAL:
+        return _backend.has_role(actor.id, act.roles)
+    if act.scope is Scope.MERCHANT:
+        return target.merchant is not None and _backend.roles_cover_merchant(
+            actor.id, act.roles, target.merchant
+        )
+    if target.unit is None:
+        return False
+    if _backend.roles_cover_unit(actor.id, act.roles, target.unit):
+        return True
+    return act.home_line and _backend.in_home_line(actor, target.unit)
+
+
+def authorize(actor, name: str, target: Target | None = None) -> None:
+    """Raise AuthenticationRequired without an actor, Forbidden unless ``may``."""
+    if actor is None and action(name).scope is not Scope.PUBLIC:
+        raise AuthenticationRequired()
+    if not may(actor, name, target):
+        raise Forbidden()
+    if g:
+        g.setdefault("access_checked", set()).add(name)
+
+
+def authorize_anywhere(actor, name: str) -> None:
+    """Raise Forbidden unless ``actor`` may do ``name`` somewhere (e.g. before showing the
+    form that will name the unit)."""
+    if actor is None:
+        raise AuthenticationRequired()
+    if not scope_roots(actor, name):
+        raise Forbidden()
+    g.setdefault("access_checked", set()).add(name)
+
+
+def scope_roots(actor, name: str) -> list[int]:
+    """Top units of the subtrees where ``actor`` may do ``name`` (maybe none)."""
+    act = action(name)
+    if actor is None or not actor.is_active or act.scope is not Scope.UNIT:
+        return []
+    return _backend.role_roots(actor.id, act.roles)
+
+
+def is_admin(actor) -> bool:
+    return actor is not None and actor.is_active and _backend.has_role(actor.id, ADMINS)
+
+
+# ---------------------------------------------------------------- the edge declaration
+
+
+def current_actor():
+    """The member this request's declaration authenticated (None on public endpoints)."""
+    return g.get("actor")
+
+
+def acting_member():
+    """The member acted for: the caller, or the ward a guardian names."""
+    return g.get("acting_member") or g.get("actor")
+
+
+def requires(name: str, *, target: Callable[..., Target] | None = None):
+    """Declare an endpoint's action and check it before the body runs.
+
+    ``target`` maps the URL's arguments to what the action is done to (raising
+    NotFound when it does not exist). Without one, an action scoped to units or
+    merchants must be checked in the body with ``authorize``, once the target is known
+    (e.g. a unit id in the request body); the declaration then verifies, after the
+    body, that it was.
+    """
+    act = action(name)
+    wanted = frozenset(inspect.signature(target).parameters) if target is not None else frozenset()
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            g.access_action = name
+            if act.scope is not Scope.PUBLIC:
+                actor = _backend.current_actor()
+                if actor is None:
+                    raise AuthenticationRequired()
+                g.actor = actor
+                if act.scope is Scope.WARD:
+                    g.acting_member = _backend.acting_for(actor)
+                if target is not None:
+                    authorize(actor, name, target(**{k: kwargs[k] for k in wanted}))
+                elif act.scope is Scope.GLOBAL:
+                    authorize(actor, name)
+            g.access_passed = True
+            result = view(*args, **kwargs)
+            if act.scope in (Scope.UNIT, Scope.MERCHANT) and not g.get("access_checked"):
+                raise RuntimeError(f"{request.endpoint} declared {name} but never checked it")
+            return result
+
+        wrapper.timebank_action = name
+        _document(wrapper, act, target)
+        return wrapper
+
+    return decorate
+
+
+def _document(wrapper, act: Action, target) -> None:
+    """Add the statuses this declaration can answer to the OpenAPI operation."""
+    statuses = []
+    if act.scope is not Scope.PUBLIC:
+        statuses.append(HTTPStatus.UNAUTHORIZED)
+    if act.scope in (Scope.UNIT, Scope.MERCHANT, Scope.GLOBAL, Scope.WARD) or act.self_ok:
+        statuses.append(HTTPStatus.FORBIDDEN)
+    if target is not None:
+        statuses.append(HTTPStatus.NOT_FOUND)
+    responses = wrapper.__dict__.setdefault("_apidoc", {}).setdefault("response", {})
+    for status in statuses:
+        responses.setdefault("responses", {}).setdefault(int(status), []).append(status.name)

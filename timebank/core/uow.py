@@ -1,0 +1,57 @@
+"""The unit of work: one transaction per request, job or command.
+
+The edge opens it (``ApiView`` for the API, ``page`` for pages, ``command`` for the
+CLI and jobs); operations only flush. It commits once at the end, rolls back on any
+error (keeping only what an error class marks ``commit_anyway``), and runs the
+after-commit callbacks (SMS, notifications) once the commit has succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from timebank.core.errors import DomainError
+
+_AFTER_COMMIT = "timebank_after_commit"
+
+
+@contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """Commit what the block flushed, once; roll back if it raises."""
+    if session is None:
+        from timebank.extensions import db
+
+        session = db.session
+    try:
+        yield session
+    except DomainError as error:
+        if error.commit_anyway:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    else:
+        session.commit()
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's transaction commits; drop it on rollback."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(_AFTER_COMMIT, None)

@@ -1,0 +1,218 @@
+"""The edge contract: API views, pages, forms, and the one mapping from errors to HTTP.
+
+- ``ApiView``: the base of every API resource; each request is one unit of work.
+- ``page``: the decorator of every page; declares the action and runs one unit of work.
+  A business rule that says no on a form is flashed in the user's language and the
+  form is shown again with what the user typed, or the browser goes back.
+- ``register_error_handlers``: problem+json for /api, a page in the user's language
+  otherwise; the only place that maps errors to HTTP.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from timebank.core import access
+from timebank.core.access import Target
+from timebank.core.db import SAFE_METHODS
+from timebank.core.errors import (
+    AuthenticationRequired,
+    DomainError,
+    NulCharacter,
+    problem,
+    problem_from_domain_error,
+)
+from timebank.core.uow import unit_of_work
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+class ApiView(MethodView):
+    """A flask-smorest resource whose every request is one unit of work."""
+
+    def dispatch_request(self, **kwargs):
+        with unit_of_work():
+            return super().dispatch_request(**kwargs)
+
+
+# ---------------------------------------------------------------- forms
+
+
+class Form(FlaskForm):
+    """A form that can be shown again after a business rule said no.
+
+    After a DomainError on submit, ``page`` flashes its message and renders the view
+    again: the form then reports "not submitted", and keeps what the user typed.
+    """
+
+    def validate_on_submit(self, extra_validators=None) -> bool:
+        if g.get("form_error") is not None:
+            return False
+        return super().validate_on_submit(extra_validators)
+
+
+class ActionForm(Form):
+    """Only the CSRF token: the form behind a button."""
+
+
+def flash_form_errors(form: FlaskForm) -> None:
+    """Flash each field's message with the field's own label, never its name."""
+    for field_name, messages in form.errors.items():
+        field = getattr(form, field_name, None)
+        label = field.label.text if field is not None else field_name
+        for message in messages:
+            flash(f"{label}: {message}", "error")
+
+
+# ---------------------------------------------------------------- pages
+
+#: on_error value: show the page again, with the form as the user filled it in
+REDISPLAY = "redisplay"
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target:
+        return None
+    cleaned = re.sub(r"[\x00-\x20\x7f\\]", "", target)
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc or not cleaned.startswith("/") or cleaned.startswith("//"):
+        return None
+    return cleaned
+
+
+def back() -> str:
+    """Where the form was (same site only), else the home page."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc == request.host:
+        local = safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if local:
+            return local
+    return url_for("people.home")
+
+
+def redirect_to(endpoint: str, *url_args: str, anchor: str | None = None) -> Callable:
+    """An ``on_error`` that redirects to ``endpoint`` with the named URL arguments."""
+
+    def target(error: DomainError, kwargs: dict):
+        values = {name: kwargs[name] for name in url_args}
+        return redirect(url_for(endpoint, **values) + (f"#{anchor}" if anchor else ""))
+
+    return target
+
+
+def page(name: str, *, target: Callable[..., Target] | None = None, on_error=None):
+    """Declare a page's action (core/access.py) and run it as one unit of work.
+
+    A DomainError from the access check (401, 403, 404) or from a GET shows the error
+    page. One from the body of a POST is flashed in the user's language, then:
+    ``on_error=REDISPLAY`` renders the page again with the user's input; a callable
+    ``(error, url_args) -> response`` answers; by default the browser goes back.
+    """
+
+    def decorate(view):
+        checked = access.requires(name, target=target)(view)
+
+        @functools.wraps(checked)
+        def wrapper(**kwargs):
+            try:
+                with unit_of_work():
+                    return checked(**kwargs)
+            except DomainError as error:
+                if request.method in SAFE_METHODS or not g.get("access_passed"):
+                    raise
+                if callable(on_error):
+                    return on_error(error, kwargs)
+                flash(error.localized(), "error")
+                if on_error == REDISPLAY:
+                    g.form_error = error
+                    with unit_of_work():
+                        return view(**kwargs)
+                return redirect(back())
+
+        return wrapper
+
+    return decorate
+
+
+# ---------------------------------------------------------------- errors to HTTP
+
+
+def _rollback() -> None:
+    from timebank.extensions import db
+
+    db.session.rollback()
+
+
+def _domain_error(error: DomainError):
+    _rollback()  # an error raised outside a unit of work (e.g. a bad token) ends its reads
+    if is_api_request():
+        return problem_from_domain_error(error)
+    if isinstance(error, AuthenticationRequired):
+        return redirect(url_for("people.login", next=request.full_path.rstrip("?")))
+    message = error.localized()
+    return render_template("error.html", status=error.status, message=message), error.status
+
+
+def _http_error(error: HTTPException):
+    from timebank.extensions import api
+
+    return api.handle_http_exception(error)
+
+
+def _unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    _rollback()
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    if is_api_request():
+        detail = "Something went wrong on our side; nothing was saved."
+        return problem(500, "internal_error", detail)
+    message = _("Something went wrong; nothing was saved.")
+    return render_template("error.html", status=500, message=message), 500
+
+
+def _csrf_error(error: CSRFError):
+    if is_api_request() or request.is_json:
+        return problem(400, "csrf_failed", "The form expired; reload the page and try again.")
+    flash(_("The form expired. Please try again."), "error")
+    return redirect(back())
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul_characters():
+    # PostgreSQL text cannot hold NUL (SQLite can): refuse it at the door, alike on both
+    sent = [request.path, request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
+    if request.is_json:
+        sent.append(request.get_json(silent=True))
+    if _contains_nul(sent):
+        raise NulCharacter()
+
+
+def register_error_handlers(app) -> None:
+    app.before_request(_refuse_nul_characters)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(Exception, _unexpected)
