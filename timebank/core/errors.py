@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from flask import jsonify
 
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     """Mark a message for extraction without translating it here (gettext_noop)."""
     return message
