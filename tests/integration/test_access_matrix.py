@@ -1,0 +1,447 @@
+"""The permission matrix: every API operation, as six callers, gets the documented answer.
+
+The documentation is the registry in timebank/core/access.py: each operation declares
+one action, and each action its scope and roles. ``expected()`` below reads those
+declarations and applies them to this test's small world by hand (it never calls
+``access.may``), so the matrix checks the code against what the registry says.
+
+Callers: anonymous, a volunteer of community A, the organizer of community B (another
+community), the organizer of A (in scope), a guardian (a volunteer of A who acts for a
+ward of A) and the street's admin. Everything acted on lies in community A.
+
+- allowed: a 2xx, with a request a real client would send;
+- not allowed: 401 without a login, else 403 ``forbidden`` (an object out of scope is
+  403, not 404: see core/access.py);
+- and, separately, every operation with an id in its path answers 404 for an id that
+  does not exist.
+
+A new API operation without a case here fails ``test_every_operation_has_a_case``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests import factories
+from tests.activities_factories import create_activity
+from timebank.activities import operations as activities
+from timebank.core.access import ACTIONS, Scope
+from timebank.extensions import db
+from timebank.people import operations as people
+
+CALLERS = ("anonymous", "volunteer", "organizer_other", "organizer", "guardian", "admin")
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+_serial = itertools.count(1)
+
+# The world, by name: where each unit sits, and what each caller holds.
+UNIT_LINES = {
+    "street": ["street"],
+    "a": ["a", "street"],
+    "b": ["b", "street"],
+    "grid_a": ["grid_a", "a", "street"],
+    "building_a": ["building_a", "grid_a", "a", "street"],
+}
+HOME = {
+    "volunteer": "building_a",
+    "guardian": "building_a",
+    "organizer": "a",
+    "organizer_other": "b",
+    "admin": "street",
+}
+ROLES = {
+    "volunteer": {("volunteer", "building_a")},
+    "guardian": {("volunteer", "building_a")},
+    "organizer": {("organizer", "a")},
+    "organizer_other": {("organizer", "b")},
+    "admin": {("admin", "street")},
+}
+
+
+@dataclass
+class Call:
+    """One request: where, with what, and what the registry is asked about it."""
+
+    url: str
+    json: dict | None = None
+    files: dict | None = None
+    #: the action whose rule applies, when the body decides it (POST /transfers)
+    action: str | None = None
+    #: the unit the action is done in (by name in UNIT_LINES)
+    unit: str = "a"
+    #: the target is the guardian's ward (self_ok / ward_ok rules)
+    ward: bool = False
+    #: callers with a documented answer of their own, e.g. {"volunteer": 403}
+    special: dict = field(default_factory=dict)
+
+
+def expected(caller: str, action_name: str, call: Call) -> str:
+    """'allowed', 401 or 403, from the registry's declaration of ``action_name``."""
+    action = ACTIONS[action_name]
+    if action.scope is Scope.PUBLIC:
+        return "allowed"
+    if caller == "anonymous":
+        return 401
+    if action.scope in (Scope.MEMBER, Scope.WARD):
+        return "allowed"
+    if call.ward and caller == "guardian" and action.ward_ok:
+        return "allowed"
+    held = {role for role, _unit in ROLES[caller] if role in action.roles}
+    if action.scope is Scope.GLOBAL:
+        return "allowed" if held else 403
+    line = UNIT_LINES[call.unit]
+    if any(role in action.roles and unit in line for role, unit in ROLES[caller]):
+        return "allowed"
+    if action.home_line and call.unit in UNIT_LINES[HOME[caller]]:
+        return "allowed"
+    return 403
+
+
+# ---------------------------------------------------------------- the world
+
+
+class World:
+    def __init__(self, district):
+        self.d = district
+        a, building_a = district["a"], district["building_a"]
+        self.members = {
+            "admin": factories.create_member(district["street"], roles=("admin",)),
+            "organizer": factories.create_member(a, roles=("organizer",)),
+            "organizer_other": factories.create_member(district["b"], roles=("organizer",)),
+            "volunteer": factories.create_member(building_a),
+            "guardian": factories.create_member(building_a),
+        }
+        #: a second organizer of A asks for the credits the others decide (four-eyes)
+        self.requester = factories.create_member(a, roles=("organizer",))
+        self.ward = factories.create_member(building_a, name="独居老人", password=None)
+        people.add_guardian(self.ward, self.members["guardian"], relation="邻居", actor=None)
+        now = datetime.now(UTC)
+        self.activity = create_activity(
+            a, organizer=self.members["organizer"], starts_at=now - timedelta(minutes=5)
+        )
+        self.join_link = people.renew_join_link(a.id, actor=None)
+        db.session.commit()
+
+    def join_code(self) -> str:
+        # the join-link cases renew the link: take the live one
+        return people.current_join_link(self.d["a"].id).code
+
+    def unit(self, name: str) -> int:
+        return self.d[name].id
+
+    def headers(self, caller: str) -> dict:
+        if caller == "anonymous":
+            return {}
+        token, _row = people.issue_token(self.members[caller])
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    def fresh_member(self, **kwargs):
+        member = factories.create_member(self.d["building_a"], **kwargs)
+        db.session.commit()
+        return member
+
+    def fresh_activity(self, **kwargs):
+        activity = create_activity(self.d["a"], organizer=self.members["organizer"], **kwargs)
+        db.session.commit()
+        return activity
+
+    def ended_attendance(self):
+        """An attendance of an activity that ended an hour ago, ready for a decision."""
+        start = datetime.now(UTC) - timedelta(hours=3)
+        activity = self.fresh_activity(starts_at=start, hours=2)
+        member = self.fresh_member()
+        result = activities.manual_check_in(
+            activity, member, actor=self.requester, now=start + timedelta(minutes=5)
+        )
+        db.session.commit()
+        return activity, result.attendance
+
+    def pending_credit(self, client) -> int:
+        target = self.fresh_member()
+        response = client.post(
+            "/api/v1/transfers",
+            headers=self.headers_of(self.requester),
+            json=award_body(target.id),
+        )
+        assert response.status_code == 202, response.json
+        return response.json["pending_credit"]["id"]
+
+    def headers_of(self, member) -> dict:
+        token, _row = people.issue_token(member)
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+
+def award_body(member_id: int) -> dict:
+    key = f"matrix-{next(_serial)}"
+    return {
+        "kind": "award",
+        "member_id": member_id,
+        "amount": 30,
+        "idempotency_key": key,
+        "memo": "春节慰问志愿服务",
+    }
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_serial)}"
+
+
+# ---------------------------------------------------------------- one case per operation
+
+
+def _cases() -> dict:
+    """(method, rule) -> a function (world, client) -> Call, made afresh for each caller."""
+    A = "/api/v1/activities/<int(max=2147483647):activity_id>"
+    M = "/api/v1/members/<int(max=2147483647):member_id>"
+    U = "/api/v1/units/<int(max=2147483647):unit_id>"
+    P = "/api/v1/pending-credits/<int(max=2147483647):pending_id>/<any(approve, reject):decision>"
+
+    def token_body(w, c):
+        phone = w.fresh_member().phone
+        return Call("/api/v1/auth/token", json={"phone": phone, "password": factories.PASSWORD})
+
+    def join(w, c):
+        body = {"code": w.join_code(), "phone": factories.next_phone(), "name": "新居民"}
+        # registering while logged in is refused by design (log out first)
+        logged_in = {name: 403 for name in CALLERS if name != "anonymous"}
+        return Call("/api/v1/join", json={**body, "password": "new-resident-1"}, special=logged_in)
+
+    def join_verify(w, c):
+        from tests.sms import last_code
+
+        phone = factories.next_phone()
+        body = {"code": w.join_code(), "phone": phone, "name": "新居民", "password": "pw-123456"}
+        assert c.post("/api/v1/join", json=body).status_code == 202
+        return Call("/api/v1/join/verify", json={"phone": phone, "code": last_code(phone)})
+
+    def roster(w, c):
+        import io
+
+        csv = f"姓名,手机号\n新人,{factories.next_phone()}\n".encode()
+        return Call(
+            f"/api/v1/units/{w.unit('a')}/members/import",
+            files={"file": (io.BytesIO(csv), "roster.csv")},
+        )
+
+    def approve_attendance(decision):
+        def make(w, c):
+            activity, attendance = w.ended_attendance()
+            body = {"ids": [attendance.id]}
+            if decision == "reject":
+                body["reason"] = "没有到场"
+            return Call(f"/api/v1/activities/{activity.id}/attendance/{decision}", json=body)
+
+        return make
+
+    def decide_credit(decision):
+        def make(w, c):
+            return Call(f"/api/v1/pending-credits/{w.pending_credit(c)}/{decision}")
+
+        return make
+
+    def checkin(w, c):
+        token = activities.current_code(w.activity)["token"]
+        return Call("/api/v1/checkins", json={"token": token})
+
+    def badge_scan(w, c):
+        badge = activities.current_badge(w.fresh_member())["token"]
+        return Call(f"/api/v1/activities/{w.activity.id}/badge-scans", json={"code": badge})
+
+    ua, act = (lambda w: w.unit("a")), (lambda w: w.activity.id)
+    BA = "building_a"  # members acted on live there: their home is the target unit
+    return {
+        ("POST", "/api/v1/auth/token"): token_body,
+        ("DELETE", "/api/v1/auth/token"): lambda w, c: Call("/api/v1/auth/token"),
+        ("GET", "/api/v1/me"): lambda w, c: Call("/api/v1/me"),
+        ("GET", "/api/v1/me/attendance"): lambda w, c: Call("/api/v1/me/attendance"),
+        ("GET", "/api/v1/me/badge"): lambda w, c: Call("/api/v1/me/badge"),
+        ("GET", "/api/v1/me/balances"): lambda w, c: Call("/api/v1/me/balances"),
+        ("GET", "/api/v1/me/transfers"): lambda w, c: Call("/api/v1/me/transfers"),
+        ("POST", "/api/v1/join"): join,
+        ("POST", "/api/v1/join/verify"): join_verify,
+        ("POST", "/api/v1/members"): lambda w, c: Call(
+            "/api/v1/members",
+            json={"name": "新成员", "phone": factories.next_phone(), "home_unit_id": ua(w)},
+        ),
+        ("GET", M): lambda w, c: Call(f"/api/v1/members/{w.ward.id}", ward=True, unit=BA),
+        ("POST", f"{M}/party-registration"): lambda w, c: Call(
+            f"/api/v1/members/{w.ward.id}/party-registration",
+            json={"branch": "退休党支部"},
+            ward=True,
+            unit=BA,
+        ),
+        ("POST", f"{M}/approve"): lambda w, c: Call(
+            f"/api/v1/members/{w.fresh_member(status='pending').id}/approve", unit=BA
+        ),
+        ("POST", f"{M}/reject"): lambda w, c: Call(
+            f"/api/v1/members/{w.fresh_member(status='pending').id}/reject",
+            json={"reason": "不是本社区居民"},
+            unit=BA,
+        ),
+        ("POST", f"{M}/guardians"): lambda w, c: Call(
+            f"/api/v1/members/{w.ward.id}/guardians",
+            json={"guardian_id": w.fresh_member().id, "relation": "女儿"},
+            ward=True,
+            unit=BA,
+        ),
+        ("POST", f"{M}/roles"): lambda w, c: Call(
+            f"/api/v1/members/{w.ward.id}/roles",
+            json={"role": "volunteer", "unit_id": ua(w)},
+            ward=True,
+        ),
+        ("GET", "/api/v1/units"): lambda w, c: Call("/api/v1/units"),
+        ("POST", "/api/v1/units"): lambda w, c: Call(
+            "/api/v1/units", json={"name": unique("网格"), "kind": "grid", "parent_id": ua(w)}
+        ),
+        ("GET", U): lambda w, c: Call(f"/api/v1/units/{ua(w)}"),
+        ("GET", f"{U}/tree"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/tree"),
+        ("GET", f"{U}/organizations"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/organizations"),
+        ("POST", f"{U}/organizations"): lambda w, c: Call(
+            f"/api/v1/units/{ua(w)}/organizations", json={"name": unique("共建单位")}
+        ),
+        ("GET", f"{U}/members"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/members"),
+        ("POST", f"{U}/members/import"): roster,
+        ("GET", f"{U}/join-link"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/join-link"),
+        ("POST", f"{U}/join-link"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/join-link"),
+        ("GET", f"{U}/party-attendance"): lambda w, c: Call(
+            f"/api/v1/units/{ua(w)}/party-attendance"
+        ),
+        ("GET", "/api/v1/activity-categories"): lambda w, c: Call("/api/v1/activity-categories"),
+        ("GET", "/api/v1/activities"): lambda w, c: Call("/api/v1/activities"),
+        ("POST", "/api/v1/activities"): lambda w, c: Call(
+            "/api/v1/activities",
+            json={
+                "unit_id": ua(w),
+                "title": "周六义诊",
+                "category": "free_clinic",
+                "starts_at": "2030-05-04T09:00:00+08:00",
+                "ends_at": "2030-05-04T11:00:00+08:00",
+            },
+        ),
+        ("GET", A): lambda w, c: Call(f"/api/v1/activities/{act(w)}"),
+        ("POST", f"{A}/cancel"): lambda w, c: Call(
+            f"/api/v1/activities/{w.fresh_activity().id}/cancel", json={"reason": "下雨"}
+        ),
+        ("POST", f"{A}/signup"): lambda w, c: Call(f"/api/v1/activities/{act(w)}/signup"),
+        ("POST", f"{A}/withdraw"): lambda w, c: Call(f"/api/v1/activities/{act(w)}/withdraw"),
+        ("GET", f"{A}/qr"): lambda w, c: Call(f"/api/v1/activities/{act(w)}/qr"),
+        ("POST", "/api/v1/checkins"): checkin,
+        ("POST", f"{A}/badge-scans"): badge_scan,
+        ("POST", f"{A}/manual-checkins"): lambda w, c: Call(
+            f"/api/v1/activities/{act(w)}/manual-checkins",
+            json={"member_id": w.fresh_member().id},
+        ),
+        ("GET", f"{A}/attendance"): lambda w, c: Call(f"/api/v1/activities/{act(w)}/attendance"),
+        ("POST", f"{A}/attendance/approve"): approve_attendance("approve"),
+        ("POST", f"{A}/attendance/reject"): approve_attendance("reject"),
+        ("POST", f"{A}/close-checkouts"): lambda w, c: Call(
+            f"/api/v1/activities/{act(w)}/close-checkouts"
+        ),
+        ("GET", "/api/v1/ledger/checkpoints"): lambda w, c: Call("/api/v1/ledger/checkpoints"),
+        ("POST", "/api/v1/ledger/checkpoints"): lambda w, c: Call("/api/v1/ledger/checkpoints"),
+        ("GET", "/api/v1/ledger/verify"): lambda w, c: Call("/api/v1/ledger/verify"),
+        ("GET", "/api/v1/pending-credits"): lambda w, c: Call(
+            f"/api/v1/pending-credits?unit_id={ua(w)}"
+        ),
+        ("POST", P): decide_credit("approve"),
+        ("POST", P + "#reject"): decide_credit("reject"),
+        ("POST", "/api/v1/transfers"): lambda w, c: Call(
+            "/api/v1/transfers", json=award_body(w.fresh_member().id), action="ledger.award"
+        ),
+    }
+
+
+CASES = _cases()
+
+
+def _api_operations(app) -> list[tuple[str, str, str]]:
+    """(method, rule, endpoint) of every API operation in the app's URL map."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        for method in sorted(rule.methods - SKIP_METHODS):
+            found.append((method, rule.rule, rule.endpoint))
+    return found
+
+
+def _declared_action(app, method: str, endpoint: str) -> str:
+    view = app.view_functions[endpoint]
+    handler = getattr(view.view_class, method.lower())
+    return handler.timebank_action
+
+
+def test_every_operation_has_a_case(app):
+    missing = [
+        f"{method} {rule}"
+        for method, rule, _ in _api_operations(app)
+        if (method, rule) not in CASES
+    ]
+    assert not missing, f"add a case to the permission matrix for: {missing}"
+
+
+@pytest.fixture
+def world(app, district):
+    app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
+    return World(district)
+
+
+def test_every_caller_gets_the_documented_answer(app, client, world):
+    failures = []
+    for method, rule, endpoint in _api_operations(app):
+        action = _declared_action(app, method, endpoint)
+        keys = [(method, rule)] + ([(method, rule + "#reject")] if "<any(" in rule else [])
+        for key in keys:
+            for caller in CALLERS:
+                call = CASES[key](world, client)
+                want = call.special.get(caller) or expected(caller, call.action or action, call)
+                response = client.open(
+                    call.url,
+                    method=method,
+                    json=call.json,
+                    data=call.files,
+                    headers=world.headers(caller),
+                )
+                got = response.status_code
+                ok = 200 <= got < 300 if want == "allowed" else got == want
+                if want == 403 and got == 403 and not call.special:
+                    ok = response.json["code"] in ("forbidden", "not_guardian")
+                if not ok:
+                    body = response.get_json(silent=True) or {}
+                    failures.append(f"{caller:16} {method} {call.url}: {got}, want {want} {body}")
+    assert not failures, "\n".join(failures)
+
+
+def _missing_ids(rule: str, url: str) -> str:
+    """``url`` (made from ``rule``) with every integer path argument set to one that does
+    not exist."""
+    pattern = re.escape(rule)
+    pattern = re.sub(r"<int\\\(.*?\\\):\w+>", r"(\\d+)", pattern)
+    pattern = re.sub(r"<any\\\(.*?\\\):\w+>", r"\\w+", pattern)
+    match = re.match(pattern, url.split("?")[0])
+    assert match, (rule, url)
+    for index in reversed(range(1, (match.lastindex or 0) + 1)):
+        url = url[: match.start(index)] + "2147483647" + url[match.end(index) :]
+    return url
+
+
+def test_an_id_that_does_not_exist_is_404(app, client, world):
+    """A valid request, as the admin, to an id that does not exist."""
+    failures = []
+    for method, rule, _endpoint in _api_operations(app):
+        if "<int" not in rule:
+            continue
+        call = CASES[(method, rule)](world, client)
+        url = _missing_ids(rule, call.url)
+        response = client.open(
+            url, method=method, json=call.json, data=call.files, headers=world.headers("admin")
+        )
+        if response.status_code != 404:
+            failures.append(f"{method} {url}: {response.status_code} {response.get_json()}")
+    assert not failures, "\n".join(failures)
