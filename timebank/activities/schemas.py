@@ -58,7 +58,7 @@ class ActivitySchema(StrictSchema):
     checkin_mode = fields.String(load_default="kiosk", validate=validate.OneOf(CHECKIN_MODES))
     requires_checkout = fields.Boolean(load_default=True)
     status = fields.String(dump_only=True)
-    cancel_reason = fields.String(dump_only=True)
+    cancel_reason = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
 
 
@@ -67,7 +67,7 @@ DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 
 
 class ActivityListArgs(PageArgs):
-    unit_id = Id()
+    unit_id = Id(strict=False)  # a query string carries text
     date_from = fields.Date(data_key="from", validate=DAYS)
     date_to = fields.Date(data_key="to", validate=DAYS)
     category = fields.String(validate=validate.Length(max=40))
@@ -91,7 +91,7 @@ class SignupSchema(StrictSchema):
     member_id = fields.Integer()
     status = fields.String()
     created_at = fields.DateTime()
-    withdrawn_at = fields.DateTime()
+    withdrawn_at = fields.DateTime(allow_none=True)
 
 
 class QrSchema(StrictSchema):
@@ -161,7 +161,7 @@ class CheckinResultSchema(StrictSchema):
     #: True for a replay: nothing new was recorded
     already = fields.Boolean()
     #: already_checked_in for a replay, else null
-    code = fields.Function(lambda r: "already_checked_in" if r.already else None)
+    code = fields.Function(lambda r: "already_checked_in" if r.already else None, allow_none=True)
     method = fields.String(attribute="checkin.method")
     scanned_at = fields.DateTime(attribute="checkin.scanned_at")
     distance_m = fields.Integer(attribute="checkin.distance_m", allow_none=True)

@@ -285,6 +285,9 @@ def _document(wrapper, act: Action, target) -> None:
         statuses.append(HTTPStatus.FORBIDDEN)
     if target is not None:
         statuses.append(HTTPStatus.NOT_FOUND)
-    responses = wrapper.__dict__.setdefault("_apidoc", {}).setdefault("response", {})
+    apidoc = wrapper.__dict__.setdefault("_apidoc", {})
+    if act.scope is Scope.PUBLIC:
+        apidoc.setdefault("manual_doc", {})["security"] = []  # no bearer token needed
+    responses = apidoc.setdefault("response", {})
     for status in statuses:
         responses.setdefault("responses", {}).setdefault(int(status), []).append(status.name)

@@ -14,8 +14,9 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802 - reads like a field
+    """A database id: 1 to 2**31-1. JSON bodies send numbers (strict); query strings text."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class PageArgs(StrictSchema):
