@@ -15,6 +15,7 @@ from timebank.people.operations.credentials import normalize_phone
 from timebank.people.operations.members import create_member, find_member_by_phone
 from timebank.people.operations.party import register_party
 from timebank.units import operations as units
+from timebank.units.models import Unit
 
 ROSTER_COLUMNS = ("name", "phone", "unit", "party_branch", "reported_on", "workplace")
 ROSTER_HEADERS = {
@@ -124,64 +125,16 @@ def import_roster(unit_id: int, rows: list[dict], *, actor: Member) -> RosterRep
     """Create a member per valid row under ``unit_id``; report each rejected row and why.
 
     A row's ``unit`` (optional) names or numbers a unit inside ``unit_id``'s subtree.
-    Nothing is created for a rejected row; valid rows are created together.
+    Nothing is created for a rejected row; valid rows are created together. Raises
+    nothing of its own: a DomainError while importing a row rejects that row only.
     """
-    subtree = units.list_units(within=[unit_id])
-    by_id = {str(u.id): u for u in subtree}
-    by_name: dict[str, list] = {}
-    for unit in subtree:
-        by_name.setdefault(unit.name, []).append(unit)
+    subtree = _RosterUnits(unit_id)
     seen_phones: set[str] = set()
     report = RosterReport()
     for number, raw in enumerate(rows, start=2):
         row = {k: _cell(v) for k, v in raw.items()}
         try:
-            phone = normalize_phone(row.get("phone"))
-            if phone in seen_phones:
-                raise InvalidInput("The phone appears twice in this file.")
-            seen_phones.add(phone)
-            if find_member_by_phone(phone) is not None:
-                raise Conflict("The phone is already registered.")
-            unit_key = row.get("unit") or ""
-            if not unit_key:
-                home = units.get_unit(unit_id)
-            elif unit_key in by_id:
-                home = by_id[unit_key]
-            elif len(by_name.get(unit_key, [])) == 1:
-                home = by_name[unit_key][0]
-            elif unit_key in by_name:
-                raise InvalidInput(
-                    "More than one unit is called %(unit)s; use its number.",
-                    params={"unit": unit_key},
-                )
-            else:
-                raise InvalidInput("No unit %(unit)s in this subtree.", params={"unit": unit_key})
-            reported_on = None
-            if row.get("reported_on"):
-                try:
-                    reported_on = date.fromisoformat(row["reported_on"][:10])
-                except ValueError:
-                    raise InvalidInput("reported_on must be a date like 2024-03-15.") from None
-            if reported_on and not row.get("party_branch"):
-                raise InvalidInput("A report date needs a party branch.")
-            member = create_member(
-                phone=phone,
-                name=row.get("name", ""),
-                home_unit_id=home.id,
-                has_smartphone=True,
-                roles=[("volunteer", home.id)],
-                actor=actor,
-            )
-            if row.get("party_branch"):
-                register_party(
-                    member,
-                    branch=row["party_branch"],
-                    reported_unit_id=_community_of(home.id) if reported_on else None,
-                    reported_on=reported_on,
-                    workplace_name=row.get("workplace") or None,
-                    actor=actor,
-                )
-            report.created.append({"row": number, "member_id": member.id, "phone": phone})
+            member = _import_row(row, subtree, seen_phones, actor=actor)
         except DomainError as error:
             report.rejected.append(
                 {
@@ -192,7 +145,90 @@ def import_roster(unit_id: int, rows: list[dict], *, actor: Member) -> RosterRep
                     "error": error,
                 }
             )
+        else:
+            report.created.append({"row": number, "member_id": member.id, "phone": member.phone})
     return report
+
+
+class _RosterUnits:
+    """The units of the subtree a roster goes into, found by a row's number or name."""
+
+    def __init__(self, unit_id: int) -> None:
+        self.unit_id = unit_id
+        subtree = units.list_units(within=[unit_id])
+        self.by_id = {str(u.id): u for u in subtree}
+        self.by_name: dict[str, list[Unit]] = {}
+        for unit in subtree:
+            self.by_name.setdefault(unit.name, []).append(unit)
+
+    def home(self, unit_key: str) -> Unit:
+        """The unit a row's ``unit`` cell names, the subtree's root when blank.
+
+        Raises NotFound for a missing root, InvalidInput for a name that matches no
+        unit of the subtree or more than one.
+        """
+        if not unit_key:
+            return units.get_unit(self.unit_id)
+        if unit_key in self.by_id:
+            return self.by_id[unit_key]
+        if len(self.by_name.get(unit_key, [])) == 1:
+            return self.by_name[unit_key][0]
+        if unit_key in self.by_name:
+            raise InvalidInput(
+                "More than one unit is called %(unit)s; use its number.",
+                params={"unit": unit_key},
+            )
+        raise InvalidInput("No unit %(unit)s in this subtree.", params={"unit": unit_key})
+
+
+def _import_row(
+    row: dict[str, str], subtree: _RosterUnits, seen_phones: set[str], *, actor: Member
+) -> Member:
+    """Create the member of one roster row (and their party data, if any).
+
+    Raises InvalidInput for a bad or repeated phone, an unknown unit, a bad report date
+    or one without a branch; Conflict when the phone is registered already.
+    """
+    phone = normalize_phone(row.get("phone"))
+    if phone in seen_phones:
+        raise InvalidInput("The phone appears twice in this file.")
+    seen_phones.add(phone)
+    if find_member_by_phone(phone) is not None:
+        raise Conflict("The phone is already registered.")
+    home = subtree.home(row.get("unit") or "")
+    reported_on = _reported_on(row)
+    member = create_member(
+        phone=phone,
+        name=row.get("name", ""),
+        home_unit_id=home.id,
+        has_smartphone=True,
+        roles=[("volunteer", home.id)],
+        actor=actor,
+    )
+    if row.get("party_branch"):
+        register_party(
+            member,
+            branch=row["party_branch"],
+            reported_unit_id=_community_of(home.id) if reported_on else None,
+            reported_on=reported_on,
+            workplace_name=row.get("workplace") or None,
+            actor=actor,
+        )
+    return member
+
+
+def _reported_on(row: dict[str, str]) -> date | None:
+    """The row's dual report date, if any; InvalidInput for a bad one or one without a
+    party branch."""
+    reported_on = None
+    if row.get("reported_on"):
+        try:
+            reported_on = date.fromisoformat(row["reported_on"][:10])
+        except ValueError:
+            raise InvalidInput("reported_on must be a date like 2024-03-15.") from None
+    if reported_on and not row.get("party_branch"):
+        raise InvalidInput("A report date needs a party branch.")
+    return reported_on
 
 
 def _community_of(unit_id: int) -> int:
