@@ -14,6 +14,7 @@ def record_audit(
     on_behalf_of: Member | None = None,
     detail: str | None = None,
 ) -> None:
+    """Add an audit event to the session; it is written with the caller's transaction."""
     db.session.add(
         AuditEvent(
             action=action,

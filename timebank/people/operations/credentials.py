@@ -24,10 +24,12 @@ def _password_hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of ``password``, for Member.password_hash."""
     return _password_hasher().hash(password)
 
 
 def password_matches(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches the hash; False for no hash or a damaged one."""
     if not password_hash:
         return False
     try:
@@ -53,6 +55,7 @@ def normalize_phone(raw: str | None) -> str:
 
 
 def check_password_strength(password: str | None) -> str:
+    """Return ``password``; WeakPassword under 8 characters, InvalidInput over 128."""
     if not password or len(password) < 8:
         raise WeakPassword(
             "The password must have at least 8 characters.",

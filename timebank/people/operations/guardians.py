@@ -48,6 +48,7 @@ def guardian_may_act_for(guardian: Member, member_id: int) -> Member:
 
 
 def is_guardian(guardian: Member, member: Member) -> bool:
+    """True when ``guardian`` may act for ``member``."""
     return (
         db.session.scalar(
             sa.select(Guardianship.id).where(
@@ -59,6 +60,7 @@ def is_guardian(guardian: Member, member: Member) -> bool:
 
 
 def wards_of(guardian: Member) -> list[Member]:
+    """The members ``guardian`` acts for, by name."""
     return list(
         db.session.scalars(
             sa.select(Member)

@@ -78,6 +78,7 @@ def get_join_link(code: str) -> JoinLink:
 
 
 def join_url(link: JoinLink) -> str:
+    """The address a resident opens (or scans from the poster) to join the link's unit."""
     return f"{current_app.config['TIMEBANK_BASE_URL']}/join/{link.code}"
 
 
@@ -189,6 +190,10 @@ def approve_member(member: Member, *, actor: Member) -> Member:
 
 
 def reject_member(member: Member, *, actor: Member, reason: str) -> Member:
+    """Turn down a pending registration, saying why.
+
+    Raises Conflict (``not_pending``) unless pending, InvalidInput for a blank reason.
+    """
     if member.status != "pending":
         raise NotPending(
             "%(name)s is not waiting for approval.",

@@ -78,6 +78,7 @@ def member_for_token(token: str) -> tuple[Member, ApiToken]:
 
 
 def revoke_token(row: ApiToken) -> None:
+    """Stop the token from working (logout); revoking twice keeps the first time."""
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.flush()

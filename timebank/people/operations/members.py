@@ -51,6 +51,7 @@ def action_to_grant(role: str) -> str:
 
 
 def find_member_by_phone(phone: str) -> Member | None:
+    """The member with this phone (already normalized), or None."""
     return db.session.scalar(sa.select(Member).where(Member.phone == phone))
 
 
@@ -137,7 +138,8 @@ def members_in_unit_select(
     """Members living in the subtree of ``unit_id``, by name.
 
     ``party``: ``member`` (any party member), ``reported`` (reported in here or
-    below), ``not_reported`` (party member who has not reported in).
+    below), ``not_reported`` (party member who has not reported in); InvalidInput for
+    any other value.
     """
     query = (
         sa.select(Member)
@@ -175,4 +177,5 @@ def count_members(unit_ids: Iterable[int], *, status: str | None = None) -> int:
 
 
 def list_members(unit_id: int, **filters) -> list[Member]:
+    """The members of members_in_unit_select(unit_id, **filters), as a list."""
     return list(db.session.scalars(members_in_unit_select(unit_id, **filters)))

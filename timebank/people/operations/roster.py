@@ -39,6 +39,8 @@ ROSTER_HEADERS = {
 
 @dataclass
 class RosterReport:
+    """What a roster import did: each created row, and each rejected row with its reason."""
+
     created: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
 
