@@ -112,6 +112,26 @@ def test_the_package_is_parsed():
         assert expected in names, f"{expected} was not found under {PACKAGE_DIR}"
 
 
+def test_the_import_reader_sees_every_kind_of_import():
+    source = (
+        "import timebank.ledger.models as ledger_models\n"
+        "from timebank import people\n"
+        "def later():\n"
+        "    if True:\n"
+        "        from ..activities.operations import record_scan\n"
+        "        from . import models\n"
+    )
+    module = Module("timebank.units.fake", PACKAGE_DIR / "units" / "fake.py", ast.parse(source))
+    targets = {target for imp in _imports(module) for target in imp.targets}
+    for expected in (
+        "timebank.ledger.models",
+        "timebank.people",
+        "timebank.activities.operations",
+        "timebank.units.models",
+    ):
+        assert expected in targets, f"{expected} not among {sorted(targets)}"
+
+
 def test_units_know_no_people_activities_or_ledger():
     forbidden = ("timebank.people", "timebank.activities", "timebank.ledger")
     offences = _forbidden_imports("timebank.units", forbidden)
