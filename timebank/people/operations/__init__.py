@@ -1,0 +1,111 @@
+"""People's operations, one file per topic; import them from here.
+
+    members      get, find and create members; roles; members of a subtree
+    credentials  phone numbers, password strength and hashing
+    login        phone and password, bearer tokens
+    guardians    who may act for whom
+    joining      join links, SMS codes, approving registrations
+    party        party data and the dual report (双报到)
+    roster       CSV and XLSX roster import
+    audit        the audit trail
+
+``from timebank.people import operations as people`` then ``people.create_member(...)``.
+"""
+
+from __future__ import annotations
+
+from timebank.people.operations.audit import record_audit
+from timebank.people.operations.credentials import (
+    check_password_strength,
+    hash_password,
+    normalize_phone,
+    password_matches,
+)
+from timebank.people.operations.guardians import (
+    add_guardian,
+    guardian_may_act_for,
+    is_guardian,
+    wards_of,
+)
+from timebank.people.operations.joining import (
+    OTP_MAX_ATTEMPTS,
+    OTP_MAX_PER_HOUR,
+    approve_member,
+    current_join_link,
+    get_join_link,
+    join_url,
+    reject_member,
+    renew_join_link,
+    send_phone_code,
+    start_registration,
+    verify_phone,
+)
+from timebank.people.operations.login import (
+    authenticate,
+    issue_token,
+    member_for_token,
+    revoke_token,
+)
+from timebank.people.operations.members import (
+    action_to_grant,
+    count_members,
+    create_member,
+    find_member_by_phone,
+    get_member,
+    grant_role,
+    list_members,
+    member_target,
+    members_in_unit_select,
+    set_locale,
+)
+from timebank.people.operations.party import register_party
+from timebank.people.operations.roster import (
+    ROSTER_COLUMNS,
+    ROSTER_HEADERS,
+    RosterReport,
+    import_roster,
+    read_roster,
+)
+
+__all__ = [
+    "OTP_MAX_ATTEMPTS",
+    "OTP_MAX_PER_HOUR",
+    "ROSTER_COLUMNS",
+    "ROSTER_HEADERS",
+    "RosterReport",
+    "action_to_grant",
+    "add_guardian",
+    "approve_member",
+    "authenticate",
+    "check_password_strength",
+    "count_members",
+    "create_member",
+    "current_join_link",
+    "find_member_by_phone",
+    "get_join_link",
+    "get_member",
+    "grant_role",
+    "guardian_may_act_for",
+    "hash_password",
+    "import_roster",
+    "is_guardian",
+    "issue_token",
+    "join_url",
+    "list_members",
+    "member_for_token",
+    "member_target",
+    "members_in_unit_select",
+    "normalize_phone",
+    "password_matches",
+    "read_roster",
+    "record_audit",
+    "register_party",
+    "reject_member",
+    "renew_join_link",
+    "revoke_token",
+    "send_phone_code",
+    "set_locale",
+    "start_registration",
+    "verify_phone",
+    "wards_of",
+]

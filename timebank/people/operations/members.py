@@ -1,0 +1,181 @@
+"""Members: find and create them, grant roles over a unit's subtree, list and count the
+members living in a subtree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from timebank.core.access import Target
+from timebank.core.db import utcnow
+from timebank.core.errors import InvalidInput
+from timebank.extensions import db
+from timebank.people.errors import MemberNotFound, PhoneTaken
+from timebank.people.models import ROLES, Member, PartyProfile, RoleAssignment
+from timebank.people.operations.audit import record_audit
+from timebank.people.operations.credentials import (
+    check_password_strength,
+    hash_password,
+    normalize_phone,
+)
+from timebank.units import operations as units
+from timebank.units.models import UnitClosure
+
+
+def get_member(member_id: int) -> Member:
+    """Return the member or raise NotFound."""
+    member = db.session.get(Member, member_id)
+    if member is None:
+        raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
+    return member
+
+
+def set_locale(member: Member, locale: str) -> None:
+    """The member's page language from now on (zh_CN or en)."""
+    member.locale = locale
+    db.session.flush()
+
+
+def member_target(member_id: int) -> Target:
+    """What an action on a member is done to: the member, in their home unit."""
+    member = get_member(member_id)
+    return Target(unit=member.home_unit_id, member=member.id)
+
+
+def action_to_grant(role: str) -> str:
+    """The action that granting ``role`` needs: organizers may make volunteers, only
+    admins may grant any other role."""
+    return "roles.grant" if role == "volunteer" else "roles.grant_any"
+
+
+def find_member_by_phone(phone: str) -> Member | None:
+    """The member with this phone (already normalized), or None."""
+    return db.session.scalar(sa.select(Member).where(Member.phone == phone))
+
+
+def create_member(
+    *,
+    phone: str,
+    name: str,
+    home_unit_id: int,
+    password: str | None = None,
+    password_hash: str | None = None,
+    status: str = "active",
+    has_smartphone: bool = True,
+    roles: Iterable[tuple[str, int]] = (),
+    actor: Member | None = None,
+) -> Member:
+    """Create a member (phone unique) with optional roles ``[(role, unit_id), ...]``.
+
+    Raises InvalidInput for a bad phone, name or password, NotFound for a missing
+    unit, Conflict (``phone_taken``) when the phone already belongs to someone.
+    """
+    phone = normalize_phone(phone)
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise InvalidInput("A member needs a name of 1 to 60 characters.", errors={"name": ["?"]})
+    units.get_unit(home_unit_id)
+    if password is not None:
+        password_hash = hash_password(check_password_strength(password))
+    if find_member_by_phone(phone) is not None:
+        raise PhoneTaken(
+            "The phone %(phone)s is already registered.",
+            params={"phone": phone},
+        )
+    member = Member(
+        phone=phone,
+        name=name,
+        home_unit_id=home_unit_id,
+        password_hash=password_hash,
+        status=status,
+        has_smartphone=has_smartphone,
+        phone_verified_at=utcnow() if status == "active" else None,
+    )
+    db.session.add(member)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise PhoneTaken(
+            "The phone %(phone)s is already registered.",
+            params={"phone": phone},
+        ) from None
+    for role, unit_id in roles:
+        grant_role(member, role, unit_id, granted_by=actor)
+    record_audit("member.create", actor=actor, subject=member)
+    return member
+
+
+def grant_role(
+    member: Member, role: str, unit_id: int, *, granted_by: Member | None = None
+) -> RoleAssignment:
+    """Give ``member`` a role over ``unit_id``'s subtree; idempotent."""
+    if role not in ROLES:
+        raise InvalidInput(
+            "Unknown role %(role)s.", errors={"role": ["Unknown role."]}, params={"role": role}
+        )
+    units.get_unit(unit_id)
+    for existing in member.roles:
+        if existing.role == role and existing.unit_id == unit_id:
+            return existing
+    assignment = RoleAssignment(
+        member=member,
+        role=role,
+        unit_id=unit_id,
+        granted_by_id=granted_by.id if granted_by else None,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    record_audit("role.grant", actor=granted_by, subject=member, detail=f"{role}@{unit_id}")
+    return assignment
+
+
+def members_in_unit_select(
+    unit_id: int, *, status: str | None = None, party: str | None = None
+) -> sa.Select:
+    """Members living in the subtree of ``unit_id``, by name.
+
+    ``party``: ``member`` (any party member), ``reported`` (reported in here or
+    below), ``not_reported`` (party member who has not reported in); InvalidInput for
+    any other value.
+    """
+    query = (
+        sa.select(Member)
+        .where(Member.home_unit_id.in_(units.subtree_ids_select(unit_id)))
+        .order_by(Member.name, Member.id)
+    )
+    if status is not None:
+        query = query.where(Member.status == status)
+    if party is not None:
+        query = query.join(PartyProfile, PartyProfile.member_id == Member.id)
+        if party == "reported":
+            query = query.where(PartyProfile.reported_on.is_not(None))
+        elif party == "not_reported":
+            query = query.where(PartyProfile.reported_on.is_(None))
+        elif party != "member":
+            raise InvalidInput(
+                "party must be member, reported or not_reported.", errors={"party": ["?"]}
+            )
+    return query
+
+
+def count_members(unit_ids: Iterable[int], *, status: str | None = None) -> int:
+    """Members living in the subtrees of ``unit_ids`` (each counted once), in one query."""
+    roots = list(unit_ids)
+    if not roots:
+        return 0
+    query = sa.select(sa.func.count(Member.id)).where(
+        Member.home_unit_id.in_(
+            sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots))
+        )
+    )
+    if status is not None:
+        query = query.where(Member.status == status)
+    return db.session.scalar(query)
+
+
+def list_members(unit_id: int, **filters) -> list[Member]:
+    """The members of members_in_unit_select(unit_id, **filters), as a list."""
+    return list(db.session.scalars(members_in_unit_select(unit_id, **filters)))
