@@ -136,17 +136,21 @@ def test_roster_import_reports_each_rejected_row(app):
         "已注册,13600000009,,,\n"
         "外区,13600000003,201号楼,,\n"
         "日期错,13600000004,,某支部,2024/13/01\n"
+        "未来,13600000005,,某支部,2099-01-01\n"
     )
     rows = people.read_roster("roster.csv", csv_text.encode("utf-8-sig"))
     report = people.import_roster(d["a"].id, rows, actor=organizer)
     assert [c["row"] for c in report.created] == [2, 3]
-    assert [r["row"] for r in report.rejected] == [4, 5, 6, 7, 8]
+    assert [r["row"] for r in report.rejected] == [4, 5, 6, 7, 8, 9]
     reasons = {r["row"]: r["reason"] for r in report.rejected}
     assert "twice" in reasons[4]
     assert "11-digit" in reasons[5]
     assert "already registered" in reasons[6]
     assert "No unit 201号楼" in reasons[7]
     assert "date" in reasons[8]
+    assert "future" in reasons[9]
+    # a rejected row leaves nothing behind, even when it failed after the member was made
+    assert people.find_member_by_phone("13600000005") is None
     wang = people.find_member_by_phone("13600000002")
     assert wang.party.reported_unit_id == d["a"].id
 

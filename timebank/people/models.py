@@ -50,7 +50,7 @@ class Member(UserMixin, db.Model):
 
     home_unit: Mapped[Unit] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(
-        back_populates="member", foreign_keys="RoleAssignment.member_id", lazy="selectin"
+        back_populates="member", foreign_keys="RoleAssignment.member_id"
     )
     party: Mapped[PartyProfile | None] = relationship(
         back_populates="member", foreign_keys="PartyProfile.member_id", uselist=False

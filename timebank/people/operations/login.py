@@ -63,18 +63,27 @@ def issue_token(member: Member) -> tuple[str, ApiToken]:
     return token, row
 
 
+#: the token and its member in one query: every API request asks it first
+_TOKEN_AND_MEMBER = (
+    sa.select(ApiToken, Member)
+    .join(Member, Member.id == ApiToken.member_id)
+    .where(ApiToken.token_hash == sa.bindparam("digest"))
+)
+
+
 def member_for_token(token: str) -> tuple[Member, ApiToken]:
     """Resolve a bearer token; AuthenticationRequired if unknown, expired or revoked."""
-    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None:
+    found = db.session.execute(_TOKEN_AND_MEMBER, {"digest": _token_digest(token)}).first()
+    if found is None:
         raise TokenInvalid("The token is not valid.")
+    row, member = found
     if row.revoked_at is not None:
         raise TokenRevoked("The token was revoked.")
     if row.expires_at <= utcnow():
         raise TokenExpired("The token has expired; log in again.")
-    if not row.member.is_active:
+    if not member.is_active:
         raise TokenAccountNotActive("The account is not active.")
-    return row.member, row
+    return member, row
 
 
 def revoke_token(row: ApiToken) -> None:

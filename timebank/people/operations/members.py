@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from timebank.core.access import Target
 from timebank.core.db import utcnow
@@ -144,6 +145,11 @@ def members_in_unit_select(
     query = (
         sa.select(Member)
         .where(Member.home_unit_id.in_(units.subtree_ids_select(unit_id)))
+        .options(  # lists show each member's roles, party data and home: no query per row
+            selectinload(Member.roles).joinedload(RoleAssignment.unit),
+            selectinload(Member.party),
+            joinedload(Member.home_unit),
+        )
         .order_by(Member.name, Member.id)
     )
     if status is not None:

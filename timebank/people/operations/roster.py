@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from timebank.core.errors import Conflict, DomainError, InvalidInput, NulCharacter
+from timebank.extensions import db
 from timebank.people.errors import RosterColumns, RosterEmpty, RosterFormat, RosterUnreadable
 from timebank.people.models import Member
 from timebank.people.operations.credentials import normalize_phone
@@ -136,7 +137,8 @@ def import_roster(unit_id: int, rows: list[dict], *, actor: Member) -> RosterRep
     for number, raw in enumerate(rows, start=2):
         row = {k: _cell(v) for k, v in raw.items()}
         try:
-            member = _import_row(row, subtree, seen_phones, actor=actor)
+            with db.session.begin_nested():  # a rejected row leaves nothing behind
+                member = _import_row(row, subtree, seen_phones, actor=actor)
         except DomainError as error:
             report.rejected.append(
                 {
