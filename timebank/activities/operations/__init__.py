@@ -17,6 +17,8 @@ from timebank.activities.operations.approval import (
     reject_attendance,
 )
 from timebank.activities.operations.checkin_codes import (
+    BADGE,
+    KIOSK,
     OFFLINE_MAX_AGE,
     STEP_SECONDS,
     VerifiedCode,
@@ -77,8 +79,10 @@ from timebank.activities.operations.signups import (
 )
 
 __all__ = [
+    "BADGE",
     "CHECKIN_OPENS_BEFORE",
     "CHECKOUT_CLOSES_AFTER",
+    "KIOSK",
     "MAX_BULK",
     "MIN_CHECKOUT_GAP",
     "OFFLINE_MAX_AGE",

@@ -1,12 +1,12 @@
-"""The rotating codes of check-in: an activity's kiosk code and a member's badge."""
+"""The rotating codes of check-in: an activity's kiosk code and a member's badge.
+
+Thin wrappers on core/codes.py, which makes and checks the signed codes; here they get
+the errors the API and pages have always given (``token_invalid``, ``token_expired``,
+``token_wrong_activity``) with the same words, and the proven time of a scan.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,53 +16,40 @@ from timebank.activities.errors import TokenExpired, TokenInvalid, TokenWrongAct
 from timebank.activities.models import Activity
 from timebank.activities.operations.approval import attendance_counts
 from timebank.activities.operations.lookups import require_published
+from timebank.core import codes
 from timebank.core.db import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.core.qr import qr_svg
 from timebank.people.models import Member
 
+#: the code on an activity's kiosk: ``<activity id>.<step>.<sig>``, or typed ``<id>-<digits>``
+KIOSK = codes.declare_purpose("kiosk", short_label="short")
+#: a member's personal code, shown to organizer staff: ``m<member id>.<step>.<sig>``
+BADGE = codes.declare_purpose("badge", prefix="m")
 #: a code shown on the kiosk rotates every STEP_SECONDS
-STEP_SECONDS = 30
+STEP_SECONDS = KIOSK.step_seconds
 #: an offline scan may be uploaded this long after it was made
 OFFLINE_MAX_AGE = timedelta(hours=24)
-
-_TOKEN = re.compile(r"^(m?)(\d{1,10})\.(\d{1,12})\.([A-Za-z0-9_-]{16})$")
-_SHORT = re.compile(r"^(\d{1,10})-(\d{6})$")
 
 
 def step_of(moment: datetime) -> int:
     """The 30-second step ``moment`` falls in: floor(unix time / 30)."""
-    return math.floor(moment.timestamp()) // STEP_SECONDS
-
-
-def _key() -> bytes:
-    # A key of its own, so a check-in code can never be replayed as a session or CSRF value.
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, b"timebank.checkin-token.v1", hashlib.sha256).digest()
-
-
-def _mac(message: str) -> bytes:
-    return hmac.new(_key(), message.encode(), hashlib.sha256).digest()
-
-
-def _sig(message: str) -> str:
-    return base64.urlsafe_b64encode(_mac(message)[:12]).decode()
+    return codes.step_of(moment, KIOSK.step_seconds)
 
 
 def kiosk_token(activity_id: int, step: int) -> str:
     """The compact, URL-safe code of ``activity_id`` at ``step``: ``<id>.<step>.<sig>``."""
-    return f"{activity_id}.{step}.{_sig(f'kiosk:{activity_id}:{step}')}"
+    return codes.make_token(KIOSK, activity_id, step)
 
 
 def kiosk_short_code(activity_id: int, step: int) -> str:
     """The code to type when the camera fails: ``<activity id>-<6 digits>``."""
-    digits = int.from_bytes(_mac(f"short:{activity_id}:{step}")[:4], "big") % 1_000_000
-    return f"{activity_id}-{digits:06d}"
+    return codes.make_short_code(KIOSK, activity_id, step)
 
 
 def badge_token(member_id: int, step: int) -> str:
     """A member's personal rotating code: ``m<id>.<step>.<sig>``."""
-    return f"m{member_id}.{step}.{_sig(f'badge:{member_id}:{step}')}"
+    return codes.make_token(BADGE, member_id, step)
 
 
 def checkin_url(token: str) -> str:
@@ -84,7 +71,7 @@ def current_code(activity: Activity, *, now: datetime | None = None) -> dict:
         "short_code": kiosk_short_code(activity.id, step),
         "url": checkin_url(token),
         "step": step,
-        "expires_in": (step + 1) * STEP_SECONDS - now.timestamp(),
+        "expires_in": codes.seconds_left(KIOSK, step, now),
     }
 
 
@@ -97,12 +84,12 @@ def kiosk_state(activity: Activity, *, now: datetime | None = None) -> dict:
 
 def current_badge(member: Member, *, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    step = step_of(now)
+    step = codes.step_of(now, BADGE.step_seconds)
     return {
         "member_id": member.id,
         "token": badge_token(member.id, step),
         "step": step,
-        "expires_in": (step + 1) * STEP_SECONDS - now.timestamp(),
+        "expires_in": codes.seconds_left(BADGE, step, now),
     }
 
 
@@ -118,16 +105,27 @@ class VerifiedCode:
     typed: bool = False
 
 
-def _check_step(step: int, at: datetime) -> None:
-    """Accept the step of ``at`` and the one before; older: expired; later: invalid."""
-    current = step_of(at)
-    if step > current:
-        raise TokenInvalid("This check-in code is not valid yet; check the phone's clock.")
-    if step < current - 1:
-        raise TokenExpired("This check-in code has expired; scan the screen again.")
+def _check_step(purpose: codes.Purpose, step: int, at: datetime) -> None:
+    """Accept the step of ``at`` and the one before.
+
+    Raises TokenInvalid for a later step, TokenExpired for an older one.
+    """
+    try:
+        codes.check_step(purpose, step, at)
+    except codes.CodeNotYetValid:
+        raise TokenInvalid(
+            "This check-in code is not valid yet; check the phone's clock."
+        ) from None
+    except codes.CodeExpired:
+        raise TokenExpired("This check-in code has expired; scan the screen again.") from None
 
 
 def _proven_time(now: datetime, scanned_at: datetime | None) -> datetime:
+    """When the scan happened: ``now``, or an offline scan's ``scanned_at``.
+
+    Raises InvalidInput for a naive or future ``scanned_at``, TokenExpired for one older
+    than OFFLINE_MAX_AGE.
+    """
     if scanned_at is None:
         return now
     if scanned_at.tzinfo is None:
@@ -151,6 +149,22 @@ def token_from_scan(text: str | None) -> str:
     return code
 
 
+def _read_kiosk_code(code: str, at: datetime) -> codes.SignedCode:
+    """The signed activity and step of a kiosk token or typed short code (the step of
+    ``at`` or the one before). Raises TokenInvalid."""
+    if codes.is_short_code(code):
+        try:
+            return codes.read_short_code(KIOSK, code, at)
+        except codes.CodeInvalid:
+            raise TokenInvalid(
+                "This code is wrong or has expired; type the code on the screen."
+            ) from None
+    try:
+        return codes.read_token(code, KIOSK)
+    except codes.CodeInvalid:
+        raise TokenInvalid("This check-in code is not valid.") from None
+
+
 def verify_kiosk_code(
     code: str,
     *,
@@ -167,41 +181,21 @@ def verify_kiosk_code(
     now = now or utcnow()
     at = _proven_time(now, scanned_at)
     code = token_from_scan(code)
-    match = _TOKEN.match(code)
-    short = _SHORT.match(code)
-    if match and not match.group(1):
-        activity_id, step = int(match.group(2)), int(match.group(3))
-        if not hmac.compare_digest(match.group(4), _sig(f"kiosk:{activity_id}:{step}")):
-            raise TokenInvalid("This check-in code is not valid.")
-    elif short:
-        activity_id = int(short.group(1))
-        current = step_of(at)
-        step = next(
-            (
-                s
-                for s in (current, current - 1)
-                if hmac.compare_digest(kiosk_short_code(activity_id, s), code)
-            ),
-            None,
-        )
-        if step is None:
-            raise TokenInvalid("This code is wrong or has expired; type the code on the screen.")
-    else:
-        raise TokenInvalid("This check-in code is not valid.")
-    if expected_activity_id is not None and activity_id != expected_activity_id:
+    signed = _read_kiosk_code(code, at)
+    if expected_activity_id is not None and signed.subject != expected_activity_id:
         raise TokenWrongActivity("This code belongs to another activity.")
-    _check_step(step, at)
-    return VerifiedCode(subject_id=activity_id, step=step, at=at, typed=bool(short))
+    _check_step(KIOSK, signed.step, at)
+    return VerifiedCode(
+        subject_id=signed.subject, step=signed.step, at=at, typed=codes.is_short_code(code)
+    )
 
 
 def verify_badge_code(code: str, *, now: datetime | None = None) -> VerifiedCode:
     """Check a member's badge code; raises CheckinRejected like ``verify_kiosk_code``."""
     now = now or utcnow()
-    match = _TOKEN.match((code or "").strip())
-    if not match or match.group(1) != "m":
-        raise TokenInvalid("This is not a member's badge code.")
-    member_id, step = int(match.group(2)), int(match.group(3))
-    if not hmac.compare_digest(match.group(4), _sig(f"badge:{member_id}:{step}")):
-        raise TokenInvalid("This is not a member's badge code.")
-    _check_step(step, now)
-    return VerifiedCode(subject_id=member_id, step=step, at=now)
+    try:
+        signed = codes.read_token((code or "").strip(), BADGE)
+    except codes.CodeInvalid:
+        raise TokenInvalid("This is not a member's badge code.") from None
+    _check_step(BADGE, signed.step, now)
+    return VerifiedCode(subject_id=signed.subject, step=signed.step, at=now)
