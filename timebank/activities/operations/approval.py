@@ -1,0 +1,200 @@
+"""The organizer's review: the attendance list and counts, approval (which credits the
+ledger) and rejection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from timebank.activities.errors import (
+    ActivityNotOver,
+    AlreadyApproved,
+    AttendanceNotFound,
+    AttendanceRejected,
+    CheckoutMissing,
+)
+from timebank.activities.models import Activity, Attendance
+from timebank.activities.operations.hours import (
+    close_missing_checkouts,
+    points_for,
+    service_minutes,
+)
+from timebank.activities.operations.lookups import require_published
+from timebank.core.db import utcnow
+from timebank.core.errors import FourEyes, InvalidInput
+from timebank.extensions import db
+from timebank.people.models import Member
+
+#: how many attendances one approval call may decide
+MAX_BULK = 200
+
+
+def get_attendance(activity: Activity, attendance_id: int) -> Attendance:
+    """Return the activity's attendance or raise AttendanceNotFound."""
+    attendance = db.session.get(Attendance, attendance_id)
+    if attendance is None or attendance.activity_id != activity.id:
+        raise AttendanceNotFound(
+            "Attendance %(id)s does not exist for this activity.",
+            params={"id": attendance_id},
+        )
+    return attendance
+
+
+def list_attendance(activity: Activity, *, status: str | None = None) -> list[Attendance]:
+    query = (
+        sa.select(Attendance)
+        .where(Attendance.activity_id == activity.id)
+        .options(selectinload(Attendance.member))
+        .order_by(Attendance.checked_in_at, Attendance.id)
+    )
+    if status is not None:
+        query = query.where(Attendance.status == status)
+    return list(db.session.scalars(query))
+
+
+def attendance_counts(activity_id: int) -> dict:
+    """Check-ins and check-outs so far (the kiosk's live counter)."""
+    checked_in, checked_out = db.session.execute(
+        sa.select(sa.func.count(Attendance.id), sa.func.count(Attendance.checked_out_at)).where(
+            Attendance.activity_id == activity_id
+        )
+    ).one()
+    return {"checked_in": checked_in, "checked_out": checked_out}
+
+
+def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
+    """The named attendances of the activity, locked, in id order.
+
+    Raises InvalidInput for none or more than MAX_BULK, AttendanceNotFound for an id
+    that is not the activity's.
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        raise InvalidInput("Name at least one attendance.", errors={"ids": ["Required."]})
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(
+            "At most %(max)s attendances at once.", params={"max": MAX_BULK}, errors={"ids": ["?"]}
+        )
+    rows = list(
+        db.session.scalars(
+            sa.select(Attendance)
+            .where(Attendance.id.in_(ids))
+            .options(selectinload(Attendance.member))
+            .order_by(Attendance.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+    found = {a.id for a in rows if a.activity_id == activity.id}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise AttendanceNotFound(
+            "Attendance %(id)s does not exist for this activity.",
+            params={"id": missing[0]},
+        )
+    return rows
+
+
+def approve_attendance(
+    activity: Activity, ids: list[int], *, actor: Member, now: datetime | None = None
+) -> list[Attendance]:
+    """Approve attendances (one or up to 200) and credit HOURS and POINTS in the ledger.
+
+    All or none. Each credit is keyed ``attendance:<id>``, so approving again or retrying
+    after a crash credits nothing more. Missing check-outs are closed at the window end
+    once it has passed. Raises FourEyes, NotFound, Conflict (``activity_cancelled``,
+    ``attendance_rejected``, ``checkout_missing`` or ``activity_not_over`` before the
+    window ends).
+    """
+    now = now or utcnow()
+    require_published(activity)
+    rows = _lock_attendances(activity, ids)
+    close_missing_checkouts(activity, now=now)
+    for attendance in rows:
+        _approve(activity, attendance, actor=actor, now=now)
+        # also for an approved one: a retry after a crash between the two must credit once
+        _credit(activity, attendance)
+    db.session.flush()
+    return rows
+
+
+def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: datetime) -> None:
+    """Mark one attendance approved with its minutes and points; one already approved
+    stays as it was. Raises FourEyes, AttendanceRejected, ActivityNotOver, CheckoutMissing."""
+    if attendance.member_id == actor.id and attendance.status != "approved":
+        # Organizers account to the street office for every hour: nobody pays themselves.
+        raise FourEyes(
+            "Another organizer must approve your own attendance.",
+        )
+    if attendance.status == "rejected":
+        raise AttendanceRejected(
+            "Attendance %(id)s was rejected; it cannot be approved.",
+            params={"id": attendance.id},
+        )
+    if attendance.status == "approved":
+        return
+    if not activity.requires_checkout and now < activity.ends_at:
+        raise ActivityNotOver(
+            "Approve after the activity ends: hours run until its end.",
+        )
+    if activity.requires_checkout and attendance.checked_out_at is None:
+        raise CheckoutMissing(
+            "%(name)s has not checked out yet; approve after the activity ends.",
+            params={"name": attendance.member.name},
+        )
+    attendance.minutes = service_minutes(
+        activity, attendance.checked_in_at, attendance.checked_out_at
+    )
+    attendance.points = points_for(activity, attendance.minutes)
+    attendance.status = "approved"
+    attendance.decided_by_id = actor.id
+    attendance.decided_at = now
+
+
+def _credit(activity: Activity, attendance: Attendance) -> None:
+    """Post the approved attendance's HOURS and POINTS, once (keyed ``attendance:<id>``)."""
+    from timebank.ledger import operations as ledger
+
+    ledger.credit_from_evidence(
+        member_id=attendance.member_id,
+        unit_id=activity.unit_id,
+        minutes=attendance.minutes or 0,
+        points=attendance.points or 0,
+        code="earn_checkin",
+        reference_type="attendance",
+        reference_id=str(attendance.id),
+        idempotency_key=f"attendance:{attendance.id}",
+        actor_id=attendance.decided_by_id,
+    )
+
+
+def reject_attendance(
+    activity: Activity,
+    ids: list[int],
+    *,
+    actor: Member,
+    reason: str,
+    now: datetime | None = None,
+) -> list[Attendance]:
+    """Reject attendances with a reason; nothing is credited. Conflict if already approved.
+
+    Raises InvalidInput without a reason, NotFound like ``approve_attendance``.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give a reason.", errors={"reason": ["Required."]})
+    rows = _lock_attendances(activity, ids)
+    for attendance in rows:
+        if attendance.status == "approved":
+            raise AlreadyApproved(
+                "Attendance %(id)s is already approved and credited; correct it in the ledger.",
+                params={"id": attendance.id},
+            )
+        attendance.status = "rejected"
+        attendance.reject_reason = reason[:500]
+        attendance.decided_by_id = actor.id
+        attendance.decided_at = now or utcnow()
+    db.session.flush()
+    return rows

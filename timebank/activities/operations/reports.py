@@ -1,0 +1,111 @@
+"""What a member's record and the party report show: attendance, sign-ups, and party
+members' dual report (双报到) and service this quarter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from timebank.activities.models import Activity, Attendance, Signup
+from timebank.activities.operations.lookups import local_day_start, local_zone
+from timebank.core.db import utcnow
+from timebank.extensions import db
+from timebank.people import operations as people
+from timebank.people.models import Member
+
+
+def my_attendance(member: Member, *, limit: int = 100) -> list[Attendance]:
+    return list(
+        db.session.scalars(
+            sa.select(Attendance)
+            .where(Attendance.member_id == member.id)
+            .options(selectinload(Attendance.activity))
+            .order_by(Attendance.checked_in_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def my_signups(member: Member, *, now: datetime | None = None) -> list[Activity]:
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(Activity)
+            .join(Signup, Signup.activity_id == Activity.id)
+            .where(
+                Signup.member_id == member.id,
+                Signup.status == "signed_up",
+                Activity.ends_at >= now,
+            )
+            .order_by(Activity.starts_at)
+        )
+    )
+
+
+def quarter_start(now: datetime) -> datetime:
+    """The start of the local calendar quarter ``now`` falls in, as UTC."""
+    local = now.astimezone(local_zone())
+    return local_day_start(date(local.year, 3 * ((local.month - 1) // 3) + 1, 1))
+
+
+@dataclass
+class PartyRow:
+    member: Member
+    reported: bool
+    party_activities: int
+    service_minutes: int
+
+
+def party_report(unit_id: int, *, now: datetime | None = None) -> list[PartyRow]:
+    """Per party member living in the subtree: reported in (双报到), party activities
+    attended and approved service minutes this quarter."""
+    now = now or utcnow()
+    since = quarter_start(now)
+    members = people.list_members(unit_id, party="member")
+    ids = [m.id for m in members]
+    party_counts = _party_activity_counts(ids, since) if ids else {}
+    service = _approved_service_minutes(ids, since) if ids else {}
+    return [
+        PartyRow(
+            member=m,
+            reported=m.party is not None and m.party.reported_on is not None,
+            party_activities=party_counts.get(m.id, 0),
+            service_minutes=service.get(m.id, 0),
+        )
+        for m in members
+    ]
+
+
+def _party_activity_counts(member_ids: list[int], since: datetime) -> dict[int, int]:
+    """Member id -> party activities attended since ``since`` (not rejected)."""
+    rows = db.session.execute(
+        sa.select(Attendance.member_id, sa.func.count(Attendance.id))
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(
+            Attendance.member_id.in_(member_ids),
+            Attendance.checked_in_at >= since,
+            Attendance.status != "rejected",
+            Activity.kind == "party",
+        )
+        .group_by(Attendance.member_id)
+    )
+    return {member_id: count for member_id, count in rows}
+
+
+def _approved_service_minutes(member_ids: list[int], since: datetime) -> dict[int, int]:
+    """Member id -> approved minutes of service activities since ``since``."""
+    rows = db.session.execute(
+        sa.select(Attendance.member_id, sa.func.sum(Attendance.minutes))
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(
+            Attendance.member_id.in_(member_ids),
+            Attendance.checked_in_at >= since,
+            Attendance.status == "approved",
+            Activity.kind == "service",
+        )
+        .group_by(Attendance.member_id)
+    )
+    return {member_id: int(minutes or 0) for member_id, minutes in rows}
