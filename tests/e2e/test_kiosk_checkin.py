@@ -11,6 +11,8 @@ import importlib
 import pkgutil
 from datetime import timedelta
 
+from playwright.sync_api import expect
+
 from tests import factories
 from tests.activities_factories import create_activity
 from timebank.activities import operations as activities
@@ -71,9 +73,7 @@ def test_kiosk_check_in_approval_and_balance(
     log_in(phone, live_server, volunteer)
     phone.goto(f"{live_server}/checkin/{token}")
     phone.wait_for_selector("#checkin-result[data-code=checked_in]")
-    kiosk.wait_for_function(
-        "document.getElementById('kiosk-in').textContent.trim() === '1'", timeout=10_000
-    )
+    expect(kiosk.locator("#kiosk-in")).to_have_text("1", timeout=10_000)
 
     offset["value"] = timedelta(minutes=65)
     kiosk.reload()
@@ -120,9 +120,7 @@ def test_scan_page_without_camera_falls_back_to_the_typed_code(
     if page.locator("#lang-switch").inner_text() == "English":
         page.click("#lang-switch")
     # headless Chromium has no camera: the vendored qr-scanner loads and says so
-    page.wait_for_function(
-        "document.getElementById('scan-status').textContent.includes('not available')"
-    )
+    expect(page.locator("#scan-status")).to_contain_text("not available")
     assert not [url for url in failed if "/static/" in url], failed
     page.fill("#code", short_code)
     page.click("#type-code button[type=submit]")

@@ -45,7 +45,8 @@ class Token(ApiView):
         """Exchange phone and password for a bearer token."""
         member = people.authenticate(data["phone"], data["password"])
         token, row = people.issue_token(member)
-        return {"token": token, "expires_at": row.expires_at, "member_id": member.id}
+        body = {"token": token, "expires_at": row.expires_at, "member_id": member.id}
+        return body, 201, {"Cache-Control": "no-store"}  # no cache keeps a bearer token
 
     @requires("me.session")
     @blp.response(204)
