@@ -1,0 +1,117 @@
+"""Accounts, opened on first use: one per member and per merchant in each ledger, and a
+unit's system accounts (issuance, expiry, correction, settlement, pool)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from timebank.core.db import utcnow
+from timebank.core.errors import InvalidInput, NotFound
+from timebank.extensions import db
+from timebank.ledger.errors import AccountNotFound, UnknownLedger
+from timebank.ledger.models import GENESIS_HASH, LEDGERS, SYSTEM_KINDS, Account, Transfer
+
+
+def check_ledger(ledger: str) -> None:
+    """Raise UnknownLedger unless ``ledger`` is HOURS or POINTS."""
+    if ledger not in LEDGERS:
+        raise UnknownLedger(
+            "Unknown ledger %(ledger)s; use HOURS or POINTS.",
+            errors={"ledger": ["Unknown ledger."]},
+            params={"ledger": ledger},
+        )
+
+
+def _owner_key(kind: str, *, member_id=None, unit_id=None, merchant_id=None) -> str:
+    if kind == "member":
+        return f"member:{member_id}"
+    if kind == "merchant":
+        return f"merchant:{merchant_id}"
+    return f"unit:{unit_id}:{kind}"
+
+
+def _open_account(ledger: str, kind: str, **owner) -> Account:
+    """Get or create an account; safe when two transactions open the same one at once."""
+    check_ledger(ledger)
+    owner_key = _owner_key(kind, **owner)
+    query = sa.select(Account).where(Account.ledger == ledger, Account.owner_key == owner_key)
+    account = db.session.scalar(query)
+    if account is not None:
+        return account
+    values = {
+        "ledger": ledger,
+        "kind": kind,
+        "owner_key": owner_key,
+        "member_id": owner.get("member_id"),
+        "unit_id": owner.get("unit_id"),
+        "merchant_id": owner.get("merchant_id"),
+        "allow_negative": kind in SYSTEM_KINDS,
+        "balance": 0,
+        "held": 0,
+        "version": 0,
+        "head_hash": GENESIS_HASH,
+        "created_at": utcnow(),
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Account)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["ledger", "owner_key"])
+    )
+    db.session.execute(statement)
+    return db.session.scalar(query)
+
+
+def member_account(member_id: int, ledger: str) -> Account:
+    """The member's account in ``ledger`` (opened on first use); may not go negative."""
+    return _open_account(ledger, "member", member_id=member_id)
+
+
+def merchant_account(merchant_id: int, ledger: str) -> Account:
+    """The merchant's account in ``ledger`` (opened on first use); may not go negative."""
+    return _open_account(ledger, "merchant", merchant_id=merchant_id)
+
+
+def system_account(unit_id: int, ledger: str, kind: str) -> Account:
+    """A unit's system account: issuance, expiry, correction, settlement or pool."""
+    if kind not in SYSTEM_KINDS:
+        raise InvalidInput("Unknown system account kind %(kind)s.", params={"kind": kind})
+    return _open_account(ledger, kind, unit_id=unit_id)
+
+
+def get_account(account_id: int) -> Account:
+    """Return the account or raise NotFound."""
+    account = db.session.get(Account, account_id)
+    if account is None:
+        raise AccountNotFound("Account %(id)s does not exist.", params={"id": account_id})
+    return account
+
+
+def expire_identity_map(account_ids: Iterable[int]) -> None:
+    """Accounts were updated with Core; make loaded ORM copies re-read on next access."""
+    identity = db.session.identity_map
+    for account_id in account_ids:
+        obj = identity.get(db.session.identity_key(Account, account_id))
+        if obj is not None:
+            db.session.expire(obj)
+
+
+def unit_of_transfer(transfer: Transfer) -> int:
+    """The unit whose organizers answer for a transfer: the member's home unit, else the
+    system account's unit."""
+    from timebank.people.models import Member
+
+    for account_id in (transfer.credit_account_id, transfer.debit_account_id):
+        account = get_account(account_id)
+        if account.kind == "member":
+            return db.session.get(Member, account.member_id).home_unit_id
+    for account_id in (transfer.debit_account_id, transfer.credit_account_id):
+        account = get_account(account_id)
+        if account.unit_id is not None:
+            return account.unit_id
+    raise NotFound("No unit answers for transfer %(id)s.", params={"id": transfer.id})
