@@ -50,6 +50,7 @@ def funded(app):
     bob = factories.create_member(d["building_a"])
     ledger.credit_from_evidence(
         member_id=alice.id,
+        member_unit_id=alice.home_unit_id,
         unit_id=d["a"].id,
         minutes=600,
         points=70,
@@ -61,6 +62,7 @@ def funded(app):
     )
     ledger.credit_from_evidence(
         member_id=bob.id,
+        member_unit_id=bob.home_unit_id,
         unit_id=d["a"].id,
         minutes=600,
         points=0,
@@ -72,9 +74,9 @@ def funded(app):
     )
     shop = ledger.system_account(d["a"].id, "POINTS", "settlement")
     ids = {
-        "alice_points": ledger.member_account(alice.id, "POINTS").id,
-        "alice_hours": ledger.member_account(alice.id, "HOURS").id,
-        "bob_hours": ledger.member_account(bob.id, "HOURS").id,
+        "alice_points": ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id).id,
+        "alice_hours": ledger.member_account(alice.id, "HOURS", unit_id=alice.home_unit_id).id,
+        "bob_hours": ledger.member_account(bob.id, "HOURS", unit_id=bob.home_unit_id).id,
         "shop": shop.id,
         "alice": alice.id,
     }

@@ -109,7 +109,10 @@ class LedgerMachine(RuleBasedStateMachine):
         ]
         self.accounts: dict[int, ModelAccount] = {}
         self.member_accounts = [
-            {name: self._track(ledger.member_account(m, name)) for name in LEDGERS}
+            {
+                name: self._track(ledger.member_account(m, name, unit_id=self.unit_id))
+                for name in LEDGERS
+            }
             for m in self.members
         ]
         self.system = {
@@ -196,6 +199,7 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.key("attendance")
         arguments = {
             "member_id": self.members[member],
+            "member_unit_id": self.unit_id,
             "unit_id": self.unit_id,
             "minutes": minutes,
             "points": points,
@@ -430,9 +434,11 @@ class LedgerMachine(RuleBasedStateMachine):
             expected,
             lambda: ledger.donate_hours(
                 donor_id=self.members[donor],
+                donor_unit_id=self.unit_id,
                 minutes=minutes,
                 idempotency_key=self.key("gift"),
                 recipient_id=None if to_pool else self.members[recipient],
+                recipient_unit_id=None if to_pool else self.unit_id,
                 pool_unit_id=self.unit_id if to_pool else None,
             ),
         )

@@ -1006,6 +1006,7 @@ def approve_attendance(
         # also for an approved one: a retry after a crash between the two must credit once
         ledger.credit_from_evidence(
             member_id=attendance.member_id,
+            member_unit_id=attendance.member.home_unit_id,
             unit_id=activity.unit_id,
             minutes=attendance.minutes or 0,
             points=attendance.points or 0,

@@ -60,13 +60,16 @@ class MyTransfers(ApiView):
 def _donate(data: dict, key: str, actor) -> dict:
     member = access.acting_member()
     access.authorize(actor, "ledger.donate", Target(member=member.id))
+    # The ledger knows no people or units: it is told who exists and where they live.
+    recipient_unit_id = None
     if data["recipient_id"] is not None:
-        people.get_member(data["recipient_id"])
+        recipient_unit_id = people.get_member(data["recipient_id"]).home_unit_id
     if data["pool_unit_id"] is not None:
         units.get_unit(data["pool_unit_id"])
     result = ledger.donate_hours(
-        donor_id=member.id, minutes=data["amount"], idempotency_key=key,
-        recipient_id=data["recipient_id"], pool_unit_id=data["pool_unit_id"],
+        donor_id=member.id, donor_unit_id=member.home_unit_id, minutes=data["amount"],
+        idempotency_key=key, recipient_id=data["recipient_id"],
+        recipient_unit_id=recipient_unit_id, pool_unit_id=data["pool_unit_id"],
         memo=data["memo"], actor_id=actor.id,
     )  # fmt: skip
     return {"status": "posted", "transfers": result.transfers, "pending_credit": None}
@@ -76,7 +79,8 @@ def _award(data: dict, key: str, actor) -> dict:
     target = people.member_target(data["member_id"])
     access.authorize(actor, "ledger.award", target)
     pending = ledger.request_manual_credit(
-        ledger=data["ledger"], code="award", member_id=target.member, unit_id=target.unit,
+        ledger=data["ledger"], code="award", member_id=target.member,
+        member_unit_id=target.unit, unit_id=target.unit,
         amount=data["amount"], memo=data["memo"], idempotency_key=key,
         requested_by_id=actor.id,
     )  # fmt: skip

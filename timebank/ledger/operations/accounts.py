@@ -1,5 +1,10 @@
 """Accounts, opened on first use: one per member and per merchant in each ledger, and a
-unit's system accounts (issuance, expiry, correction, settlement, pool)."""
+unit's system accounts (issuance, expiry, correction, settlement, pool).
+
+The ledger knows no caller: it never looks a member up. A member's account records, when
+it is opened, the unit whose system accounts it settles with (the caller passes the
+member's home unit); a system account is its unit's own. Merchant accounts have no unit.
+"""
 
 from __future__ import annotations
 
@@ -67,9 +72,16 @@ def _open_account(ledger: str, kind: str, **owner) -> Account:
     return db.session.scalar(query)
 
 
-def member_account(member_id: int, ledger: str) -> Account:
-    """The member's account in ``ledger`` (opened on first use); may not go negative."""
-    return _open_account(ledger, "member", member_id=member_id)
+def member_account(member_id: int, ledger: str, *, unit_id: int) -> Account:
+    """The member's account in ``ledger``; may not go negative.
+
+    Opened on first use in ``unit_id``, the member's home unit: the unit whose system
+    accounts it settles with (expiry, the donation pool). An open account keeps the unit
+    it was opened in. Raises UnknownLedger.
+    """
+    if unit_id is None:
+        raise TypeError("a member's account is opened in a unit: pass the member's home unit")
+    return _open_account(ledger, "member", member_id=member_id, unit_id=unit_id)
 
 
 def merchant_account(merchant_id: int, ledger: str) -> Account:
@@ -102,16 +114,15 @@ def expire_identity_map(account_ids: Iterable[int]) -> None:
 
 
 def unit_of_transfer(transfer: Transfer) -> int:
-    """The unit whose organizers answer for a transfer: the member's home unit, else the
-    system account's unit."""
-    from timebank.people.models import Member
-
-    for account_id in (transfer.credit_account_id, transfer.debit_account_id):
-        account = get_account(account_id)
-        if account.kind == "member":
-            return db.session.get(Member, account.member_id).home_unit_id
-    for account_id in (transfer.debit_account_id, transfer.credit_account_id):
-        account = get_account(account_id)
+    """The unit whose organizers answer for a transfer: a member account's unit (the
+    credited member's first), else a system account's unit. Raises NotFound when none
+    of its accounts has a unit."""
+    debit = get_account(transfer.debit_account_id)
+    credit = get_account(transfer.credit_account_id)
+    for account in (credit, debit):
+        if account.kind == "member" and account.unit_id is not None:
+            return account.unit_id
+    for account in (debit, credit):
         if account.unit_id is not None:
             return account.unit_id
     raise NotFound("No unit answers for transfer %(id)s.", params={"id": transfer.id})

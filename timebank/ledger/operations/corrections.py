@@ -45,6 +45,7 @@ def correct_transfer(
             ledger=original.ledger,
             code="correct",
             member_id=receiver.member_id,
+            member_unit_id=receiver.unit_id,
             unit_id=unit_id,
             amount=amount,
             memo=memo,

@@ -1,5 +1,6 @@
 """Donations: a member gives HOURS to a family member or to a community pool (the Nanjing
-time-bank model); above the hours cap, the rest goes to the pool of the recipient's unit."""
+time-bank model); above the hours cap, the rest goes to the pool of the recipient account's
+unit. The caller vouches that the recipient or the pool's unit exists."""
 
 from __future__ import annotations
 
@@ -10,12 +11,7 @@ from flask import current_app
 
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
-from timebank.ledger.errors import (
-    GuardianSelfDealing,
-    InvalidAmount,
-    RecipientNotFound,
-    SameAccount,
-)
+from timebank.ledger.errors import GuardianSelfDealing, InvalidAmount, SameAccount
 from timebank.ledger.models import Account, Transfer
 from timebank.ledger.operations.accounts import member_account, system_account
 from timebank.ledger.operations.posting import (
@@ -36,20 +32,24 @@ class DonationResult:
 def donate_hours(
     *,
     donor_id: int,
+    donor_unit_id: int,
     minutes: int,
     idempotency_key: str,
     recipient_id: int | None = None,
+    recipient_unit_id: int | None = None,
     pool_unit_id: int | None = None,
     memo: str | None = None,
     actor_id: int | None = None,
 ) -> DonationResult:
     """Give HOURS to a family member or to a community pool (the Nanjing time-bank model).
 
-    With TIMEBANK_HOURS_CAP_MINUTES set, minutes that would lift the recipient above the
-    cap go to the pool of the recipient's home unit instead.
+    The caller has checked that the recipient, or the pool's unit, exists; the members'
+    home units (``donor_unit_id``, ``recipient_unit_id``) open their accounts on first
+    use. With TIMEBANK_HOURS_CAP_MINUTES set, minutes that would lift the recipient above
+    the cap go to the pool of the recipient account's unit instead. Raises InvalidInput,
+    SameAccount, GuardianSelfDealing, and what posting raises (InsufficientBalance,
+    IdempotencyConflict, ...).
     """
-    from timebank.people.models import Member
-
     if (recipient_id is None) == (pool_unit_id is None):
         raise InvalidInput("Donate either to a member or to a community pool.")
     if recipient_id == donor_id:
@@ -58,12 +58,9 @@ def donate_hours(
         raise GuardianSelfDealing(
             "A guardian cannot give the member's hours to themselves.",
         )
-    donor = member_account(donor_id, "HOURS")
+    donor = member_account(donor_id, "HOURS", unit_id=donor_unit_id)
     common = {"ledger": "HOURS", "code": "donate", "actor_id": actor_id or donor_id, "memo": memo}
     if pool_unit_id is not None:
-        from timebank.units.operations import get_unit
-
-        get_unit(pool_unit_id)  # NotFound, not a foreign-key error from opening its pool
         pool = system_account(pool_unit_id, "HOURS", "pool")
         request = TransferRequest(
             debit_account_id=donor.id,
@@ -73,11 +70,8 @@ def donate_hours(
             **common,
         )
         return DonationResult(transfers=post_linked([request]), to_pool=minutes)
-    recipient = db.session.get(Member, recipient_id)
-    if recipient is None:
-        raise RecipientNotFound("Member %(id)s does not exist.", params={"id": recipient_id})
-    receiving = member_account(recipient_id, "HOURS")
-    pool = system_account(recipient.home_unit_id, "HOURS", "pool")
+    receiving = member_account(recipient_id, "HOURS", unit_id=recipient_unit_id)
+    pool = system_account(receiving.unit_id, "HOURS", "pool")
     return _donate_to_member(donor, receiving, pool, minutes, idempotency_key, common)
 
 

@@ -17,8 +17,9 @@ from timebank.ledger.operations.sql import LOTS
 def expire_points(as_of: datetime, *, actor_id: int | None = None) -> list[Transfer]:
     """Post ``expire`` transfers for every lot past its date, oldest lots first.
 
-    Idempotent: a lot once expired has nothing left, so a second run posts nothing.
-    Held points are not expired while their hold is pending.
+    The points go to the expiry account of the member account's unit. Idempotent: a lot
+    once expired has nothing left, so a second run posts nothing. Held points are not
+    expired while their hold is pending.
     """
     rows = db.session.execute(
         sa.select(LOTS.c.account_id, sa.func.sum(LOTS.c.remaining))
@@ -29,13 +30,10 @@ def expire_points(as_of: datetime, *, actor_id: int | None = None) -> list[Trans
     posted = []
     for account_id, due in rows:
         account = get_account(account_id)
-        from timebank.people.models import Member
-
-        member = db.session.get(Member, account.member_id)
         amount = min(int(due), max(account.balance - account.held, 0))
         if amount <= 0:
             continue
-        sink = system_account(member.home_unit_id, "POINTS", "expiry")
+        sink = system_account(account.unit_id, "POINTS", "expiry")
         posted.append(
             post_transfer(
                 ledger="POINTS",

@@ -33,6 +33,7 @@ from timebank.ledger.operations.sql import is_postgres
 def credit_from_evidence(
     *,
     member_id: int,
+    member_unit_id: int,
     unit_id: int,
     minutes: int,
     points: int,
@@ -43,8 +44,12 @@ def credit_from_evidence(
     actor_id: int | None,
 ) -> list[Transfer]:
     """Credit verified service (check-in, approved hour log): HOURS and POINTS from the
-    unit's issuance accounts, linked, keyed ``<key>:HOURS`` / ``<key>:POINTS``. Retrying
-    with the same arguments returns the same transfers; nothing is credited twice."""
+    issuance accounts of ``unit_id``, linked, keyed ``<key>:HOURS`` / ``<key>:POINTS``.
+
+    ``member_unit_id`` (the member's home unit) opens the member's accounts on first use.
+    Retrying with the same arguments returns the same transfers; nothing is credited
+    twice. Raises what posting raises.
+    """
     requests = []
     for ledger, amount in (("HOURS", minutes), ("POINTS", points)):
         if amount > 0:
@@ -52,7 +57,7 @@ def credit_from_evidence(
                 TransferRequest(
                     ledger=ledger,
                     debit_account_id=system_account(unit_id, ledger, "issuance").id,
-                    credit_account_id=member_account(member_id, ledger).id,
+                    credit_account_id=member_account(member_id, ledger, unit_id=member_unit_id).id,
                     amount=amount,
                     code=code,
                     idempotency_key=f"{idempotency_key}:{ledger}",
@@ -73,6 +78,7 @@ def request_manual_credit(
     ledger: str,
     code: str,
     member_id: int,
+    member_unit_id: int,
     unit_id: int,
     amount: int,
     memo: str,
@@ -83,8 +89,11 @@ def request_manual_credit(
 ) -> PendingCredit:
     """Ask for a credit that creates value (an award, or a correction in a member's favour).
 
-    It posts only when a second organizer or admin approves it. The same key and body
-    return the same request; a different body is an IdempotencyConflict.
+    It posts only when a second organizer or admin of ``unit_id`` approves it; an award is
+    drawn from that unit's issuance account. ``member_unit_id`` (the member's home unit)
+    opens the member's account on first use. The same key and body return the same
+    request; a different body is an IdempotencyConflict. Raises InvalidInput for a
+    malformed request.
     """
     check_ledger(ledger)
     if code not in ("award", "correct"):
@@ -92,7 +101,7 @@ def request_manual_credit(
     memo = (memo or "").strip()
     if not memo:
         raise InvalidInput("Say why the credit is given.", errors={"memo": ["Required."]})
-    credit = member_account(member_id, ledger)
+    credit = member_account(member_id, ledger, unit_id=member_unit_id)
     if debit_account_id is None:
         source = "issuance" if code == "award" else "correction"
         debit_account_id = system_account(unit_id, ledger, source).id
