@@ -183,7 +183,7 @@ def test_pending_page_lets_a_second_organizer_approve(client, district, make_mem
         memo="义剪服务",
         idempotency_key="p1",
         requested_by_id=first.id,
-    )
+    ).pending
     db.session.commit()
     login(first)
     client.post(f"/pending-credits/{pending.id}/approve")

@@ -231,7 +231,7 @@ def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
         idempotency_key="c1",
         actor_id=organizer.id,
         unit_id=unit.id,
-    )
+    ).transfer
     assert isinstance(fix, Transfer) and fix.corrects_id == credit.id
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 90
     with pytest.raises(InvalidInput) as too_much:
@@ -254,7 +254,7 @@ def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
         memo="模范志愿者",
         idempotency_key="a1",
         requested_by_id=organizer.id,
-    )
+    ).pending
     assert ledger.balances(alice.id)["POINTS"]["balance"] == 0
     with pytest.raises(DomainError) as same_person:
         ledger.approve_manual_credit(award.id, approver_id=organizer.id)

@@ -345,12 +345,15 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if result is None:
             return
+        assert not result.replayed
         if value_creating:
-            assert isinstance(result, PendingCredit), result
-            self.pendings.append(ModelPending(result.id, original, debit.id, credit.id, amount))
+            pending = result.pending
+            assert isinstance(pending, PendingCredit) and result.transfer is None, result
+            self.pendings.append(ModelPending(pending.id, original, debit.id, credit.id, amount))
         else:
-            assert isinstance(result, Transfer) and result.corrects_id == original.id
-            self.apply(result, original.ledger, debit.id, credit.id, amount, "correct")
+            transfer = result.transfer
+            assert isinstance(transfer, Transfer) and transfer.corrects_id == original.id
+            self.apply(transfer, original.ledger, debit.id, credit.id, amount, "correct")
             original.corrected += amount
 
     @precondition(lambda self: self.pendings)
@@ -444,6 +447,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if result is None:
             return
+        assert not result.replayed
         assert (result.to_member, result.to_pool) == (to_member, minutes - to_member)
         legs = [(target, to_member), (pool, minutes - to_member)]
         legs = [(credit, amount) for credit, amount in legs if amount]
@@ -468,6 +472,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.attempt("idempotency_conflict" if change else None, operation)
         if result is not None:
             assert [t.id for t in result] == ids
+            assert kind == "transfer" or result.replayed
 
     # ------------------------------------------------------------ invariants
 

@@ -57,7 +57,11 @@ class MyTransfers(ApiView):
         return {"items": lines, "next_cursor": next_cursor}
 
 
-def _donate(data: dict, key: str, actor) -> dict:
+# Each kind of POST /transfers runs one operation and returns (outcome, replayed): whether
+# the key had done this before, as the operation decided under its locks.
+
+
+def _donate(data: dict, key: str, actor) -> tuple[dict, bool]:
     member = access.acting_member()
     access.authorize(actor, "ledger.donate", Target(member=member.id))
     # The ledger knows no people or units: it is told who exists and where they live.
@@ -72,22 +76,23 @@ def _donate(data: dict, key: str, actor) -> dict:
         recipient_unit_id=recipient_unit_id, pool_unit_id=data["pool_unit_id"],
         memo=data["memo"], actor_id=actor.id,
     )  # fmt: skip
-    return {"status": "posted", "transfers": result.transfers, "pending_credit": None}
+    outcome = {"status": "posted", "transfers": result.transfers, "pending_credit": None}
+    return outcome, result.replayed
 
 
-def _award(data: dict, key: str, actor) -> dict:
+def _award(data: dict, key: str, actor) -> tuple[dict, bool]:
     target = people.member_target(data["member_id"])
     access.authorize(actor, "ledger.award", target)
-    pending = ledger.request_manual_credit(
+    asked = ledger.request_manual_credit(
         ledger=data["ledger"], code="award", member_id=target.member,
         member_unit_id=target.unit, unit_id=target.unit,
         amount=data["amount"], memo=data["memo"], idempotency_key=key,
         requested_by_id=actor.id,
     )  # fmt: skip
-    return _pending_outcome(pending)
+    return _pending_outcome(asked.pending), asked.replayed
 
 
-def _correct(data: dict, key: str, actor) -> dict:
+def _correct(data: dict, key: str, actor) -> tuple[dict, bool]:
     original = ledger.get_transfer(data["corrects_transfer_id"])
     unit_id = ledger.unit_of_transfer(original)
     access.authorize(actor, "ledger.correct", Target(unit=unit_id))
@@ -95,9 +100,10 @@ def _correct(data: dict, key: str, actor) -> dict:
         original.id, amount=data["amount"], memo=data["memo"], idempotency_key=key,
         actor_id=actor.id, unit_id=unit_id,
     )  # fmt: skip
-    if isinstance(result, PendingCredit):
-        return _pending_outcome(result)
-    return {"status": "posted", "transfers": [result], "pending_credit": None}
+    if result.pending is not None:
+        return _pending_outcome(result.pending), result.replayed
+    outcome = {"status": "posted", "transfers": [result.transfer], "pending_credit": None}
+    return outcome, result.replayed
 
 
 TRANSFER_KINDS = {"donate": _donate, "award": _award, "correct": _correct}
@@ -118,9 +124,8 @@ class Transfers(ApiView):
         """
         # Client keys live in their own namespace, apart from attendance:, hold:, ...
         key = f"api:{data['idempotency_key']}"
-        replay = ledger.idempotency_key_used(key)
-        outcome = TRANSFER_KINDS[data["kind"]](data, key, access.current_actor())
-        status = 200 if replay else (202 if outcome["status"] == "pending_approval" else 201)
+        outcome, replayed = TRANSFER_KINDS[data["kind"]](data, key, access.current_actor())
+        status = 200 if replayed else (202 if outcome["status"] == "pending_approval" else 201)
         return outcome, status
 
 

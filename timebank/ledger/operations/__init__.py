@@ -18,9 +18,11 @@ as ledger``) and find every public name here:
 - sql.py          the tables and the DB-API cursor the hot paths share
 
 Every posting locks the accounts it touches (PostgreSQL: SELECT ... FOR UPDATE in id order;
-SQLite: the transaction began with BEGIN IMMEDIATE), checks balances, then appends the
-transfer, its two entries (each chained to its account's previous entry by SHA-256) and
-updates the accounts' cached balance, version and head. Nothing is ever updated or deleted
+SQLite: the transaction began with BEGIN IMMEDIATE), decides under that lock whether its
+key was used before (a replay returns the original and says so: ``replayed`` on Posted,
+DonationResult, ManualCreditResult and CorrectionResult), checks balances, then appends
+the transfer, its two entries (each chained to its account's previous entry by SHA-256)
+and updates the accounts' cached balance, version and head. Nothing is ever updated or deleted
 in transfers or entries; the database's triggers refuse it.
 """
 
@@ -31,7 +33,7 @@ from timebank.ledger.operations.accounts import (
     system_account,
     unit_of_transfer,
 )
-from timebank.ledger.operations.corrections import correct_transfer
+from timebank.ledger.operations.corrections import CorrectionResult, correct_transfer
 from timebank.ledger.operations.donations import DonationResult, donate_hours
 from timebank.ledger.operations.expiry import expire_points
 from timebank.ledger.operations.hashing import canonical_time, entry_hash, transfer_digest
@@ -44,16 +46,17 @@ from timebank.ledger.operations.integrity import (
     verify_ledger,
 )
 from timebank.ledger.operations.manual import (
+    ManualCreditResult,
     approve_manual_credit,
     credit_from_evidence,
     get_pending_credit,
-    idempotency_key_used,
     list_pending_credits,
     pending_credit_target,
     reject_manual_credit,
     request_manual_credit,
 )
 from timebank.ledger.operations.posting import (
+    Posted,
     TransferRequest,
     get_transfer,
     post_linked,
@@ -66,7 +69,10 @@ __all__ = [
     "ENTRIES",
     "LOTS",
     "TRANSFERS",
+    "CorrectionResult",
     "DonationResult",
+    "ManualCreditResult",
+    "Posted",
     "StatementLine",
     "TransferRequest",
     "VerifyReport",
@@ -84,7 +90,6 @@ __all__ = [
     "get_account",
     "get_pending_credit",
     "get_transfer",
-    "idempotency_key_used",
     "list_checkpoints",
     "list_pending_credits",
     "member_account",

@@ -3,6 +3,8 @@ corrects; the corrections of a transfer never add up to more than it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from timebank.core.errors import InvalidInput
 from timebank.ledger.models import PendingCredit, Transfer
 from timebank.ledger.operations.accounts import get_account
@@ -17,6 +19,17 @@ from timebank.ledger.operations.posting import (
 )
 
 
+@dataclass(frozen=True)
+class CorrectionResult:
+    """What a correction did: posted the correcting ``transfer``, or, when it gives value
+    back to a member, asked a second person to approve it (``pending``). ``replayed``
+    when the key had done so before: decided under the accounts' locks."""
+
+    transfer: Transfer | None = None
+    pending: PendingCredit | None = None
+    replayed: bool = False
+
+
 def correct_transfer(
     original_id: int,
     *,
@@ -25,12 +38,14 @@ def correct_transfer(
     idempotency_key: str,
     actor_id: int,
     unit_id: int,
-) -> Transfer | PendingCredit:
+) -> CorrectionResult:
     """Reverse all or part of a transfer by a correcting transfer that links to it.
 
     Taking value back from a member posts at once. Giving value to a member (reversing a
-    debit) creates value and waits for a second approver: a PendingCredit is returned.
-    Raises InvalidInput when the corrections would exceed the original amount.
+    debit) creates value and waits for a second approver of ``unit_id``: the result holds
+    a PendingCredit then. Raises InvalidInput when the corrections would exceed the
+    original amount (``correction_exceeds_original``), or for a correction of a
+    correction, and what posting raises.
     """
     original = get_transfer(original_id)
     if original.code == "correct":
@@ -40,8 +55,7 @@ def correct_transfer(
         raise InvalidInput("Say why the transfer is corrected.", errors={"memo": ["Required."]})
     receiver = get_account(original.debit_account_id)
     if receiver.kind == "member":
-        check_correction_room(original_id, amount)
-        return request_manual_credit(
+        asked = request_manual_credit(
             ledger=original.ledger,
             code="correct",
             member_id=receiver.member_id,
@@ -54,6 +68,7 @@ def correct_transfer(
             corrects_id=original_id,
             debit_account_id=original.credit_account_id,
         )
+        return CorrectionResult(pending=asked.pending, replayed=asked.replayed)
     request = TransferRequest(
         ledger=original.ledger,
         debit_account_id=original.credit_account_id,
@@ -68,9 +83,12 @@ def correct_transfer(
         reference_id=str(original_id),
     )
     validate(request)
+    # Under the lock, a replay is told apart before the room is judged: the correction it
+    # replays has used that room up.
+    lock_accounts([original.debit_account_id, original.credit_account_id])
     existing = existing_transfers([request])
     if existing is not None:
-        return existing[0]
-    lock_accounts([original.debit_account_id, original.credit_account_id])
+        return CorrectionResult(transfer=existing[0], replayed=True)
     check_correction_room(original_id, amount)
-    return post_linked([request])[0]
+    [transfer] = post_linked([request])
+    return CorrectionResult(transfer=transfer)

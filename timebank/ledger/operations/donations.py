@@ -24,9 +24,14 @@ from timebank.ledger.operations.posting import (
 
 @dataclass
 class DonationResult:
+    """What a donation posted: the transfers, and how the minutes were split."""
+
     transfers: list[Transfer] = field(default_factory=list)
     to_member: int = 0
     to_pool: int = 0
+    #: the key had made this donation before: these are the originals (decided under the
+    #: accounts' locks, so of concurrent twins exactly one is not a replay)
+    replayed: bool = False
 
 
 def donate_hours(
@@ -69,7 +74,8 @@ def donate_hours(
             idempotency_key=idempotency_key,
             **common,
         )
-        return DonationResult(transfers=post_linked([request]), to_pool=minutes)
+        posted = post_linked([request])
+        return DonationResult(transfers=posted, to_pool=minutes, replayed=posted.replayed)
     receiving = member_account(recipient_id, "HOURS", unit_id=recipient_unit_id)
     pool = system_account(receiving.unit_id, "HOURS", "pool")
     return _donate_to_member(donor, receiving, pool, minutes, idempotency_key, common)
@@ -111,15 +117,20 @@ def _donate_to_member(
         )
     if not requests:
         raise InvalidAmount("The amount must be a positive whole number.")
-    transfers = post_linked(requests)
-    return DonationResult(transfers=transfers, to_member=to_member, to_pool=minutes - to_member)
+    posted = post_linked(requests)
+    return DonationResult(
+        transfers=posted,
+        to_member=to_member,
+        to_pool=minutes - to_member,
+        replayed=posted.replayed,
+    )
 
 
 def _previous_donation(key, donor_id, receiving_id, pool_id, minutes) -> DonationResult | None:
     """A retry of a capped donation: the split may differ now, so match on the whole.
 
-    Returns the original result, None for a new key, or raises IdempotencyConflict when
-    the key was used for another donor, recipient or amount.
+    Returns the original result (a replay), None for a new key, or raises
+    IdempotencyConflict when the key was used for another donor, recipient or amount.
     """
     found = list(
         db.session.scalars(
@@ -138,4 +149,4 @@ def _previous_donation(key, donor_id, receiving_id, pool_id, minutes) -> Donatio
         or len(found) != (to_member > 0) + (to_pool > 0)
     ):
         raise idempotency_conflict(key)
-    return DonationResult(transfers=found, to_member=to_member, to_pool=to_pool)
+    return DonationResult(transfers=found, to_member=to_member, to_pool=to_pool, replayed=True)

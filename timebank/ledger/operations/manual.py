@@ -3,6 +3,8 @@ corrections in a member's favour), which post only when a second person approves
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -69,6 +71,16 @@ def credit_from_evidence(
     return post_linked(requests)
 
 
+@dataclass(frozen=True)
+class ManualCreditResult:
+    """A manual credit asked for. ``replayed`` when the key had asked for it before with
+    the same body: decided under the accounts' locks, so of concurrent twins exactly one
+    is not a replay."""
+
+    pending: PendingCredit
+    replayed: bool = False
+
+
 def _pending_by_key(key: str) -> PendingCredit | None:
     return db.session.scalar(sa.select(PendingCredit).where(PendingCredit.idempotency_key == key))
 
@@ -86,14 +98,15 @@ def request_manual_credit(
     requested_by_id: int,
     corrects_id: int | None = None,
     debit_account_id: int | None = None,
-) -> PendingCredit:
+) -> ManualCreditResult:
     """Ask for a credit that creates value (an award, or a correction in a member's favour).
 
     It posts only when a second organizer or admin of ``unit_id`` approves it; an award is
     drawn from that unit's issuance account. ``member_unit_id`` (the member's home unit)
     opens the member's account on first use. The same key and body return the same
-    request; a different body is an IdempotencyConflict. Raises InvalidInput for a
-    malformed request.
+    request (``replayed``); a different body is an IdempotencyConflict. Raises
+    InvalidInput for a malformed request, CorrectionExceedsOriginal when a correction
+    (``corrects_id``) would take back more than is left of the original.
     """
     check_ledger(ledger)
     if code not in ("award", "correct"):
@@ -117,24 +130,33 @@ def request_manual_credit(
         memo=memo,
     )
     validate(probe)
-    body_hash = probe.body_hash()
+    # Locked before the key is looked up, as a posting does: a twin that committed while
+    # we waited is seen, so of concurrent twins exactly one asks anew.
+    lock_accounts([debit_account_id, credit.id])
     existing = _pending_by_key(idempotency_key)
     if existing is not None:
-        if existing.body_hash != body_hash:
+        if existing.body_hash != probe.body_hash():
             raise idempotency_conflict(idempotency_key)
-        return existing
+        return ManualCreditResult(existing, replayed=True)
+    if corrects_id is not None:
+        check_correction_room(corrects_id, amount)
+    return ManualCreditResult(_save_pending(probe, unit_id))
+
+
+def _save_pending(request: TransferRequest, unit_id: int) -> PendingCredit:
+    """Add the pending credit of ``request``; IdempotencyInProgress if its key was taken."""
     pending = PendingCredit(
-        ledger=ledger,
-        code=code,
-        debit_account_id=debit_account_id,
-        credit_account_id=credit.id,
-        amount=amount,
-        corrects_id=corrects_id,
-        memo=memo,
+        ledger=request.ledger,
+        code=request.code,
+        debit_account_id=request.debit_account_id,
+        credit_account_id=request.credit_account_id,
+        amount=request.amount,
+        corrects_id=request.corrects_id,
+        memo=request.memo,
         unit_id=unit_id,
-        idempotency_key=idempotency_key,
-        body_hash=body_hash,
-        requested_by_id=requested_by_id,
+        idempotency_key=request.idempotency_key,
+        body_hash=request.body_hash(),
+        requested_by_id=request.actor_id,
     )
     db.session.add(pending)
     try:
@@ -262,14 +284,3 @@ def list_pending_credits(unit_ids, *, status: str = "pending") -> list[PendingCr
             .order_by(PendingCredit.id)
         )
     )
-
-
-def idempotency_key_used(key: str) -> bool:
-    """Did a transfer or a pending credit already take this key? (A success is then a replay.)
-
-    Exactly the keys a request makes: a donation over the cap adds ``:pool``. A LIKE would
-    call a new key a replay when it prefixes an old one or holds "%" or "_".
-    """
-    transfer = sa.select(Transfer.id).where(Transfer.idempotency_key.in_((key, f"{key}:pool")))
-    pending = sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == key)
-    return db.session.scalar(transfer) is not None or db.session.scalar(pending) is not None

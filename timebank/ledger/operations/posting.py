@@ -65,6 +65,19 @@ class TransferRequest:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
+class Posted(list[Transfer]):
+    """The transfers of one posting, in the order asked for.
+
+    ``replayed`` is True when their keys had been posted before with the same bodies, so
+    these are the originals. It is decided under the accounts' locks: of concurrent
+    twins, exactly one sees False.
+    """
+
+    def __init__(self, transfers: Iterable[Transfer] = (), *, replayed: bool = False):
+        super().__init__(transfers)
+        self.replayed = replayed
+
+
 def validate(request: TransferRequest) -> None:
     """Raise InvalidInput (``invalid_amount``, ``same_account``, ``unknown_ledger``,
     ``idempotency_key_required``, ...) unless the request is well formed."""
@@ -164,8 +177,9 @@ def post_linked(
     *,
     release_holds: dict[int, int] | None = None,
     now: datetime | None = None,
-) -> list[Transfer]:
-    """Post transfers all or none, in order; the same keys and bodies return the originals.
+) -> Posted:
+    """Post transfers all or none, in order; the same keys and bodies return the originals
+    (``replayed``).
 
     ``release_holds`` maps account id -> amount of its ``held`` to release in the same
     step (used when a hold commits). Raises InvalidInput for a malformed request,
@@ -173,7 +187,7 @@ def post_linked(
     when a no-overdraft account would go below zero (nothing is posted then).
     """
     if not requests:
-        return []
+        return Posted()
     for request in requests:
         validate(request)
     if len({r.idempotency_key for r in requests}) != len(requests):
@@ -184,11 +198,11 @@ def post_linked(
     # seen; a replay waits for the lock too, but new transfers save a query (bench/ledger.py).
     existing = existing_transfers(requests)
     if existing is not None:
-        return existing
+        return Posted(existing, replayed=True)
     for account_id, amount in (release_holds or {}).items():
         accounts[account_id]["held"] -= amount
     _check_balances(requests, accounts)
-    return _append(requests, accounts, release_holds or {}, now or utcnow())
+    return Posted(_append(requests, accounts, release_holds or {}, now or utcnow()))
 
 
 def _check_balances(requests: Sequence[TransferRequest], accounts: dict[int, dict]) -> None:
