@@ -410,6 +410,8 @@ def test_a_member_account_settles_with_the_unit_it_was_opened_in(people, app):
     [expired] = ledger.expire_points(utcnow() + timedelta(days=31))
     sink = ledger.system_account(alice.home_unit_id, "POINTS", "expiry")
     assert (expired.debit_account_id, expired.credit_account_id) == (account.id, sink.id)
+    with pytest.raises(TypeError):  # a caller's mistake: no account is opened without a unit
+        ledger.member_account(people["bob"].id, "POINTS", unit_id=None)
 
 
 def test_the_ledger_knows_no_caller(project_root):

@@ -40,13 +40,18 @@ def _owner_key(kind: str, *, member_id=None, unit_id=None, merchant_id=None) -> 
 
 
 def _open_account(ledger: str, kind: str, **owner) -> Account:
-    """Get or create an account; safe when two transactions open the same one at once."""
+    """Get or create an account; safe when two transactions open the same one at once.
+
+    Raises UnknownLedger; TypeError when a member's account would be opened without a unit.
+    """
     check_ledger(ledger)
     owner_key = _owner_key(kind, **owner)
     query = sa.select(Account).where(Account.ledger == ledger, Account.owner_key == owner_key)
     account = db.session.scalar(query)
     if account is not None:
         return account
+    if kind == "member" and owner.get("unit_id") is None:
+        raise TypeError("a member's account is opened in a unit: pass the member's home unit")
     values = {
         "ledger": ledger,
         "kind": kind,
@@ -79,8 +84,6 @@ def member_account(member_id: int, ledger: str, *, unit_id: int) -> Account:
     accounts it settles with (expiry, the donation pool). An open account keeps the unit
     it was opened in. Raises UnknownLedger.
     """
-    if unit_id is None:
-        raise TypeError("a member's account is opened in a unit: pass the member's home unit")
     return _open_account(ledger, "member", member_id=member_id, unit_id=unit_id)
 
 
