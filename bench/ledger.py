@@ -131,6 +131,7 @@ def funded_pairs(app, count: int) -> list[tuple[int, int, int]]:
             rich, other = new_member(unit_id), new_member(unit_id)
             ledger.credit_from_evidence(
                 member_id=rich,
+                member_unit_id=unit_id,
                 unit_id=unit_id,
                 minutes=FUNDS,
                 points=0,
@@ -142,8 +143,8 @@ def funded_pairs(app, count: int) -> list[tuple[int, int, int]]:
             )
             pairs.append(
                 (
-                    ledger.member_account(rich, "HOURS").id,
-                    ledger.member_account(other, "HOURS").id,
+                    ledger.member_account(rich, "HOURS", unit_id=unit_id).id,
+                    ledger.member_account(other, "HOURS", unit_id=unit_id).id,
                     rich,
                 )
             )
@@ -437,7 +438,8 @@ def add_history(app, member_id: int, count: int) -> None:
         postgres = db.session.get_bind().dialect.name == "postgresql"
         unit_id = new_unit()
         source = ledger.system_account(unit_id, "HOURS", "issuance")
-        target = ledger.member_account(member_id, "HOURS")
+        home = people.get_member(member_id).home_unit_id
+        target = ledger.member_account(member_id, "HOURS", unit_id=home)
         db.session.commit()
         first = (db.session.scalar(sa.select(sa.func.max(ledger.TRANSFERS.c.id))) or 0) + 1
         series = (

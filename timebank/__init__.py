@@ -92,6 +92,11 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.units import views as units_views
 
     access.install(PeopleAccess())
+    from timebank.people import operations as people
+    from timebank.units import operations as units
+
+    access.register_target("unit", units.unit_target)
+    access.register_target("member", people.member_target)
     for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge

@@ -6,6 +6,7 @@ from timebank.ledger import operations as ledger
 def _earn(member, unit, minutes=0, points=0, n=1):
     ledger.credit_from_evidence(
         member_id=member.id,
+        member_unit_id=member.home_unit_id,
         unit_id=unit.id,
         minutes=minutes,
         points=points,
@@ -176,12 +177,13 @@ def test_pending_page_lets_a_second_organizer_approve(client, district, make_mem
         ledger="POINTS",
         code="award",
         member_id=alice.id,
+        member_unit_id=alice.home_unit_id,
         unit_id=district["a"].id,
         amount=20,
         memo="义剪服务",
         idempotency_key="p1",
         requested_by_id=first.id,
-    )
+    ).pending
     db.session.commit()
     login(first)
     client.post(f"/pending-credits/{pending.id}/approve")

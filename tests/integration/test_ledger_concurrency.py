@@ -9,7 +9,7 @@ from tests import factories
 from timebank.core.errors import DomainError
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
-from timebank.ledger.models import Transfer
+from timebank.ledger.models import Account, PendingCredit, Transfer
 from timebank.people.models import Member
 
 pytestmark = pytest.mark.slow
@@ -50,6 +50,7 @@ def funded(app):
     bob = factories.create_member(d["building_a"])
     ledger.credit_from_evidence(
         member_id=alice.id,
+        member_unit_id=alice.home_unit_id,
         unit_id=d["a"].id,
         minutes=600,
         points=70,
@@ -61,6 +62,7 @@ def funded(app):
     )
     ledger.credit_from_evidence(
         member_id=bob.id,
+        member_unit_id=bob.home_unit_id,
         unit_id=d["a"].id,
         minutes=600,
         points=0,
@@ -72,9 +74,9 @@ def funded(app):
     )
     shop = ledger.system_account(d["a"].id, "POINTS", "settlement")
     ids = {
-        "alice_points": ledger.member_account(alice.id, "POINTS").id,
-        "alice_hours": ledger.member_account(alice.id, "HOURS").id,
-        "bob_hours": ledger.member_account(bob.id, "HOURS").id,
+        "alice_points": ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id).id,
+        "alice_hours": ledger.member_account(alice.id, "HOURS", unit_id=alice.home_unit_id).id,
+        "bob_hours": ledger.member_account(bob.id, "HOURS", unit_id=bob.home_unit_id).id,
         "shop": shop.id,
         "alice": alice.id,
     }
@@ -168,7 +170,7 @@ def test_two_corrections_of_one_transfer_approved_at_once_give_back_once(app, fu
             idempotency_key=f"fix:{n}",
             actor_id=organizers[n].id,
             unit_id=ledger.unit_of_transfer(gift),
-        ).id
+        ).pending.id
         for n in range(2)
     ]
     db.session.commit()
@@ -182,4 +184,48 @@ def test_two_corrections_of_one_transfer_approved_at_once_give_back_once(app, fu
     )
     assert corrected == 60
     assert ledger.balances(funded["alice"])["HOURS"]["balance"] == 600
+    assert ledger.verify_ledger().ok
+
+
+@pytest.mark.parametrize("kind", ["award", "donate_to_member", "donate_to_pool"])
+def test_concurrent_replays_of_one_api_key_answer_200_after_one_success(
+    app, funded, token_for, kind
+):
+    """30 clients send one request with one key at once: one is the original (201, or 202
+    for an award waiting for approval), every other is told it is a replay (200)."""
+    alice = db.session.get(Member, funded["alice"])
+    bob_id = db.session.scalar(
+        sa.select(Account.member_id).where(Account.id == funded["bob_hours"])
+    )
+    if kind == "award":
+        # bob has no POINTS account yet: the twins also open it at once
+        organizer = factories.create_member(alice.home_unit, roles=("organizer",))
+        headers = token_for(organizer)
+        body = {"kind": "award", "ledger": "POINTS", "amount": 5, "member_id": bob_id}
+        body["memo"] = "网格模范志愿者"
+    else:
+        headers = token_for(alice)
+        body = {"kind": "donate", "amount": 5}
+        if kind == "donate_to_member":
+            body["recipient_id"] = bob_id
+        else:
+            body["pool_unit_id"] = alice.home_unit_id
+    body["idempotency_key"] = "one-key"
+    db.session.commit()
+
+    def send(n):
+        response = app.test_client().post("/api/v1/transfers", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    outcomes = _run_threads(app, 30, send)
+    statuses = sorted(o[0] if isinstance(o, tuple) else o for o in outcomes)
+    first = 202 if kind == "award" else 201
+    assert statuses == [200] * 29 + [first], outcomes
+    if kind == "award":
+        made = sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == "api:one-key")
+        answered = {o[1]["pending_credit"]["id"] for o in outcomes}
+    else:
+        made = sa.select(Transfer.id).where(Transfer.idempotency_key == "api:one-key")
+        answered = {o[1]["transfers"][0]["id"] for o in outcomes}
+    assert db.session.scalars(made).all() == list(answered)
     assert ledger.verify_ledger().ok

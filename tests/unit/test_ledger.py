@@ -1,3 +1,4 @@
+import ast
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,7 @@ def people(app):
 def earn(member, unit, minutes=0, points=0, key=None):
     return ledger.credit_from_evidence(
         member_id=member.id,
+        member_unit_id=member.home_unit_id,
         unit_id=unit.id,
         minutes=minutes,
         points=points,
@@ -34,6 +36,16 @@ def earn(member, unit, minutes=0, points=0, key=None):
         idempotency_key=key or "attendance:1",
         actor_id=None,
     )
+
+
+def gift(donor, recipient) -> dict:
+    """donate_hours' arguments naming a donor and a recipient, with their home units."""
+    return {
+        "donor_id": donor.id,
+        "donor_unit_id": donor.home_unit_id,
+        "recipient_id": recipient.id,
+        "recipient_unit_id": recipient.home_unit_id,
+    }
 
 
 def test_credit_from_evidence_posts_double_entries_once(people):
@@ -67,8 +79,8 @@ def test_same_key_different_body_is_a_conflict_and_changes_nothing(people):
 def test_no_overdraft_and_bad_requests(people):
     alice, bob = people["alice"], people["bob"]
     earn(alice, people["d"]["a"], points=10)
-    a = ledger.member_account(alice.id, "POINTS")
-    b = ledger.member_account(bob.id, "POINTS")
+    a = ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id)
+    b = ledger.member_account(bob.id, "POINTS", unit_id=bob.home_unit_id)
     with pytest.raises(DomainError) as error:
         ledger.post_transfer(
             ledger="POINTS",
@@ -99,7 +111,7 @@ def test_no_overdraft_and_bad_requests(people):
         }
         with pytest.raises(InvalidInput):
             ledger.post_transfer(**fields)
-    hours = ledger.member_account(bob.id, "HOURS")
+    hours = ledger.member_account(bob.id, "HOURS", unit_id=bob.home_unit_id)
     with pytest.raises(InvalidInput) as mismatch:
         ledger.post_transfer(
             ledger="POINTS",
@@ -116,8 +128,8 @@ def test_no_overdraft_and_bad_requests(people):
 def test_linked_transfers_are_all_or_none(people):
     alice, bob = people["alice"], people["bob"]
     earn(alice, people["d"]["a"], points=10)
-    a = ledger.member_account(alice.id, "POINTS").id
-    b = ledger.member_account(bob.id, "POINTS").id
+    a = ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id).id
+    b = ledger.member_account(bob.id, "POINTS", unit_id=bob.home_unit_id).id
     db.session.commit()
     requests = [
         ledger.TransferRequest("POINTS", a, b, 6, "donate", "link:1"),
@@ -150,7 +162,7 @@ def test_holds_commit_partly_void_and_expire_once(people):
     alice, unit = people["alice"], people["d"]["a"]
     earn(alice, unit, points=100)
     shop = ledger.system_account(unit.id, "POINTS", "settlement")
-    a = ledger.member_account(alice.id, "POINTS")
+    a = ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id)
     hold = ledger.place_hold(
         ledger="POINTS",
         debit_account_id=a.id,
@@ -219,7 +231,7 @@ def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
         idempotency_key="c1",
         actor_id=organizer.id,
         unit_id=unit.id,
-    )
+    ).transfer
     assert isinstance(fix, Transfer) and fix.corrects_id == credit.id
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 90
     with pytest.raises(InvalidInput) as too_much:
@@ -236,12 +248,13 @@ def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
         ledger="POINTS",
         code="award",
         member_id=alice.id,
+        member_unit_id=alice.home_unit_id,
         unit_id=unit.id,
         amount=50,
         memo="模范志愿者",
         idempotency_key="a1",
         requested_by_id=organizer.id,
-    )
+    ).pending
     assert ledger.balances(alice.id)["POINTS"]["balance"] == 0
     with pytest.raises(DomainError) as same_person:
         ledger.approve_manual_credit(award.id, approver_id=organizer.id)
@@ -259,7 +272,7 @@ def test_points_expire_oldest_first_and_once(people, app):
     app.config["TIMEBANK_POINTS_EXPIRY_DAYS"] = 365
     earn(alice, unit, points=30, key="attendance:1")
     earn(alice, unit, points=20, key="attendance:2")
-    a = ledger.member_account(alice.id, "POINTS")
+    a = ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id)
     shop = ledger.system_account(unit.id, "POINTS", "settlement")
     ledger.post_transfer(
         ledger="POINTS",
@@ -280,14 +293,18 @@ def test_donation_goes_to_family_and_excess_to_the_pool(people, app):
     alice, bob, unit = people["alice"], people["bob"], people["d"]["a"]
     app.config["TIMEBANK_HOURS_CAP_MINUTES"] = 100
     earn(alice, unit, minutes=300)
-    result = ledger.donate_hours(
-        donor_id=alice.id, recipient_id=bob.id, minutes=150, idempotency_key="d1"
-    )
+    result = ledger.donate_hours(**gift(alice, bob), minutes=150, idempotency_key="d1")
     assert (result.to_member, result.to_pool) == (100, 50)
     assert ledger.balances(bob.id)["HOURS"]["balance"] == 100
     pool = ledger.system_account(bob.home_unit_id, "HOURS", "pool")
     assert pool.balance == 50
-    ledger.donate_hours(donor_id=alice.id, pool_unit_id=unit.id, minutes=10, idempotency_key="d2")
+    ledger.donate_hours(
+        donor_id=alice.id,
+        donor_unit_id=alice.home_unit_id,
+        pool_unit_id=unit.id,
+        minutes=10,
+        idempotency_key="d2",
+    )
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 140
 
 
@@ -357,20 +374,14 @@ def test_a_capped_donation_retried_after_the_balance_moved_returns_the_original(
     alice, bob, unit = people["alice"], people["bob"], people["d"]["a"]
     app.config["TIMEBANK_HOURS_CAP_MINUTES"] = 100
     earn(alice, unit, minutes=300, key="attendance:1")
-    first = ledger.donate_hours(
-        donor_id=alice.id, recipient_id=bob.id, minutes=80, idempotency_key="gift"
-    )
+    first = ledger.donate_hours(**gift(alice, bob), minutes=80, idempotency_key="gift")
     earn(bob, unit, minutes=15, key="attendance:2")  # bob's balance moves: a new split would differ
-    again = ledger.donate_hours(
-        donor_id=alice.id, recipient_id=bob.id, minutes=80, idempotency_key="gift"
-    )
+    again = ledger.donate_hours(**gift(alice, bob), minutes=80, idempotency_key="gift")
     assert [t.id for t in again.transfers] == [t.id for t in first.transfers]
     assert (again.to_member, again.to_pool) == (80, 0)
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 220
     with pytest.raises(DomainError) as error:
-        ledger.donate_hours(
-            donor_id=alice.id, recipient_id=bob.id, minutes=81, idempotency_key="gift"
-        )
+        ledger.donate_hours(**gift(alice, bob), minutes=81, idempotency_key="gift")
     assert error.value.code == "idempotency_conflict"
 
 
@@ -379,11 +390,43 @@ def test_a_guardian_cannot_give_the_wards_hours_to_themselves(people):
     earn(alice, unit, minutes=120)
     with pytest.raises(DomainError) as error:
         ledger.donate_hours(
-            donor_id=alice.id,
-            recipient_id=bob.id,
+            **gift(alice, bob),
             minutes=60,
             idempotency_key="g",
             actor_id=bob.id,
         )
     assert error.value.code == "guardian_self_dealing"
     assert ledger.balances(bob.id)["HOURS"]["balance"] == 0
+
+
+def test_a_member_account_settles_with_the_unit_it_was_opened_in(people, app):
+    """Expiry and the unit that answers for a transfer come from the account's unit."""
+    alice, unit = people["alice"], people["d"]["a"]
+    app.config["TIMEBANK_POINTS_EXPIRY_DAYS"] = 30
+    [hours, _points] = earn(alice, unit, minutes=60, points=20)
+    account = ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id)
+    assert account.unit_id == alice.home_unit_id != unit.id
+    assert ledger.unit_of_transfer(hours) == alice.home_unit_id
+    [expired] = ledger.expire_points(utcnow() + timedelta(days=31))
+    sink = ledger.system_account(alice.home_unit_id, "POINTS", "expiry")
+    assert (expired.debit_account_id, expired.credit_account_id) == (account.id, sink.id)
+    with pytest.raises(TypeError):  # a caller's mistake: no account is opened without a unit
+        ledger.member_account(people["bob"].id, "POINTS", unit_id=None)
+
+
+def test_the_ledger_knows_no_caller(project_root):
+    """Nothing of the ledger but its edges (api, views) imports people, units or activities."""
+    callers = ("timebank.people", "timebank.units", "timebank.activities")
+    package = project_root / "timebank" / "ledger"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.parent == package and path.name in ("api.py", "views.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+            offenders += [(path.name, n) for n in names if n.startswith(callers)]
+    assert offenders == []

@@ -109,7 +109,10 @@ class LedgerMachine(RuleBasedStateMachine):
         ]
         self.accounts: dict[int, ModelAccount] = {}
         self.member_accounts = [
-            {name: self._track(ledger.member_account(m, name)) for name in LEDGERS}
+            {
+                name: self._track(ledger.member_account(m, name, unit_id=self.unit_id))
+                for name in LEDGERS
+            }
             for m in self.members
         ]
         self.system = {
@@ -196,6 +199,7 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.key("attendance")
         arguments = {
             "member_id": self.members[member],
+            "member_unit_id": self.unit_id,
             "unit_id": self.unit_id,
             "minutes": minutes,
             "points": points,
@@ -341,12 +345,15 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if result is None:
             return
+        assert not result.replayed
         if value_creating:
-            assert isinstance(result, PendingCredit), result
-            self.pendings.append(ModelPending(result.id, original, debit.id, credit.id, amount))
+            pending = result.pending
+            assert isinstance(pending, PendingCredit) and result.transfer is None, result
+            self.pendings.append(ModelPending(pending.id, original, debit.id, credit.id, amount))
         else:
-            assert isinstance(result, Transfer) and result.corrects_id == original.id
-            self.apply(result, original.ledger, debit.id, credit.id, amount, "correct")
+            transfer = result.transfer
+            assert isinstance(transfer, Transfer) and transfer.corrects_id == original.id
+            self.apply(transfer, original.ledger, debit.id, credit.id, amount, "correct")
             original.corrected += amount
 
     @precondition(lambda self: self.pendings)
@@ -430,14 +437,17 @@ class LedgerMachine(RuleBasedStateMachine):
             expected,
             lambda: ledger.donate_hours(
                 donor_id=self.members[donor],
+                donor_unit_id=self.unit_id,
                 minutes=minutes,
                 idempotency_key=self.key("gift"),
                 recipient_id=None if to_pool else self.members[recipient],
+                recipient_unit_id=None if to_pool else self.unit_id,
                 pool_unit_id=self.unit_id if to_pool else None,
             ),
         )
         if result is None:
             return
+        assert not result.replayed
         assert (result.to_member, result.to_pool) == (to_member, minutes - to_member)
         legs = [(target, to_member), (pool, minutes - to_member)]
         legs = [(credit, amount) for credit, amount in legs if amount]
@@ -462,6 +472,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.attempt("idempotency_conflict" if change else None, operation)
         if result is not None:
             assert [t.id for t in result] == ids
+            assert kind == "transfer" or result.replayed
 
     # ------------------------------------------------------------ invariants
 

@@ -144,13 +144,29 @@ class AccessBackend(Protocol):
     def guards(self, guardian_id: int, member_id: int) -> bool:
         """``guardian_id`` is a registered guardian of ``member_id``."""
 
+    def subtree_select(self, unit_id: int):
+        """A SELECT of the ids of ``unit_id`` and every unit below it (a scope's reach)."""
+
 
 _backend: AccessBackend | None = None
+#: kind of target -> the function that finds one by id (raising NotFound); modules that own
+#: a kind register it, so others name a member or a unit without importing its module
+_targets: dict[str, Callable[[int], Target]] = {}
 
 
 def install(backend: AccessBackend) -> None:
     global _backend
     _backend = backend
+
+
+def register_target(kind: str, find: Callable[[int], Target]) -> None:
+    """Let any edge ask ``target_of(kind, id)``; ``find`` raises NotFound for a bad id."""
+    _targets[kind] = find
+
+
+def target_of(kind: str, object_id: int) -> Target:
+    """What an action on the ``kind`` (e.g. "member", "unit") with this id is done to."""
+    return _targets[kind](object_id)
 
 
 def action(name: str) -> Action:
@@ -217,6 +233,11 @@ def scope_roots(actor, name: str) -> list[int]:
     if actor is None or not actor.is_active or act.scope is not Scope.UNIT:
         return []
     return _backend.role_roots(actor.id, act.roles)
+
+
+def subtree_select(unit_id: int):
+    """A SELECT of ``unit_id`` and every unit below it: what a role on it covers."""
+    return _backend.subtree_select(unit_id)
 
 
 def is_admin(actor) -> bool:

@@ -21,8 +21,6 @@ from timebank.ledger.schemas import (
     TransferResultSchema,
     VerifySchema,
 )
-from timebank.people import operations as people
-from timebank.units import operations as units
 
 blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="The ledger")
 
@@ -57,33 +55,42 @@ class MyTransfers(ApiView):
         return {"items": lines, "next_cursor": next_cursor}
 
 
-def _donate(data: dict, key: str, actor) -> dict:
+# Each kind of POST /transfers runs one operation and returns (outcome, replayed): whether
+# the key had done this before, as the operation decided under its locks.
+
+
+def _donate(data: dict, key: str, actor) -> tuple[dict, bool]:
     member = access.acting_member()
     access.authorize(actor, "ledger.donate", Target(member=member.id))
+    # The ledger knows no people or units: it is told who exists and where they live.
+    recipient_unit_id = None
     if data["recipient_id"] is not None:
-        people.get_member(data["recipient_id"])
+        recipient_unit_id = access.target_of("member", data["recipient_id"]).unit
     if data["pool_unit_id"] is not None:
-        units.get_unit(data["pool_unit_id"])
+        access.target_of("unit", data["pool_unit_id"])
     result = ledger.donate_hours(
-        donor_id=member.id, minutes=data["amount"], idempotency_key=key,
-        recipient_id=data["recipient_id"], pool_unit_id=data["pool_unit_id"],
+        donor_id=member.id, donor_unit_id=member.home_unit_id, minutes=data["amount"],
+        idempotency_key=key, recipient_id=data["recipient_id"],
+        recipient_unit_id=recipient_unit_id, pool_unit_id=data["pool_unit_id"],
         memo=data["memo"], actor_id=actor.id,
     )  # fmt: skip
-    return {"status": "posted", "transfers": result.transfers, "pending_credit": None}
+    outcome = {"status": "posted", "transfers": result.transfers, "pending_credit": None}
+    return outcome, result.replayed
 
 
-def _award(data: dict, key: str, actor) -> dict:
-    target = people.member_target(data["member_id"])
+def _award(data: dict, key: str, actor) -> tuple[dict, bool]:
+    target = access.target_of("member", data["member_id"])
     access.authorize(actor, "ledger.award", target)
-    pending = ledger.request_manual_credit(
-        ledger=data["ledger"], code="award", member_id=target.member, unit_id=target.unit,
+    asked = ledger.request_manual_credit(
+        ledger=data["ledger"], code="award", member_id=target.member,
+        member_unit_id=target.unit, unit_id=target.unit,
         amount=data["amount"], memo=data["memo"], idempotency_key=key,
         requested_by_id=actor.id,
     )  # fmt: skip
-    return _pending_outcome(pending)
+    return _pending_outcome(asked.pending), asked.replayed
 
 
-def _correct(data: dict, key: str, actor) -> dict:
+def _correct(data: dict, key: str, actor) -> tuple[dict, bool]:
     original = ledger.get_transfer(data["corrects_transfer_id"])
     unit_id = ledger.unit_of_transfer(original)
     access.authorize(actor, "ledger.correct", Target(unit=unit_id))
@@ -91,9 +98,10 @@ def _correct(data: dict, key: str, actor) -> dict:
         original.id, amount=data["amount"], memo=data["memo"], idempotency_key=key,
         actor_id=actor.id, unit_id=unit_id,
     )  # fmt: skip
-    if isinstance(result, PendingCredit):
-        return _pending_outcome(result)
-    return {"status": "posted", "transfers": [result], "pending_credit": None}
+    if result.pending is not None:
+        return _pending_outcome(result.pending), result.replayed
+    outcome = {"status": "posted", "transfers": [result.transfer], "pending_credit": None}
+    return outcome, result.replayed
 
 
 TRANSFER_KINDS = {"donate": _donate, "award": _award, "correct": _correct}
@@ -114,9 +122,8 @@ class Transfers(ApiView):
         """
         # Client keys live in their own namespace, apart from attendance:, hold:, ...
         key = f"api:{data['idempotency_key']}"
-        replay = ledger.idempotency_key_used(key)
-        outcome = TRANSFER_KINDS[data["kind"]](data, key, access.current_actor())
-        status = 200 if replay else (202 if outcome["status"] == "pending_approval" else 201)
+        outcome, replayed = TRANSFER_KINDS[data["kind"]](data, key, access.current_actor())
+        status = 200 if replayed else (202 if outcome["status"] == "pending_approval" else 201)
         return outcome, status
 
 
@@ -135,10 +142,10 @@ class PendingCredits(ApiView):
     @blp.response(200, PendingCreditSchema(many=True))
     def get(self, args):
         """Manual credits waiting for (or past) a second approver in a unit's subtree."""
-        target = units.unit_target(args["unit_id"])
+        target = access.target_of("unit", args["unit_id"])
         access.authorize(access.current_actor(), "ledger.approve", target)
         return ledger.list_pending_credits(
-            units.subtree_ids_select(args["unit_id"]), status=args["status"]
+            access.subtree_select(args["unit_id"]), status=args["status"]
         )
 
 

@@ -54,10 +54,6 @@ class PendingCreditNotFound(NotFound):
     code = "pending_credit_not_found"
 
 
-class RecipientNotFound(NotFound):
-    code = "member_not_found"
-
-
 class SameAccount(InvalidInput):
     code = "same_account"
 

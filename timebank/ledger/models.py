@@ -54,7 +54,8 @@ class Account(db.Model):
     member_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("members.id", ondelete="RESTRICT"), index=True, nullable=True
     )
-    #: the unit, for system accounts
+    #: the unit whose system accounts it settles with: a system account's own unit, the
+    #: member's home unit when a member account was opened; none for merchant accounts
     unit_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("units.id", ondelete="RESTRICT"), index=True, nullable=True
     )

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from timebank.core import access
 from timebank.core.web import ActionForm, page
 from timebank.ledger import operations as ledger
-from timebank.units import operations as units
 
 bp = Blueprint("ledger", __name__)
 PAGE = 50
@@ -29,9 +28,9 @@ def statement():
 
 
 @bp.route("/units/<int(max=2147483647):unit_id>/pending-credits")
-@page("ledger.approve", target=units.unit_target)
+@page("ledger.approve", target=lambda unit_id: access.target_of("unit", unit_id))
 def pending_credits(unit_id: int):
-    pending = ledger.list_pending_credits(units.subtree_ids_select(unit_id))
+    pending = ledger.list_pending_credits(access.subtree_select(unit_id))
     return render_template(
         "ledger/pending.html",
         unit_id=unit_id,

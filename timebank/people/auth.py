@@ -107,6 +107,9 @@ class PeopleAccess:
     def in_home_line(self, member: Member, unit_id: int) -> bool:
         return units.is_within(member.home_unit_id, unit_id)
 
+    def subtree_select(self, unit_id: int):
+        return units.subtree_ids_select(unit_id)
+
     def guards(self, guardian_id: int, member_id: int) -> bool:
         query = sa.select(Guardianship.id).where(
             Guardianship.member_id == member_id, Guardianship.guardian_id == guardian_id

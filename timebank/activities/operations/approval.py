@@ -159,6 +159,7 @@ def _credit(activity: Activity, attendance: Attendance) -> None:
 
     ledger.credit_from_evidence(
         member_id=attendance.member_id,
+        member_unit_id=attendance.member.home_unit_id,
         unit_id=activity.unit_id,
         minutes=attendance.minutes or 0,
         points=attendance.points or 0,

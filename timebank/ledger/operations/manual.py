@@ -1,0 +1,286 @@
+"""Credits that create value: verified service (evidence), and manual credits (awards, and
+corrections in a member's favour), which post only when a second person approves them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from timebank.core.access import Target
+from timebank.core.db import utcnow
+from timebank.core.errors import FourEyes, InvalidInput
+from timebank.extensions import db
+from timebank.ledger.errors import (
+    AlreadyDecided,
+    CorrectionExceedsOriginal,
+    IdempotencyInProgress,
+    PendingCreditNotFound,
+)
+from timebank.ledger.models import PendingCredit, Transfer
+from timebank.ledger.operations.accounts import check_ledger, member_account, system_account
+from timebank.ledger.operations.posting import (
+    TransferRequest,
+    get_transfer,
+    idempotency_conflict,
+    lock_accounts,
+    post_linked,
+    post_transfer,
+    validate,
+)
+from timebank.ledger.operations.sql import is_postgres
+
+
+def credit_from_evidence(
+    *,
+    member_id: int,
+    member_unit_id: int,
+    unit_id: int,
+    minutes: int,
+    points: int,
+    code: str,
+    reference_type: str,
+    reference_id: str,
+    idempotency_key: str,
+    actor_id: int | None,
+) -> list[Transfer]:
+    """Credit verified service (check-in, approved hour log): HOURS and POINTS from the
+    issuance accounts of ``unit_id``, linked, keyed ``<key>:HOURS`` / ``<key>:POINTS``.
+
+    ``member_unit_id`` (the member's home unit) opens the member's accounts on first use.
+    Retrying with the same arguments returns the same transfers; nothing is credited
+    twice. Raises what posting raises.
+    """
+    requests = []
+    for ledger, amount in (("HOURS", minutes), ("POINTS", points)):
+        if amount > 0:
+            requests.append(
+                TransferRequest(
+                    ledger=ledger,
+                    debit_account_id=system_account(unit_id, ledger, "issuance").id,
+                    credit_account_id=member_account(member_id, ledger, unit_id=member_unit_id).id,
+                    amount=amount,
+                    code=code,
+                    idempotency_key=f"{idempotency_key}:{ledger}",
+                    actor_id=actor_id,
+                    reference_type=reference_type,
+                    reference_id=reference_id,
+                )
+            )
+    return post_linked(requests)
+
+
+@dataclass(frozen=True)
+class ManualCreditResult:
+    """A manual credit asked for. ``replayed`` when the key had asked for it before with
+    the same body: decided under the accounts' locks, so of concurrent twins exactly one
+    is not a replay."""
+
+    pending: PendingCredit
+    replayed: bool = False
+
+
+def _pending_by_key(key: str) -> PendingCredit | None:
+    return db.session.scalar(sa.select(PendingCredit).where(PendingCredit.idempotency_key == key))
+
+
+def request_manual_credit(
+    *,
+    ledger: str,
+    code: str,
+    member_id: int,
+    member_unit_id: int,
+    unit_id: int,
+    amount: int,
+    memo: str,
+    idempotency_key: str,
+    requested_by_id: int,
+    corrects_id: int | None = None,
+    debit_account_id: int | None = None,
+) -> ManualCreditResult:
+    """Ask for a credit that creates value (an award, or a correction in a member's favour).
+
+    It posts only when a second organizer or admin of ``unit_id`` approves it; an award is
+    drawn from that unit's issuance account. ``member_unit_id`` (the member's home unit)
+    opens the member's account on first use. The same key and body return the same
+    request (``replayed``); a different body is an IdempotencyConflict. Raises
+    InvalidInput for a malformed request, CorrectionExceedsOriginal when a correction
+    (``corrects_id``) would take back more than is left of the original.
+    """
+    check_ledger(ledger)
+    if code not in ("award", "correct"):
+        raise InvalidInput("Manual credits are awards or corrections.")
+    memo = (memo or "").strip()
+    if not memo:
+        raise InvalidInput("Say why the credit is given.", errors={"memo": ["Required."]})
+    credit = member_account(member_id, ledger, unit_id=member_unit_id)
+    if debit_account_id is None:
+        source = "issuance" if code == "award" else "correction"
+        debit_account_id = system_account(unit_id, ledger, source).id
+    probe = TransferRequest(
+        ledger=ledger,
+        debit_account_id=debit_account_id,
+        credit_account_id=credit.id,
+        amount=amount,
+        code=code,
+        idempotency_key=idempotency_key,
+        actor_id=requested_by_id,
+        corrects_id=corrects_id,
+        memo=memo,
+    )
+    validate(probe)
+    # Locked before the key is looked up, as a posting does: a twin that committed while
+    # we waited is seen, so of concurrent twins exactly one asks anew.
+    lock_accounts([debit_account_id, credit.id])
+    existing = _pending_by_key(idempotency_key)
+    if existing is not None:
+        if existing.body_hash != probe.body_hash():
+            raise idempotency_conflict(idempotency_key)
+        return ManualCreditResult(existing, replayed=True)
+    if corrects_id is not None:
+        check_correction_room(corrects_id, amount)
+    return ManualCreditResult(_save_pending(probe, unit_id))
+
+
+def _save_pending(request: TransferRequest, unit_id: int) -> PendingCredit:
+    """Add the pending credit of ``request``; IdempotencyInProgress if its key was taken."""
+    pending = PendingCredit(
+        ledger=request.ledger,
+        code=request.code,
+        debit_account_id=request.debit_account_id,
+        credit_account_id=request.credit_account_id,
+        amount=request.amount,
+        corrects_id=request.corrects_id,
+        memo=request.memo,
+        unit_id=unit_id,
+        idempotency_key=request.idempotency_key,
+        body_hash=request.body_hash(),
+        requested_by_id=request.actor_id,
+    )
+    db.session.add(pending)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise IdempotencyInProgress(
+            "A request with this idempotency key is being saved right now; retry it.",
+        ) from None
+    return pending
+
+
+def check_correction_room(original_id: int, amount: int) -> None:
+    """Raise CorrectionExceedsOriginal when the corrections of a transfer, ``amount``
+    included, would exceed it; NotFound when there is no such transfer."""
+    corrected = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Transfer.amount), 0)).where(
+            Transfer.corrects_id == original_id
+        )
+    )
+    original = get_transfer(original_id)
+    if corrected + amount > original.amount:
+        raise CorrectionExceedsOriginal(
+            "Transfer %(id)s can be corrected by at most %(room)s more.",
+            params={"id": original_id, "room": original.amount - corrected},
+        )
+
+
+def _lock_pending(pending_id: int) -> PendingCredit:
+    query = sa.select(PendingCredit).where(PendingCredit.id == pending_id)
+    if is_postgres():
+        query = query.with_for_update()
+    pending = db.session.scalar(query.execution_options(populate_existing=True))
+    if pending is None:
+        raise PendingCreditNotFound(
+            "Pending credit %(id)s does not exist.",
+            params={"id": pending_id},
+        )
+    return pending
+
+
+def approve_manual_credit(pending_id: int, *, approver_id: int) -> Transfer:
+    """The second person approves: the credit posts, recording requester and approver.
+
+    Raises Forbidden (``four_eyes``) when the requester approves their own request,
+    Conflict when it was already decided, and whatever posting raises.
+    """
+    pending = _lock_pending(pending_id)
+    if pending.requested_by_id == approver_id:
+        raise FourEyes(
+            "A manual credit needs a second person: you cannot approve your own request.",
+        )
+    if pending.status != "pending":
+        raise AlreadyDecided(
+            "This credit was already %(status)s.",
+            params={"status": pending.status},
+        )
+    if pending.corrects_id is not None:
+        # lock first, as correct_transfer does: two corrections of one transfer approved at
+        # once must not both see the room before either posts
+        lock_accounts([pending.debit_account_id, pending.credit_account_id])
+        check_correction_room(pending.corrects_id, pending.amount)
+    transfer = post_transfer(
+        ledger=pending.ledger,
+        debit_account_id=pending.debit_account_id,
+        credit_account_id=pending.credit_account_id,
+        amount=pending.amount,
+        code=pending.code,
+        idempotency_key=f"pending_credit:{pending.id}",
+        actor_id=pending.requested_by_id,
+        approver_id=approver_id,
+        reference_type="pending_credit",
+        reference_id=str(pending.id),
+        corrects_id=pending.corrects_id,
+        memo=pending.memo,
+    )
+    pending.status = "approved"
+    pending.decided_by_id = approver_id
+    pending.decided_at = utcnow()
+    pending.transfer_id = transfer.id
+    db.session.flush()
+    return transfer
+
+
+def reject_manual_credit(pending_id: int, *, approver_id: int) -> PendingCredit:
+    """Reject a pending credit; Conflict (``already_decided``) unless it is pending."""
+    pending = _lock_pending(pending_id)
+    if pending.status != "pending":
+        raise AlreadyDecided(
+            "This credit was already %(status)s.",
+            params={"status": pending.status},
+        )
+    pending.status = "rejected"
+    pending.decided_by_id = approver_id
+    pending.decided_at = utcnow()
+    db.session.flush()
+    return pending
+
+
+def get_pending_credit(pending_id: int) -> PendingCredit:
+    """Return the pending credit or raise NotFound."""
+    pending = db.session.get(PendingCredit, pending_id)
+    if pending is None:
+        raise PendingCreditNotFound(
+            "Pending credit %(id)s does not exist.",
+            params={"id": pending_id},
+        )
+    return pending
+
+
+def pending_credit_target(pending_id: int) -> Target:
+    """What deciding a pending credit is done to: the unit whose organizers answer for it."""
+    return Target(unit=get_pending_credit(pending_id).unit_id)
+
+
+def list_pending_credits(unit_ids, *, status: str = "pending") -> list[PendingCredit]:
+    """Manual credits of ``status`` asked for in ``unit_ids`` (ids, or a SELECT of them)."""
+    return list(
+        db.session.scalars(
+            sa.select(PendingCredit)
+            .where(
+                PendingCredit.unit_id.in_(unit_ids),
+                PendingCredit.status == status,
+            )
+            .order_by(PendingCredit.id)
+        )
+    )
