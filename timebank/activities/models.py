@@ -268,5 +268,7 @@ class CheckIn(db.Model):
         sa.ForeignKey("members.id", ondelete="SET NULL"), nullable=True
     )
 
+    attendance: Mapped[Attendance] = relationship()
+
     def __repr__(self) -> str:
         return f"<CheckIn {self.id} {self.kind} {self.method} {self.activity_id}/{self.member_id}>"

@@ -11,19 +11,20 @@ from timebank.extensions import db
 from timebank.ledger.models import LEDGERS, Entry
 from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, TRANSFERS
 
+#: built once: a member's accounts by the unique (ledger, owner_key) index
+_BALANCES = sa.select(ACCOUNTS.c.ledger, ACCOUNTS.c.balance, ACCOUNTS.c.held).where(
+    # naming every ledger lets the unique (ledger, owner_key) index find the rows
+    ACCOUNTS.c.ledger.in_(LEDGERS),
+    ACCOUNTS.c.owner_key == sa.bindparam("owner_key"),
+)
+
 
 def balances(member_id: int) -> dict[str, dict[str, int]]:
     """``{"HOURS": {"balance", "held", "available"}, "POINTS": {...}}`` for a member.
 
     One indexed read of at most two rows, whatever the length of the history.
     """
-    rows = db.session.execute(
-        sa.select(ACCOUNTS.c.ledger, ACCOUNTS.c.balance, ACCOUNTS.c.held).where(
-            # naming every ledger lets the unique (ledger, owner_key) index find the rows
-            ACCOUNTS.c.ledger.in_(LEDGERS),
-            ACCOUNTS.c.owner_key == f"member:{member_id}",
-        )
-    )
+    rows = db.session.execute(_BALANCES, {"owner_key": f"member:{member_id}"})
     result = {ledger: {"balance": 0, "held": 0, "available": 0} for ledger in LEDGERS}
     for ledger, balance, held in rows:
         result[ledger] = {"balance": balance, "held": held, "available": balance - held}

@@ -63,31 +63,36 @@ def issue_token(member: Member) -> tuple[str, ApiToken]:
     return token, row
 
 
-#: the token and its member in one query: every API request asks it first
-_TOKEN_AND_MEMBER = (
-    sa.select(ApiToken, Member)
-    .join(Member, Member.id == ApiToken.member_id)
+#: the member and their token's state in one query: every API request asks it first
+_MEMBER_BY_TOKEN = (
+    sa.select(Member, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.member_id == Member.id)
     .where(ApiToken.token_hash == sa.bindparam("digest"))
 )
 
 
-def member_for_token(token: str) -> tuple[Member, ApiToken]:
-    """Resolve a bearer token; AuthenticationRequired if unknown, expired or revoked."""
-    found = db.session.execute(_TOKEN_AND_MEMBER, {"digest": _token_digest(token)}).first()
+def member_for_token(token: str) -> tuple[Member, int]:
+    """The member a bearer token names, and the token's id.
+
+    Raises AuthenticationRequired (``token_invalid``, ``token_revoked``,
+    ``token_expired``, ``account_not_active``).
+    """
+    found = db.session.execute(_MEMBER_BY_TOKEN, {"digest": _token_digest(token)}).first()
     if found is None:
         raise TokenInvalid("The token is not valid.")
-    row, member = found
-    if row.revoked_at is not None:
+    member, token_id, revoked_at, expires_at = found
+    if revoked_at is not None:
         raise TokenRevoked("The token was revoked.")
-    if row.expires_at <= utcnow():
+    if expires_at <= utcnow():
         raise TokenExpired("The token has expired; log in again.")
     if not member.is_active:
         raise TokenAccountNotActive("The account is not active.")
-    return member, row
+    return member, token_id
 
 
-def revoke_token(row: ApiToken) -> None:
+def revoke_token(token_id: int) -> None:
     """Stop the token from working (logout); revoking twice keeps the first time."""
-    if row.revoked_at is None:
+    row = db.session.get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         db.session.flush()
