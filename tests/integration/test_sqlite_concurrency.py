@@ -14,19 +14,15 @@ def test_every_transaction_begins_immediate_on_sqlite(app):
     if ON_POSTGRES:
         pytest.skip("a SQLite-only detail; PostgreSQL locks rows instead")
     statements = []
-    from sqlalchemy import event
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        with db.engine.connect() as conn:
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.set_trace_callback(statements.append)  # what SQLite itself runs
+        try:
             conn.exec_driver_sql("SELECT 1")
             conn.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    assert statements[0] == "BEGIN IMMEDIATE"
+        finally:
+            raw.set_trace_callback(None)
+    assert statements.index("BEGIN IMMEDIATE") < statements.index("SELECT 1")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -63,3 +59,39 @@ def test_two_threads_writing_concurrently_never_lock(app):
         thread.join()
     assert errors == []
     assert len(units.list_units(within=[root_id])) == 1 + 2 * per_thread
+
+
+def test_a_writer_waits_for_the_lock_and_gives_up_after_the_busy_timeout(app):
+    """The write lock is retried every few milliseconds (SQLite's own handler backs off to
+    100 ms): a second writer gets it once the first commits, or fails cleanly after
+    TIMEBANK_SQLITE_BUSY_TIMEOUT_MS."""
+    if ON_POSTGRES:
+        pytest.skip("a SQLite-only detail; PostgreSQL locks rows instead")
+    import sqlalchemy as sa
+
+    holder = db.engine.connect()
+    holder.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the write lock is held
+    outcome = {}
+
+    def second_writer():
+        with app.app_context():
+            try:
+                with db.engine.connect() as conn:
+                    conn.exec_driver_sql("SELECT 1")
+                    conn.commit()
+                outcome["second"] = "wrote"
+            except sa.exc.OperationalError as error:
+                outcome["second"] = str(error.orig)
+
+    app.config["TIMEBANK_SQLITE_BUSY_TIMEOUT_MS"] = 200
+    waiting = threading.Thread(target=second_writer)
+    waiting.start()
+    waiting.join()
+    assert "locked" in outcome["second"]  # gave up after the timeout, with the cause
+    app.config["TIMEBANK_SQLITE_BUSY_TIMEOUT_MS"] = 10_000
+    waiting = threading.Thread(target=second_writer)
+    waiting.start()
+    holder.commit()  # the lock is let go while the second writer waits
+    holder.close()
+    waiting.join()
+    assert outcome["second"] == "wrote"

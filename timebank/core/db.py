@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -91,7 +92,35 @@ def _sqlite_on_begin(conn):
     # A reader takes no lock, so GETs run beside the one writer (WAL); every other
     # transaction takes the write lock up front (see _sqlite_on_connect).
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN" if reading_request() else "BEGIN IMMEDIATE")
+        if reading_request():
+            conn.exec_driver_sql("BEGIN")
+        else:
+            begin_immediate(conn.connection.dbapi_connection)
+
+
+def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, trying again every few milliseconds while another writer holds
+    the lock, up to TIMEBANK_SQLITE_BUSY_TIMEOUT_MS.
+
+    SQLite's own busy handler sleeps longer and longer between tries (up to 100 ms), so
+    a queue of writers turns into long tails; short tries keep the queue moving.
+    """
+    timeout_ms = int(sqlite_busy_timeout_ms())
+    deadline = time.monotonic() + timeout_ms / 1000
+    pause = 0.0005
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
+            time.sleep(pause)
+            pause = min(pause * 2, 0.004)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
 
 @event.listens_for(Session, "before_flush")
