@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(config))
+    from timebank.core.hygiene import AsciiIntegerConverter
+
+    app.url_map.converters["int"] = AsciiIntegerConverter
     app.logger.setLevel(logging.INFO)
     _init_sqlite_directory(app)
 

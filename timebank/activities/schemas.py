@@ -19,7 +19,7 @@ from timebank.activities.models import (
     category_name,
 )
 from timebank.activities.operations import MAX_BULK
-from timebank.core.schemas import Id, PageArgs, StrictSchema
+from timebank.core.schemas import Id, Moment, PageArgs, StrictSchema
 
 
 def Latitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
@@ -42,8 +42,8 @@ class ActivitySchema(StrictSchema):
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     category_name = fields.Function(lambda a: category_name(a.category), dump_only=True)
     kind = fields.String(load_default="service", validate=validate.OneOf(ACTIVITY_KINDS))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Moment(required=True)
+    ends_at = Moment(required=True)
     lat = Latitude(load_default=None, allow_none=True)
     lng = Longitude(load_default=None, allow_none=True)
     radius_m = fields.Integer(
@@ -121,7 +121,7 @@ class CheckinRequestSchema(StrictSchema):
     lat = Latitude(load_default=None, allow_none=True)
     lng = Longitude(load_default=None, allow_none=True)
     #: when the phone scanned the code, for a scan uploaded later (offline)
-    scanned_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    scanned_at = Moment(load_default=None, allow_none=True)
     #: the client's random id of this scan; re-uploads with it change nothing
     nonce = fields.String(
         load_default=None,

@@ -20,6 +20,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import ValidationError as InvalidField
 
 from timebank.activities import operations as activities
 from timebank.activities.errors import NothingSelected
@@ -70,14 +71,20 @@ RESULT_NAMES = {
 }
 
 
+def _a_real_moment(form, field):
+    # the local time must exist in UTC too (0001-01-01 in Shanghai does not)
+    if field.data is not None and not 1900 <= field.data.year <= 9998:
+        raise InvalidField(_l("Give a date between 1900 and 9998."))
+
+
 class ActivityForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
     unit_id = SelectField(_l("Unit"), coerce=int)
     category = SelectField(_l("Category"))
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_NAMES[k]) for k in ACTIVITY_KINDS])
     description = TextAreaField(_l("Description"), validators=[Length(max=DESCRIPTION_MAX)])
-    starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired()])
+    starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired(), _a_real_moment])
+    ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired(), _a_real_moment])
     capacity = IntegerField(
         _l("Places (empty: no limit)"), validators=[Optional(), CAPACITY.form()]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from marshmallow import RAISE, Schema, fields, validate
 
 MAX_ID = 2_147_483_647
@@ -35,3 +37,24 @@ class ProblemSchema(Schema):
     code = fields.String(required=True, metadata={"description": "stable, for programs"})
     detail = fields.String(required=True, metadata={"description": "for people"})
     errors = fields.Dict(metadata={"description": "field name -> messages, for invalid input"})
+
+
+#: the moments an API accepts: their UTC form must exist (9999-12-31T20:00-12:00 does not)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
+class Moment(fields.AwareDateTime):
+    """A date and time with its UTC offset, between 1900 and 9998 once in UTC."""
+
+    default_error_messages = {"out_of_range": "Give a moment between 1900 and 9998."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_utc = moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None
+        if not EARLIEST <= in_utc <= LATEST:
+            raise self.make_error("out_of_range")
+        return moment

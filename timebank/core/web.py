@@ -28,10 +28,10 @@ from timebank.core.db import SAFE_METHODS
 from timebank.core.errors import (
     AuthenticationRequired,
     DomainError,
-    NulCharacter,
     problem,
     problem_from_domain_error,
 )
+from timebank.core.hygiene import check_request
 from timebank.core.uow import unit_of_work
 
 
@@ -192,27 +192,6 @@ def _csrf_error(error: CSRFError):
     return redirect(back())
 
 
-def _contains_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
-def _refuse_nul_characters():
-    # PostgreSQL text cannot hold NUL (SQLite can): refuse it at the door, alike on both
-    if request.method in SAFE_METHODS and not request.query_string and "\x00" not in request.path:
-        return  # nothing sent but the path: most GETs
-    sent = [request.path, request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
-    if request.is_json:
-        sent.append(request.get_json(silent=True))
-    if _contains_nul(sent):
-        raise NulCharacter()
-
-
 #: pages run scripts from this site only (no inline script), and no site may frame them
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -245,7 +224,7 @@ def _security_headers(response):
 
 def register_error_handlers(app) -> None:
     app.after_request(_security_headers)
-    app.before_request(_refuse_nul_characters)
+    app.before_request(check_request)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(Exception, _unexpected)
