@@ -147,6 +147,9 @@ class AccessBackend(Protocol):
     def subtree_select(self, unit_id: int):
         """A SELECT of the ids of ``unit_id`` and every unit below it (a scope's reach)."""
 
+    def wards(self, guardian_id: int) -> list[int]:
+        """The members ``guardian_id`` acts for."""
+
 
 _backend: AccessBackend | None = None
 #: kind of target -> the function that finds one by id (raising NotFound); modules that own
@@ -238,6 +241,11 @@ def scope_roots(actor, name: str) -> list[int]:
 def subtree_select(unit_id: int):
     """A SELECT of ``unit_id`` and every unit below it: what a role on it covers."""
     return _backend.subtree_select(unit_id)
+
+
+def wards_of(actor) -> list[int]:
+    """Ids of the members ``actor`` may act for as their guardian."""
+    return _backend.wards(actor.id)
 
 
 def is_admin(actor) -> bool:

@@ -157,7 +157,9 @@ class PendingDecision(ApiView):
         """Approve (posts the credit) or reject; never by the person who asked."""
         approver = access.current_actor()
         if decision == "approve":
-            ledger.approve_manual_credit(pending_id, approver_id=approver.id)
+            ledger.approve_manual_credit(
+                pending_id, approver_id=approver.id, approver_wards=access.wards_of(approver)
+            )
         else:
             ledger.reject_manual_credit(pending_id, approver_id=approver.id)
         return ledger.get_pending_credit(pending_id)

@@ -53,7 +53,9 @@ def decide(pending_id: int, decision: str):
     if ActionForm().validate_on_submit():
         approver = access.current_actor()
         if decision == "approve":
-            ledger.approve_manual_credit(pending_id, approver_id=approver.id)
+            ledger.approve_manual_credit(
+                pending_id, approver_id=approver.id, approver_wards=access.wards_of(approver)
+            )
             flash(_("The credit was approved and posted."), "success")
         else:
             ledger.reject_manual_credit(pending_id, approver_id=approver.id)

@@ -107,6 +107,10 @@ class PeopleAccess:
     def in_home_line(self, member: Member, unit_id: int) -> bool:
         return units.is_within(member.home_unit_id, unit_id)
 
+    def wards(self, guardian_id: int) -> list[int]:
+        query = sa.select(Guardianship.member_id).where(Guardianship.guardian_id == guardian_id)
+        return list(db.session.scalars(query))
+
     def subtree_select(self, unit_id: int):
         return units.subtree_ids_select(unit_id)
 

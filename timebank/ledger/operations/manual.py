@@ -3,6 +3,8 @@ corrections in a member's favour), which post only when a second person approves
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -19,7 +21,12 @@ from timebank.ledger.errors import (
     PendingCreditNotFound,
 )
 from timebank.ledger.models import PendingCredit, Transfer
-from timebank.ledger.operations.accounts import check_ledger, member_account, system_account
+from timebank.ledger.operations.accounts import (
+    check_ledger,
+    get_account,
+    member_account,
+    system_account,
+)
 from timebank.ledger.operations.posting import (
     TransferRequest,
     get_transfer,
@@ -198,17 +205,25 @@ def _lock_pending(pending_id: int) -> PendingCredit:
     return pending
 
 
-def approve_manual_credit(pending_id: int, *, approver_id: int) -> Transfer:
+def approve_manual_credit(
+    pending_id: int, *, approver_id: int, approver_wards: Iterable[int] = ()
+) -> Transfer:
     """The second person approves: the credit posts, recording requester and approver.
 
-    Raises Forbidden (``four_eyes``) when the requester approves their own request,
-    Conflict when it was already decided, and whatever posting raises.
+    Nobody approves what they asked for or what pays them: the approver is neither the
+    requester, nor the member credited, nor one whose guardian the approver is (the
+    caller names the approver's wards: the ledger knows no guardians). Raises Forbidden
+    (``four_eyes``) for those, Conflict when it was already decided, and whatever
+    posting raises.
     """
     pending = _lock_pending(pending_id)
     if pending.requested_by_id == approver_id:
         raise FourEyes(
             "A manual credit needs a second person: you cannot approve your own request.",
         )
+    beneficiary = get_account(pending.credit_account_id).member_id
+    if beneficiary is not None and (beneficiary == approver_id or beneficiary in approver_wards):
+        raise FourEyes("Another organizer must approve a credit that pays you or your ward.")
     if pending.status != "pending":
         raise AlreadyDecided(
             "This credit was already %(status)s.",
