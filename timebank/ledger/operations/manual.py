@@ -4,7 +4,6 @@ corrections in a member's favour), which post only when a second person approves
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from dataclasses import dataclass
 
 import sqlalchemy as sa
