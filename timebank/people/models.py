@@ -194,15 +194,36 @@ class ApiToken(db.Model):
         return f"<ApiToken {self.id} member={self.member_id}>"
 
 
+PHONE_CODE_PURPOSES = ("join", "login")
+
+
 class PhoneVerification(db.Model):
-    """A one-time code sent by SMS to prove a phone number."""
+    """A one-time code sent by SMS to prove a phone number.
+
+    A registration's details ride on the code sent for it and are applied only when
+    that code comes back: whoever proves the phone sets the password, nobody else.
+    """
 
     __tablename__ = "phone_verifications"
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('join', 'login')", name="purpose_known"),
+        sa.CheckConstraint("attempts >= 0 AND attempts <= 5", name="attempts_bounded"),
+    )
 
     #: primary key
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the phone it was sent to
     phone: Mapped[str] = mapped_column(sa.String(20), index=True, nullable=False)
+    #: join (a registration) or login (a first login or a new password)
+    purpose: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="join")
+    #: join: the name the registration gives
+    name: Mapped[str | None] = mapped_column(sa.String(60), nullable=True)
+    #: join: the unit of the join link used
+    unit_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="RESTRICT"), nullable=True
+    )
+    #: join: the argon2 hash of the password the registration chose
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     #: hex SHA-256 of phone and code
     code_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     #: wrong guesses so far; five locks the code

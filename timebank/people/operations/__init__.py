@@ -28,15 +28,12 @@ from timebank.people.operations.guardians import (
     wards_of,
 )
 from timebank.people.operations.joining import (
-    OTP_MAX_ATTEMPTS,
-    OTP_MAX_PER_HOUR,
     approve_member,
     current_join_link,
     get_join_link,
     join_url,
     reject_member,
     renew_join_link,
-    send_phone_code,
     start_registration,
     verify_phone,
 )
@@ -59,6 +56,12 @@ from timebank.people.operations.members import (
     set_locale,
 )
 from timebank.people.operations.party import register_party
+from timebank.people.operations.phone_codes import (
+    OTP_MAX_ATTEMPTS,
+    OTP_MAX_PER_HOUR,
+    send_phone_code,
+    take_phone_code,
+)
 from timebank.people.operations.roster import (
     ROSTER_COLUMNS,
     ROSTER_HEADERS,
@@ -104,6 +107,7 @@ __all__ = [
     "renew_join_link",
     "revoke_token",
     "send_phone_code",
+    "take_phone_code",
     "set_locale",
     "start_registration",
     "verify_phone",

@@ -3,40 +3,36 @@ approval or rejection of the registration."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from timebank.core.db import utcnow
-from timebank.core.errors import InvalidInput, RateLimited
-from timebank.core.sms import load_sms_adapter
-from timebank.core.uow import after_commit
+from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.people.errors import (
-    CodeExpired,
     CodeInvalid,
     JoinLinkInvalid,
     JoinLinkMissing,
     NotPending,
     PhoneTaken,
-    WrongCode,
 )
-from timebank.people.models import JoinLink, Member, PhoneVerification
+from timebank.people.models import JoinLink, Member
 from timebank.people.operations.audit import record_audit
 from timebank.people.operations.credentials import (
     check_password_strength,
     hash_password,
     normalize_phone,
 )
-from timebank.people.operations.members import create_member, find_member_by_phone, grant_role
+from timebank.people.operations.members import (
+    check_name,
+    create_member,
+    find_member_by_phone,
+    grant_role,
+)
+from timebank.people.operations.phone_codes import send_phone_code, take_phone_code
 from timebank.units import operations as units
-
-OTP_MAX_ATTEMPTS = 5
-OTP_MAX_PER_HOUR = 5
 
 
 def current_join_link(unit_id: int) -> JoinLink:
@@ -82,42 +78,19 @@ def join_url(link: JoinLink) -> str:
     return f"{current_app.config['TIMEBANK_BASE_URL']}/join/{link.code}"
 
 
-def _otp_digest(phone: str, code: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def send_phone_code(phone: str) -> None:
-    """Send a 6-digit one-time code by SMS (after the commit); at most 5 an hour."""
-    now = utcnow()
-    recent = db.session.scalar(
-        sa.select(sa.func.count(PhoneVerification.id)).where(
-            PhoneVerification.phone == phone,
-            PhoneVerification.created_at > now - timedelta(hours=1),
-        )
-    )
-    if recent >= OTP_MAX_PER_HOUR:
-        raise RateLimited("Too many codes sent to this phone; try again in an hour.")
-    code = f"{secrets.randbelow(10**6):06d}"
-    ttl = timedelta(minutes=current_app.config["TIMEBANK_OTP_TTL_MINUTES"])
-    db.session.add(
-        PhoneVerification(phone=phone, code_hash=_otp_digest(phone, code), expires_at=now + ttl)
-    )
-    db.session.flush()
-    adapter = load_sms_adapter(current_app)
-    message = f"[timebank] 验证码 {code}, {ttl.seconds // 60} 分钟内有效 (verification code)."
-    after_commit(db.session, lambda: adapter.send(phone, message))
-
-
 def start_registration(*, code: str, phone: str, name: str, password: str) -> Member:
-    """A resident registers through a join link: an unverified member, and an SMS code.
+    """A resident registers through a join link: an SMS code is sent to the phone.
 
+    The registration's name, unit and password ride on the code and are applied only
+    when the code comes back (``verify_phone``), so nobody who has not proved the phone
+    can overwrite a registration. The first request makes an unverified member.
     Raises NotFound for a dead link, InvalidInput for bad fields, Conflict when the
-    phone is registered and already verified (an unverified one may start again).
+    phone belongs to a verified member, RateLimited past five codes an hour.
     """
     link = get_join_link(code)
     phone = normalize_phone(phone)
-    check_password_strength(password)
+    name = check_name(name)
+    password_hash = hash_password(check_password_strength(password))
     member = find_member_by_phone(phone)
     if member is not None and member.status != "unverified":
         raise PhoneTaken(
@@ -126,46 +99,30 @@ def start_registration(*, code: str, phone: str, name: str, password: str) -> Me
         )
     if member is None:
         member = create_member(
-            phone=phone,
-            name=name,
-            home_unit_id=link.unit_id,
-            password=password,
-            status="unverified",
+            phone=phone, name=name, home_unit_id=link.unit_id, status="unverified"
         )
-    else:
-        member.name = (name or "").strip() or member.name
-        member.home_unit_id = link.unit_id
-        member.password_hash = hash_password(password)
-    send_phone_code(phone)
+    send_phone_code(
+        phone, purpose="join", name=name, unit_id=link.unit_id, password_hash=password_hash
+    )
     return member
 
 
 def verify_phone(*, phone: str, code: str) -> Member:
-    """Check the SMS code; the member becomes pending (awaiting an organizer's approval).
+    """Check the SMS code; the registration it was sent for becomes the member's (name,
+    unit, password), and the member waits for an organizer's approval.
 
     Raises InvalidInput (``code_invalid``) for a wrong code, (``code_expired``) for a
     stale one, RateLimited after five wrong guesses.
     """
     phone = normalize_phone(phone)
     member = find_member_by_phone(phone)
-    verification = db.session.scalar(
-        sa.select(PhoneVerification)
-        .where(PhoneVerification.phone == phone, PhoneVerification.consumed_at.is_(None))
-        .order_by(PhoneVerification.id.desc())
-        .limit(1)
-    )
-    if member is None or verification is None:
+    if member is None:
         raise CodeInvalid("No code was sent to this phone.")
-    if verification.attempts >= OTP_MAX_ATTEMPTS:
-        raise RateLimited("Too many wrong codes; ask for a new one.")
-    if verification.expires_at <= utcnow():
-        raise CodeExpired("The code has expired; ask for a new one.")
-    if not hmac.compare_digest(verification.code_hash, _otp_digest(phone, (code or "").strip())):
-        verification.attempts += 1
-        db.session.flush()
-        raise WrongCode("The code is wrong.", errors={"code": ["Wrong."]})
-    verification.consumed_at = utcnow()
+    registration = take_phone_code(phone, code, purpose="join")
     if member.status == "unverified":
+        member.name = registration.name or member.name
+        member.home_unit_id = registration.unit_id or member.home_unit_id
+        member.password_hash = registration.password_hash
         member.status = "pending"
     member.phone_verified_at = utcnow()
     db.session.flush()

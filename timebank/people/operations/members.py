@@ -56,6 +56,17 @@ def find_member_by_phone(phone: str) -> Member | None:
     return db.session.scalar(sa.select(Member).where(Member.phone == phone))
 
 
+def check_name(name: str | None) -> str:
+    """The name, trimmed; InvalidInput unless it has 1 to 60 characters."""
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise InvalidInput(
+            "A member needs a name of 1 to 60 characters.",
+            errors={"name": ["From 1 to 60 characters."]},
+        )
+    return name
+
+
 def create_member(
     *,
     phone: str,
@@ -74,9 +85,7 @@ def create_member(
     unit, Conflict (``phone_taken``) when the phone already belongs to someone.
     """
     phone = normalize_phone(phone)
-    name = (name or "").strip()
-    if not name or len(name) > 60:
-        raise InvalidInput("A member needs a name of 1 to 60 characters.", errors={"name": ["?"]})
+    name = check_name(name)
     units.get_unit(home_unit_id)
     if password is not None:
         password_hash = hash_password(check_password_strength(password))
