@@ -33,6 +33,7 @@ def create_member(
     password: str | None = PASSWORD,
     status: str = "active",
     role_unit=None,
+    has_smartphone: bool = True,
 ):
     member = people.create_member(
         phone=phone or next_phone(),
@@ -40,6 +41,7 @@ def create_member(
         home_unit_id=unit.id,
         password=password,
         status=status,
+        has_smartphone=has_smartphone,
         roles=[(role, (role_unit or unit).id) for role in roles],
     )
     return member

@@ -12,6 +12,11 @@ from timebank.core.web import register_error_handlers
 from timebank.extensions import api, babel, csrf, db, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
+#: what a request keeps on ``g``: Flask-Babel's and Flask-Login's caches, and who is calling
+REQUEST_STATE = (
+    "_flask_babel", "_login_user", "actor", "acting_member", "access_checked",
+    "access_passed", "form_error",
+)  # fmt: skip
 
 
 def select_locale() -> str:
@@ -77,6 +82,7 @@ def _init_sqlite_directory(app: Flask) -> None:
 def _register_models() -> None:
     # Import every module's models so metadata (and migrations) see all tables.
     import timebank.activities.models  # noqa: F401
+    import timebank.core.audit  # noqa: F401
     import timebank.ledger.models  # noqa: F401
     import timebank.people.models  # noqa: F401
     import timebank.units.models  # noqa: F401
@@ -129,5 +135,5 @@ def _register_template_helpers(app: Flask) -> None:
     def _fresh_request_state():
         # Flask-Babel and Flask-Login cache on g, which lives as long as the app
         # context; when one outlives a request (tests), the cache must not leak.
-        g.pop("_flask_babel", None)
-        g.pop("_login_user", None)
+        for name in REQUEST_STATE:
+            g.pop(name, None)

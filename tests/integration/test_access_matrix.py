@@ -201,6 +201,7 @@ def _cases() -> dict:
     M = "/api/v1/members/<int(max=2147483647):member_id>"
     U = "/api/v1/units/<int(max=2147483647):unit_id>"
     P = "/api/v1/pending-credits/<int(max=2147483647):pending_id>/<any(approve, reject):decision>"
+    G = f"{M}/guardians/<int(max=2147483647):guardian_id>/<any(confirm, decline):decision>"
 
     def token_body(w, c):
         phone = w.fresh_member().phone
@@ -242,6 +243,17 @@ def _cases() -> dict:
     def decide_credit(decision):
         def make(w, c):
             return Call(f"/api/v1/pending-credits/{w.pending_credit(c)}/{decision}")
+
+        return make
+
+    def decide_guardian(decision):
+        def make(w, c):
+            ward = w.fresh_member(password=None, has_smartphone=False)
+            helper = w.fresh_member()
+            people.add_guardian(ward, helper, relation="邻居", actor=w.requester)
+            db.session.commit()
+            url = f"/api/v1/members/{ward.id}/guardians/{helper.id}/{decision}"
+            return Call(url, unit=BA)
 
         return make
 
@@ -290,6 +302,8 @@ def _cases() -> dict:
             ward=True,
             unit=BA,
         ),
+        ("POST", G): decide_guardian("confirm"),
+        ("POST", G + "#reject"): decide_guardian("decline"),
         ("POST", f"{M}/roles"): lambda w, c: Call(
             f"/api/v1/members/{w.ward.id}/roles",
             json={"role": "volunteer", "unit_id": ua(w)},

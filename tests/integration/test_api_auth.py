@@ -55,8 +55,8 @@ def test_token_revocation_and_expiry(client, district, make_member, token_for):
 
 
 def test_guardian_acts_for_ward_and_both_are_recorded(client, district, make_member, token_for):
+    from timebank.core.audit import AuditEvent
     from timebank.people import operations as people
-    from timebank.people.models import AuditEvent
 
     ward = make_member(district["building_a"], password=None, name="独居老人")
     guardian = make_member(district["building_a"], name="网格员小李")

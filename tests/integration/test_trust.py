@@ -141,3 +141,102 @@ def test_concurrent_wrong_codes_are_counted_one_by_one(app, district, make_membe
     assert sorted(answers) == [422] * 5 + [429] * 11
     locked = app.test_client().post("/api/v1/join/verify", json={"phone": phone, "code": right})
     assert locked.status_code == 429
+
+
+def test_an_organizer_cannot_appoint_themself_guardian_and_move_hours(
+    client, district, make_member, token_for, login
+):
+    from timebank.core.audit import AuditEvent
+    from timebank.ledger import operations as ledger
+
+    organizer = make_member(district["a"], roles=("organizer",))
+    second = make_member(district["a"], roles=("organizer",))
+    resident = make_member(district["building_a"], password=None, has_smartphone=False)
+    ledger.credit_from_evidence(
+        member_id=resident.id, member_unit_id=resident.home_unit_id, unit_id=district["a"].id,
+        minutes=120, points=0, code="earn_checkin", reference_type="attendance",
+        reference_id="1", idempotency_key="attendance:1", actor_id=None,
+    )  # fmt: skip
+    db.session.commit()
+    headers = token_for(organizer)
+    asked = client.post(
+        f"/api/v1/members/{resident.id}/guardians",
+        json={"guardian_id": organizer.id, "relation": "网格员"},
+        headers=headers,
+    )
+    assert asked.status_code == 201 and asked.json["status"] == "pending"
+    donation = {"kind": "donate", "amount": 60, "pool_unit_id": district["a"].id}
+    moved = client.post(
+        "/api/v1/transfers",
+        json={**donation, "idempotency_key": "d-1"},
+        headers={**headers, "X-On-Behalf-Of": str(resident.id)},
+    )
+    assert moved.status_code == 403 and moved.json["code"] == "not_guardian"
+    decision = f"/api/v1/members/{resident.id}/guardians/{organizer.id}/confirm"
+    own = client.post(decision, headers=headers)
+    assert own.status_code == 403 and own.json["code"] == "four_eyes"
+    assert client.post(decision, headers=token_for(second)).status_code == 200
+    moved = client.post(
+        "/api/v1/transfers",
+        json={**donation, "idempotency_key": "d-2"},
+        headers={**headers, "X-On-Behalf-Of": str(resident.id)},
+    )
+    assert moved.status_code == 201
+    acts = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.on_behalf_of_id == resident.id)
+    ).all()
+    assert [a.action for a in acts] == ["on_behalf:ledger.transfers"]
+    assert acts[0].actor_id == organizer.id and acts[0].ip == "127.0.0.1"
+
+
+def test_a_member_with_a_phone_confirms_their_guardian_and_sees_what_was_done(
+    client, district, make_member, token_for, login
+):
+    organizer = make_member(district["a"], roles=("organizer",))
+    daughter = make_member(district["building_a"], name="女儿小王")
+    mother = make_member(district["building_a"], name="王奶奶")
+    client.post(
+        f"/api/v1/members/{mother.id}/guardians",
+        json={"guardian_id": daughter.id, "relation": "女儿"},
+        headers=token_for(organizer),
+    )
+    by_organizer = client.post(
+        f"/api/v1/members/{mother.id}/guardians/{daughter.id}/confirm",
+        headers=token_for(organizer),
+    )
+    assert by_organizer.status_code == 403  # she has a phone: she confirms it herself
+    login(mother)
+    home = client.get("/").get_data(as_text=True)
+    assert "女儿小王" in home and "guardians-to-confirm" in home
+    client.post(f"/members/{mother.id}/guardians/{daughter.id}/confirm")
+    db.session.expire_all()
+    assert people.is_guardian(daughter, mother)
+    party = client.post(
+        f"/api/v1/members/{mother.id}/party-registration",
+        json={"branch": "退休党支部"},
+        headers=token_for(daughter),
+    )
+    assert party.status_code == 200
+    home = client.get("/").get_data(as_text=True)
+    assert "acts-for-me" in home and "退休党支部" in home  # what her guardian did for her
+
+
+def test_the_audit_log_refuses_update_and_delete(app, district, make_member):
+    import pytest
+    import sqlalchemy as sa
+
+    from timebank.core.audit import AuditEvent
+
+    organizer = make_member(district["a"], roles=("organizer",))
+    event_id = db.session.scalar(
+        sa.select(AuditEvent.id).where(AuditEvent.subject_member_id == organizer.id)
+    )
+    db.session.commit()
+    for statement in (
+        sa.update(AuditEvent).where(AuditEvent.id == event_id).values(action="x"),
+        sa.delete(AuditEvent).where(AuditEvent.id == event_id),
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            db.session.execute(statement)
+            db.session.flush()
+        db.session.rollback()

@@ -97,7 +97,8 @@ _declare("members.view", U, ORGANIZERS, self_ok=True, doc="people of a subtree")
 _declare("members.create", U, ORGANIZERS, doc="add a member directly")
 _declare("members.approve", U, ORGANIZERS, doc="approve or turn down a registration")
 _declare("members.import", U, ORGANIZERS, doc="CSV/XLSX roster import")
-_declare("guardians.manage", U, ORGANIZERS, doc="register a guardian for a member")
+_declare("guardians.manage", U, ORGANIZERS, doc="ask that a guardian may act for a member")
+_declare("guardians.decide", U, ORGANIZERS, self_ok=True, doc="confirm or decline a guardian")
 _declare("roles.grant", U, ORGANIZERS, doc="make a member a volunteer of a unit")
 _declare("roles.grant_any", U, ADMINS, doc="grant any role: organizer, merchant staff, admin")
 _declare("party.manage", U, ORGANIZERS, self_ok=True, ward_ok=True, doc="party data, 双报到")
@@ -106,7 +107,7 @@ _declare("join_links.manage", U, ORGANIZERS, doc="a community's join link and po
 _declare("ledger.award", U, ORGANIZERS, doc="request an award (a second organizer approves)")
 _declare("ledger.correct", U, ORGANIZERS, doc="correct a transfer by a linked transfer")
 _declare("ledger.approve", U, ORGANIZERS, doc="the four-eyes queue")
-_declare("ledger.transfers", M, doc="POST /transfers: checked as ledger.award, .correct or .donate")
+_declare("ledger.transfers", W, doc="POST /transfers: checked as ledger.award, .correct or .donate")
 _declare("ledger.donate", W, doc="give one's own hours to a member or a community pool")
 _declare("ledger.checkpoints", M, doc="read the published checkpoints")
 _declare("ledger.verify", G, ADMINS, doc="recompute every chain; record checkpoints")
@@ -149,6 +150,9 @@ class AccessBackend(Protocol):
 
     def wards(self, guardian_id: int) -> list[int]:
         """The members ``guardian_id`` acts for."""
+
+    def record_on_behalf(self, actor, member, action: str) -> None:
+        """Write down that ``actor`` did ``action`` for ``member`` (their guardian)."""
 
 
 _backend: AccessBackend | None = None
@@ -294,6 +298,10 @@ def requires(name: str, *, target: Callable[..., Target] | None = None):
                     authorize(actor, name)
             g.access_passed = True
             result = view(*args, **kwargs)
+            acting = g.get("acting_member")
+            if acting is not None and acting is not g.actor and request.method != "GET":
+                # every act on behalf of a ward is on record, and shown to the ward
+                _backend.record_on_behalf(g.actor, acting, name)
             if act.scope in (Scope.UNIT, Scope.MERCHANT) and not g.get("access_checked"):
                 raise RuntimeError(f"{request.endpoint} declared {name} but never checked it")
             return result

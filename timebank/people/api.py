@@ -131,15 +131,27 @@ class Guardians(ApiView):
     @blp.arguments(GuardianSchema)
     @blp.response(201, GuardianSchema)
     def post(self, data, member_id):
-        """Register a guardian who may act for the member (organizer of their unit)."""
+        """Ask that a guardian may act for the member (organizer of their unit); it acts only
+        once the member, or for a member without a phone a second organizer, confirms."""
         guardian = people.get_member(data["guardian_id"])
-        people.add_guardian(
+        return people.add_guardian(
             people.get_member(member_id),
             guardian,
             relation=data["relation"],
             actor=access.current_actor(),
         )
-        return data
+
+
+@blp.route(f"{MEMBER}/guardians/<int(max=2147483647):guardian_id>/<any(confirm, decline):decision>")
+class GuardianDecision(ApiView):
+    @requires("guardians.decide", target=people.member_target)
+    @blp.response(200, GuardianSchema)
+    def post(self, member_id, guardian_id, decision):
+        """The member confirms (or declines) a guardian; for a member without a phone, a
+        second organizer does."""
+        row = people.get_guardianship(member_id, guardian_id)
+        actor = access.current_actor()
+        return people.decide_guardianship(row, confirm=decision == "confirm", actor=actor)
 
 
 @blp.route(f"{MEMBER}/roles")

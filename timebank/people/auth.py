@@ -108,15 +108,28 @@ class PeopleAccess:
         return units.is_within(member.home_unit_id, unit_id)
 
     def wards(self, guardian_id: int) -> list[int]:
-        query = sa.select(Guardianship.member_id).where(Guardianship.guardian_id == guardian_id)
+        query = sa.select(Guardianship.member_id).where(
+            Guardianship.guardian_id == guardian_id, Guardianship.status == "active"
+        )
         return list(db.session.scalars(query))
+
+    def record_on_behalf(self, actor: Member, member: Member, action: str) -> None:
+        people.record_audit(
+            f"on_behalf:{action}",
+            actor=actor,
+            subject=member,
+            on_behalf_of=member,
+            detail=f"{request.method} {request.path}",
+        )
 
     def subtree_select(self, unit_id: int):
         return units.subtree_ids_select(unit_id)
 
     def guards(self, guardian_id: int, member_id: int) -> bool:
         query = sa.select(Guardianship.id).where(
-            Guardianship.member_id == member_id, Guardianship.guardian_id == guardian_id
+            Guardianship.member_id == member_id,
+            Guardianship.guardian_id == guardian_id,
+            Guardianship.status == "active",
         )
         return db.session.scalar(query.limit(1)) is not None
 

@@ -113,3 +113,11 @@ class WeakPassword(InvalidInput):
 
 class JoinLinkMissing(NotFound):
     code = "join_link_missing"
+
+
+class GuardianshipNotFound(NotFound):
+    code = "guardianship_not_found"
+
+
+class GuardianNotPending(Conflict):
+    code = "guardianship_decided"

@@ -140,13 +140,21 @@ class PartyProfile(db.Model):
         return f"<PartyProfile {self.member_id} {self.branch!r} reported={self.reported_on}>"
 
 
+GUARDIANSHIP_STATUSES = ("pending", "active", "declined")
+
+
 class Guardianship(db.Model):
-    """A family member or grid worker who may act for a member without a smartphone."""
+    """A family member or grid worker who may act for a member without a smartphone.
+
+    It starts ``pending``: the member confirms it, or (for a member without a phone) a
+    second organizer does; only an ``active`` one lets the guardian act.
+    """
 
     __tablename__ = "guardianships"
     __table_args__ = (
         sa.UniqueConstraint("member_id", "guardian_id"),
         sa.CheckConstraint("member_id <> guardian_id", name="not_self"),
+        sa.CheckConstraint("status IN ('pending', 'active', 'declined')", name="status_known"),
     )
 
     #: primary key
@@ -161,11 +169,26 @@ class Guardianship(db.Model):
     )
     #: e.g. 女儿, 网格员
     relation: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    #: pending (asked for), active (confirmed) or declined
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="pending")
+    #: who asked for it (NULL: set up by the system, e.g. the demo or an import)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    #: who confirmed or declined it: the member, or a second organizer
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
     #: when it was set up
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: when it was confirmed or declined
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    guardian: Mapped[Member] = relationship(foreign_keys=[guardian_id])
 
     def __repr__(self) -> str:
-        return f"<Guardianship {self.guardian_id} for {self.member_id}>"
+        return f"<Guardianship {self.guardian_id} for {self.member_id} {self.status}>"
 
 
 class ApiToken(db.Model):
@@ -265,33 +288,3 @@ class JoinLink(db.Model):
 
     def __repr__(self) -> str:
         return f"<JoinLink {self.code} unit={self.unit_id}>"
-
-
-class AuditEvent(db.Model):
-    """Who did what to whom; records both people when a guardian acts for a member."""
-
-    __tablename__ = "audit_events"
-
-    #: primary key
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: who acted; NULL for the system (CLI, jobs)
-    actor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("members.id", ondelete="SET NULL"), index=True, nullable=True
-    )
-    #: the member acted for, when a guardian acts on their behalf
-    on_behalf_of_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("members.id", ondelete="SET NULL"), index=True, nullable=True
-    )
-    #: what happened, e.g. member.approve, party.register
-    action: Mapped[str] = mapped_column(sa.String(60), nullable=False)
-    #: the member the action concerned
-    subject_member_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("members.id", ondelete="SET NULL"), index=True, nullable=True
-    )
-    #: a short description for people
-    detail: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
-    #: when it happened
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"<AuditEvent {self.id} {self.action} by={self.actor_id}>"

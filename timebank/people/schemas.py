@@ -76,8 +76,16 @@ class RejectSchema(StrictSchema):
 
 
 class GuardianSchema(StrictSchema):
+    member_id = fields.Integer(dump_only=True)
     guardian_id = Id(required=True)
     relation = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "pending until the member (or a second "
+            "organizer, for a member without a phone) confirms it"
+        },
+    )
 
 
 class RoleGrantSchema(StrictSchema):

@@ -104,7 +104,28 @@ def home():
         organized_units=[units.get_unit(uid) for uid in organizes],
         pending=people.count_members(organizes, status="pending"),
         wards=people.wards_of(member),
+        guardians_to_confirm=people.pending_guardianships(member),
+        acts_for_me=people.acts_on_behalf_of(member),
+        action_form=ActionForm(),
     )
+
+
+@bp.route(
+    "/members/<int(max=2147483647):member_id>/guardians/<int(max=2147483647):guardian_id>/"
+    "<any(confirm, decline):decision>",
+    methods=["POST"],
+)
+@page("guardians.decide", target=people.member_target)
+def decide_guardian(member_id: int, guardian_id: int, decision: str):
+    """The member (or a second organizer, for a member without a phone) decides."""
+    if ActionForm().validate_on_submit():
+        row = people.get_guardianship(member_id, guardian_id)
+        people.decide_guardianship(row, confirm=decision == "confirm", actor=access.current_actor())
+        if decision == "confirm":
+            flash(_("%(name)s may now act for you.", name=row.guardian.name), "success")
+        else:
+            flash(_("You declined %(name)s as your guardian.", name=row.guardian.name), "success")
+    return redirect(url_for("people.home"))
 
 
 @bp.route(f"{UNIT}/members", methods=["GET"])

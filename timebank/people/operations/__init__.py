@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from timebank.people.operations.audit import record_audit
+from timebank.people.operations.audit import acts_on_behalf_of, record_audit
 from timebank.people.operations.credentials import (
     check_password_strength,
     hash_password,
@@ -23,8 +23,11 @@ from timebank.people.operations.credentials import (
 )
 from timebank.people.operations.guardians import (
     add_guardian,
+    decide_guardianship,
+    get_guardianship,
     guardian_may_act_for,
     is_guardian,
+    pending_guardianships,
     wards_of,
 )
 from timebank.people.operations.joining import (
@@ -78,6 +81,9 @@ __all__ = [
     "RosterReport",
     "action_to_grant",
     "add_guardian",
+    "decide_guardianship",
+    "get_guardianship",
+    "pending_guardianships",
     "approve_member",
     "authenticate",
     "check_password_strength",
@@ -102,6 +108,7 @@ __all__ = [
     "password_matches",
     "read_roster",
     "record_audit",
+    "acts_on_behalf_of",
     "register_party",
     "reject_member",
     "renew_join_link",

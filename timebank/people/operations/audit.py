@@ -1,26 +1,23 @@
-"""The audit trail: who did what to whom, and on whose behalf."""
+"""The audit trail (core/audit.py), and what a member may see of it."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from timebank.core.audit import AuditEvent, record_audit
 from timebank.extensions import db
-from timebank.people.models import AuditEvent, Member
+from timebank.people.models import Member
+
+__all__ = ["acts_on_behalf_of", "record_audit"]
 
 
-def record_audit(
-    action: str,
-    *,
-    actor: Member | None,
-    subject: Member | None = None,
-    on_behalf_of: Member | None = None,
-    detail: str | None = None,
-) -> None:
-    """Add an audit event to the session; it is written with the caller's transaction."""
-    db.session.add(
-        AuditEvent(
-            action=action,
-            actor_id=actor.id if actor else None,
-            subject_member_id=subject.id if subject else None,
-            on_behalf_of_id=on_behalf_of.id if on_behalf_of else None,
-            detail=detail,
+def acts_on_behalf_of(member: Member, *, limit: int = 20) -> list[AuditEvent]:
+    """What guardians did for ``member``, newest first: shown to the member."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.on_behalf_of_id == member.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
         )
     )

@@ -1,0 +1,100 @@
+"""The audit trail: every privileged act, who did it, for whom, to what, and from where.
+
+Append-only (the database refuses UPDATE and DELETE, like the ledger). Any module may
+record an act, so it lives in core: the ledger and the unit tree record theirs too,
+without knowing who people are (an actor is anything with an ``id``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from timebank.core.db import Base, UTCDateTime, utcnow
+
+
+class AuditEvent(Base):
+    """One privileged act. Never updated; a mistake is a new event."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_action_created_at", "action", "created_at"),)
+
+    #: primary key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: who acted; NULL for the system (CLI, jobs)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="RESTRICT"), index=True, nullable=True
+    )
+    #: the member acted for, when a guardian acts on their behalf
+    on_behalf_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="RESTRICT"), index=True, nullable=True
+    )
+    #: what happened, e.g. member.approve, role.grant, ledger.correct
+    action: Mapped[str] = mapped_column(sa.String(60), nullable=False)
+    #: the member the act concerned
+    subject_member_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="RESTRICT"), index=True, nullable=True
+    )
+    #: what else it was done to, as kind:id, e.g. unit:7, pending_credit:3
+    target: Mapped[str | None] = mapped_column(sa.String(80), index=True, nullable=True)
+    #: a summary of the state before, as JSON text
+    before: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: a summary of the state after, as JSON text
+    after: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: a short description for people
+    detail: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: the address the request came from (NULL outside a request)
+    ip: Mapped[str | None] = mapped_column(sa.String(45), nullable=True)
+    #: when it happened
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, index=True, nullable=False, default=utcnow
+    )
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.id} {self.action} by={self.actor_id}>"
+
+
+def _id(thing) -> int | None:
+    return None if thing is None else getattr(thing, "id", thing)
+
+
+def _summary(state) -> str | None:
+    return None if state is None else json.dumps(state, ensure_ascii=False, default=str)
+
+
+def record_audit(
+    action: str,
+    *,
+    actor=None,
+    subject=None,
+    on_behalf_of=None,
+    target: str | None = None,
+    before=None,
+    after=None,
+    detail: str | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session; it is written with the caller's transaction.
+
+    ``actor``, ``subject`` and ``on_behalf_of`` are members (or their ids); ``before`` and
+    ``after`` are small dicts summarising the change.
+    """
+    from flask import has_request_context, request
+
+    from timebank.extensions import db
+
+    event = AuditEvent(
+        action=action,
+        actor_id=_id(actor),
+        subject_member_id=_id(subject),
+        on_behalf_of_id=_id(on_behalf_of),
+        target=target,
+        before=_summary(before),
+        after=_summary(after),
+        detail=detail,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
