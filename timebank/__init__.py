@@ -76,6 +76,7 @@ def _register_models() -> None:
     import timebank.activities.models  # noqa: F401
     import timebank.ledger.models  # noqa: F401
     import timebank.people.models  # noqa: F401
+    import timebank.projects.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
 
