@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
+    from timebank.projects import api as projects_api
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
@@ -98,7 +99,13 @@ def _register_blueprints(app: Flask) -> None:
 
     access.register_target("unit", units.unit_target)
     access.register_target("member", people.member_target)
-    for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
+    for blueprint in (
+        ledger_api.blp,
+        units_api.blp,
+        people_api.blp,
+        activities_api.blp,
+        projects_api.blp,
+    ):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
     app.register_blueprint(people_views.bp)

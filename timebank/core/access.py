@@ -143,6 +143,7 @@ _declare("projects.manage", U, ORGANIZERS, doc="publish, start, finish, verify, 
 _declare("projects.claim", W, doc="claim or withdraw a place (for an organization: its contact)")
 _declare("projects.assign", U, ORGANIZERS, doc="assign a member to a project directly (派单)")
 _declare("projects.answer", W, doc="accept or decline one's own assignment (or one's ward's)")
+_declare("me.projects", W, doc="one's places, assignments and hour logs")
 _declare("organizations.staff", U, ORGANIZERS, doc="name the contacts and people of a partner")
 _declare("hour_logs.log", W, doc="report one's hours (a contact: for the people it named)")
 _declare(

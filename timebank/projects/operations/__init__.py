@@ -71,6 +71,7 @@ from timebank.projects.operations.lookups import (
     projects_select,
     resource_target,
     resources_select,
+    wish_taker_target,
 )
 from timebank.projects.operations.needs import (
     SeenNeed,
@@ -195,4 +196,5 @@ __all__ = [
     "take_wish",
     "withdraw_claim",
     "withdraw_resource",
+    "wish_taker_target",
 ]

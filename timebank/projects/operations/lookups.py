@@ -104,6 +104,14 @@ def need_resident_target(need_id: int) -> Target:
     return Target(unit=need.unit_id, member=need.resident_id)
 
 
+def wish_taker_target(need_id: int) -> Target:
+    """A taken wish is given back by its taker (or their guardian). NeedNotFound."""
+    need = get_need(need_id)
+    if need.taker_id is None:
+        return Target(unit=need.unit_id)
+    return Target(member=need.taker_id)
+
+
 def resource_target(resource_id: int) -> Target:
     return Target(unit=get_resource(resource_id).unit_id)
 
