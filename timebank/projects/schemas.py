@@ -61,7 +61,8 @@ class ListCategorySchema(StrictSchema):
 
 
 class CategoriesSchema(StrictSchema):
-    needs = fields.List(fields.Nested(ListCategorySchema), metadata={"description": "also projects"})
+    #: also the categories of projects
+    needs = fields.List(fields.Nested(ListCategorySchema))
     resources = fields.List(fields.Nested(ListCategorySchema))
 
 
