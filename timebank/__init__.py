@@ -90,6 +90,7 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
     from timebank.projects import api as projects_api
+    from timebank.projects import views as projects_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(units_views.bp)
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
+    app.register_blueprint(projects_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

@@ -23,6 +23,7 @@ from timebank.projects.operations.claims import (
     claim_for_organization,
     claim_place,
     claims_of,
+    find_member,
     member_claim,
     my_claims,
     places_taken,
@@ -65,9 +66,11 @@ from timebank.projects.operations.lookups import (
     nearby_unit_ids_select,
     need_resident_target,
     need_target,
+    needs_in,
     needs_select,
     organized_units_select,
     project_target,
+    projects_in,
     projects_select,
     resource_target,
     resources_select,
@@ -83,6 +86,7 @@ from timebank.projects.operations.needs import (
     merged_into_this,
     reopen_needs_of,
     require_reason,
+    residents_to_file_for,
     resolve_needs_of,
     seen_needs,
 )
@@ -110,7 +114,7 @@ from timebank.projects.operations.states import (
     move_need,
     move_project,
 )
-from timebank.projects.operations.wishes import release_wish, take_wish
+from timebank.projects.operations.wishes import release_wish, take_wish, wishes_taken_by
 
 __all__ = [
     "MANUAL_PROJECT_STATES",
@@ -138,6 +142,7 @@ __all__ = [
     "create_project",
     "decline_need",
     "file_need",
+    "find_member",
     "get_claim",
     "get_hour_log",
     "get_need",
@@ -167,6 +172,7 @@ __all__ = [
     "need_history",
     "need_resident_target",
     "need_target",
+    "needs_in",
     "needs_select",
     "offer_resource",
     "organization_members",
@@ -176,6 +182,7 @@ __all__ = [
     "places_taken",
     "project_history",
     "project_target",
+    "projects_in",
     "projects_select",
     "record_need_event",
     "record_project_event",
@@ -185,6 +192,7 @@ __all__ = [
     "require_contact",
     "require_people",
     "require_reason",
+    "residents_to_file_for",
     "resolve_needs_of",
     "resource_target",
     "resources_select",
@@ -197,4 +205,5 @@ __all__ = [
     "withdraw_claim",
     "withdraw_resource",
     "wish_taker_target",
+    "wishes_taken_by",
 ]

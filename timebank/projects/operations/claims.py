@@ -5,14 +5,16 @@ exactly one of many who ask at once; the project is staffed when every place is 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from timebank.core.db import utcnow
-from timebank.core.errors import InvalidInput
+from timebank.core.errors import InvalidInput, NotFound
 from timebank.extensions import db
+from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.projects.errors import (
     AlreadyServing,
@@ -297,3 +299,30 @@ def serving_claim(project_id: int, member_id: int) -> Claim | None:
         )
         .with_for_update()
     )
+
+
+def find_member(text: str, unit_id: int) -> Member:
+    """The member an organizer means by a phone number, or by a name unique among the
+    active members living in the subtree of ``unit_id``. Raises NotFound, InvalidInput."""
+    text = (text or "").strip()[:60]
+    digits = re.sub(r"[\s-]", "", text).removeprefix("+86")
+    if digits.isdigit():
+        member = people.find_member_by_phone(people.normalize_phone(digits))
+        if member is None or not member.is_active:
+            raise NotFound("No member has this phone number.")
+        return member
+    matches = list(
+        db.session.scalars(
+            people.members_in_unit_select(unit_id, status="active")
+            .where(Member.name == text)
+            .limit(2)
+        )
+    )
+    if not matches:
+        raise NotFound("Nobody called %(name)s lives in this unit.", params={"name": text})
+    if len(matches) > 1:
+        raise InvalidInput(
+            "More than one member is called %(name)s; use the phone number.",
+            params={"name": text},
+        )
+    return matches[0]

@@ -228,3 +228,35 @@ def projects_select(
         query = query.where(Project.unit_id.in_(nearby_unit_ids_select(member, "projects.manage")))
     query = query.where(sa.or_(Project.status != "draft", drafts_visible))
     return _filtered(query, Project, unit_id=unit_id, category=category, status=status)
+
+
+def projects_in(roots: list[int], statuses: tuple[str, ...]) -> list[Project]:
+    """Projects in the subtrees of ``roots`` in one of ``statuses``, newest first."""
+    if not roots:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Project)
+            .where(Project.unit_id.in_(organized_units_select(roots)), Project.status.in_(statuses))
+            .order_by(Project.starts_at.desc(), Project.id.desc())
+            .limit(100)
+        )
+    )
+
+
+def needs_in(roots: list[int], statuses: tuple[str, ...], *, besides: int) -> list[Need]:
+    """Needs in the subtrees of ``roots`` in one of ``statuses`` (not ``besides``)."""
+    if not roots:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Need)
+            .where(
+                Need.unit_id.in_(organized_units_select(roots)),
+                Need.status.in_(statuses),
+                Need.id != besides,
+            )
+            .order_by(Need.created_at.desc(), Need.id.desc())
+            .limit(100)
+        )
+    )

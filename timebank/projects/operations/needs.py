@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from timebank.core.db import utcnow
 from timebank.extensions import db
-from timebank.people.models import Member
+from timebank.people.models import Guardianship, Member
 from timebank.projects.errors import (
     AlreadyConfirmed,
     InvalidNeed,
@@ -335,4 +335,22 @@ def merged_into_this(need: Need) -> list[Need]:
     """The duplicates merged into ``need``."""
     return list(
         db.session.scalars(sa.select(Need).where(Need.merged_into_id == need.id).order_by(Need.id))
+    )
+
+
+def residents_to_file_for(member: Member, organized: sa.Select | None) -> list[Member]:
+    """Whom a grid worker files needs for: the residents they are a guardian of, and the
+    residents without a smartphone living where they organize (``organized``: a SELECT of
+    unit ids, or None)."""
+    wards = sa.select(Guardianship.member_id).where(Guardianship.guardian_id == member.id)
+    whom = Member.id.in_(wards)
+    if organized is not None:
+        whom = sa.or_(whom, Member.has_smartphone.is_(False) & Member.home_unit_id.in_(organized))
+    return list(
+        db.session.scalars(
+            sa.select(Member)
+            .where(whom, Member.status == "active", Member.id != member.id)
+            .order_by(Member.name, Member.id)
+            .limit(500)
+        )
     )

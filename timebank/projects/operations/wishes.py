@@ -61,3 +61,14 @@ def release_wish(need: Need, member: Member, *, reason: str, now: datetime | Non
     need.taker_id = None
     db.session.flush()
     return need
+
+
+def wishes_taken_by(member: Member) -> list[Need]:
+    """The small wishes ``member`` has taken and not yet seen through."""
+    return list(
+        db.session.scalars(
+            sa.select(Need)
+            .where(Need.taker_id == member.id, Need.status == "accepted")
+            .order_by(Need.created_at)
+        )
+    )
