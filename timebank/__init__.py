@@ -136,5 +136,15 @@ def _register_template_helpers(app: Flask) -> None:
     def _fresh_request_state():
         # Flask-Babel and Flask-Login cache on g, which lives as long as the app
         # context; when one outlives a request (tests), the cache must not leak.
-        g.pop("_flask_babel", None)
-        g.pop("_login_user", None)
+        for key in (
+            "_flask_babel",
+            "_login_user",
+            # the access check's answers belong to one request
+            "access_action",
+            "access_passed",
+            "access_checked",
+            "actor",
+            "acting_member",
+            "form_error",
+        ):
+            g.pop(key, None)
