@@ -318,7 +318,7 @@ def test_an_organizer_declines_merges_and_accepts_needs_on_the_page(client, logi
     assert (first.status, duplicate.status, third.status) == ("declined", "merged", "accepted")
     assert "Merged into" in text(client.get(f"/needs/{duplicate.id}"))
     assert client.post(f"/needs/{third.id}/decline", data={"reason": "x"}).status_code == 302
-    assert "cannot go from accepted to declined" in text(client.get(f"/needs/{third.id}"))
+    assert "cannot go from Accepted to Declined" in text(client.get(f"/needs/{third.id}"))
     as_member(client, login, volunteer)
     assert client.post(f"/needs/{third.id}/decline", data={"reason": "x"}).status_code == 403
 

@@ -33,6 +33,21 @@ class IllegalTransition(Conflict):
     """A state change the state machine does not allow (e.g. draft → verified)."""
 
     code = "illegal_transition"
+    #: the names the states go by on pages: project_status or need_status
+    state_names = "project_status"
+
+    def localized(self) -> str:
+        """The message with the states named in the reader's language."""
+        from flask_babel import gettext
+
+        from timebank.projects.names import NAMES
+
+        names = NAMES[self.state_names]
+        params = {
+            key: str(names.get(value, value)) if key in ("from", "to") else value
+            for key, value in self.params.items()
+        }
+        return gettext(self.template, **params)
 
 
 class InvalidNeed(InvalidInput):

@@ -76,11 +76,13 @@ def move_need(
     """Change the need's state and record who, when and why. Raises IllegalTransition."""
     now = now or utcnow()
     if to not in NEED_TRANSITIONS.get(need.status, frozenset()):
-        raise IllegalTransition(
+        error = IllegalTransition(
             "A need cannot go from %(from)s to %(to)s.",
             params={"from": need.status, "to": to},
             errors={"status": [f"not allowed from {need.status}"]},
         )
+        error.state_names = "need_status"
+        raise error
     record_need_event(
         need,
         "status",
