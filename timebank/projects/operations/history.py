@@ -76,7 +76,7 @@ def project_history(project_id: int) -> list[ProjectEvent]:
             sa.select(ProjectEvent)
             .where(ProjectEvent.project_id == project_id)
             .options(selectinload(ProjectEvent.actor), selectinload(ProjectEvent.member))
-            .order_by(ProjectEvent.id)
+            .order_by(ProjectEvent.created_at, ProjectEvent.id)
         )
     )
 
@@ -88,6 +88,6 @@ def need_history(need_id: int) -> list[NeedEvent]:
             sa.select(NeedEvent)
             .where(NeedEvent.need_id == need_id)
             .options(selectinload(NeedEvent.actor))
-            .order_by(NeedEvent.id)
+            .order_by(NeedEvent.created_at, NeedEvent.id)
         )
     )
