@@ -14,8 +14,8 @@ from timebank.extensions import api, babel, csrf, db, login_manager, migrate
 LOCALES = ["zh_CN", "en"]
 #: what a request keeps on ``g``: Flask-Babel's and Flask-Login's caches, and who is calling
 REQUEST_STATE = (
-    "_flask_babel", "_login_user", "actor", "acting_member", "access_checked",
-    "access_passed", "form_error",
+    "_flask_babel", "_login_user", "actor", "acting_member", "access_action",
+    "access_checked", "access_passed", "form_error",
 )  # fmt: skip
 
 
@@ -85,6 +85,7 @@ def _register_models() -> None:
     import timebank.core.audit  # noqa: F401
     import timebank.ledger.models  # noqa: F401
     import timebank.people.models  # noqa: F401
+    import timebank.projects.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
 
@@ -97,6 +98,8 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
+    from timebank.projects import api as projects_api
+    from timebank.projects import views as projects_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
@@ -106,13 +109,20 @@ def _register_blueprints(app: Flask) -> None:
 
     access.register_target("unit", units.unit_target)
     access.register_target("member", people.member_target)
-    for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
+    for blueprint in (
+        ledger_api.blp,
+        units_api.blp,
+        people_api.blp,
+        activities_api.blp,
+        projects_api.blp,
+    ):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
     app.register_blueprint(people_views.bp)
     app.register_blueprint(units_views.bp)
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
+    app.register_blueprint(projects_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

@@ -56,6 +56,15 @@ SETTINGS: tuple[Setting, ...] = (
         "after_school,cleanup,party_day,party_lesson,other",
         "comma-separated activity category codes offered to organizers",
     ),
+    Setting(
+        "TIMEBANK_PHOTO_DIR",
+        "",
+        "folder of hour-log photos; empty: <project>/instance/photos (never served from elsewhere)",
+    ),
+    Setting("TIMEBANK_PHOTO_MAX_BYTES", "3145728", "largest hour-log photo accepted, in bytes"),
+    Setting(
+        "TIMEBANK_WISH_POINTS_PER_HOUR", "10", "points per hour of approved service on a small wish"
+    ),
 )
 
 
@@ -96,6 +105,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_POINTS_EXPIRY_DAYS": int(_env("TIMEBANK_POINTS_EXPIRY_DAYS")),
         "TIMEBANK_HOURS_CAP_MINUTES": int(_env("TIMEBANK_HOURS_CAP_MINUTES")),
         "TIMEBANK_HOUR_ROUNDING_MINUTES": int(_env("TIMEBANK_HOUR_ROUNDING_MINUTES")),
+        "TIMEBANK_PHOTO_DIR": _env("TIMEBANK_PHOTO_DIR")
+        or str(PROJECT_ROOT / "instance" / "photos"),
+        "TIMEBANK_PHOTO_MAX_BYTES": int(_env("TIMEBANK_PHOTO_MAX_BYTES")),
+        "TIMEBANK_WISH_POINTS_PER_HOUR": int(_env("TIMEBANK_WISH_POINTS_PER_HOUR")),
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
         ),

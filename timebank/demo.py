@@ -12,6 +12,7 @@ from tqdm import tqdm
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member
+from timebank.projects import demo as projects_demo
 from timebank.units import operations as units
 from timebank.units.models import Unit
 
@@ -174,6 +175,7 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
         f"Demo loaded: 1 street, {len(COMMUNITIES)} communities, {len(buildings)} buildings, "
         f"{members} volunteers, {party_count} party members.\n"
     )
+    summary += projects_demo.load_projects_demo()
     return summary + login_details()
 
 

@@ -29,10 +29,13 @@ import pytest
 
 from tests import factories
 from tests.activities_factories import create_activity
+from tests.projects_factories import PNG
 from timebank.activities import operations as activities
 from timebank.core.access import ACTIONS, Scope
 from timebank.extensions import db
 from timebank.people import operations as people
+from timebank.projects import operations as projects
+from timebank.units import operations as units
 
 CALLERS = ("anonymous", "volunteer", "organizer_other", "organizer", "guardian", "admin")
 SKIP_METHODS = {"HEAD", "OPTIONS"}
@@ -87,6 +90,9 @@ def expected(caller: str, action_name: str, call: Call) -> str:
     if caller == "anonymous":
         return 401
     if action.scope in (Scope.MEMBER, Scope.WARD):
+        if call.ward and action.scope is Scope.WARD:
+            # done to a member (the ward): only they or their guardian, whatever the roles
+            return "allowed" if caller == "guardian" else 403
         return "allowed"
     if call.ward and caller == "guardian" and action.ward_ok:
         return "allowed"
@@ -124,7 +130,102 @@ class World:
             a, organizer=self.members["organizer"], starts_at=now - timedelta(minutes=5)
         )
         self.join_link = people.renew_join_link(a.id, actor=None)
+        self._projects_world(now)
         db.session.commit()
+
+    # ---------------------------------------------------------------- the three lists
+
+    def _projects_world(self, now):
+        organizer = self.members["organizer"]
+        self.org = units.create_organization(
+            unit_id=self.d["a"].id, name="兰州石化公司", kind="company", contact=None
+        )
+        self.need = projects.file_need(
+            resident=self.ward, filed_by=self.ward, title="污水外溢", category="sanitation"
+        )
+        self.resource = projects.offer_resource(
+            actor=organizer, title="周六面包车", category="vehicle", organization_id=self.org.id
+        )
+        self.open_project = self.fresh_project(places=50)
+        # every caller (and the ward) holds a place on a project that has not started ...
+        self.claimed = self.fresh_project(places=50)
+        for member in [*self.members.values(), self.ward]:
+            projects.claim_place(self.claimed, member, now=now)
+        # ... and on one under way since an hour ago, where the ward reported hours
+        start = now - timedelta(hours=1)
+        self.running = self.fresh_project(places=200, starts_at=start, hours=6)
+        #: people serving on it whose hours the approval cases decide, one each
+        self.servers = [
+            factories.create_member(self.d["building_a"], password=None) for _ in range(16)
+        ]
+        for member in [*self.members.values(), self.ward, *self.servers]:
+            projects.claim_place(self.running, member, now=start - timedelta(minutes=5))
+        projects.change_project_status(self.running, "in_progress", actor=organizer)
+        self.ward_log = self.hour_log(self.ward, photo=PNG)
+
+    def fresh_project(self, *, places=5, publish=True, starts_at=None, hours=2, **kwargs):
+        starts_at = starts_at or datetime.now(UTC) + timedelta(days=10)
+        return projects.create_project(
+            actor=self.members["organizer"],
+            unit_id=self.d["a"].id,
+            title=unique("项目"),
+            category="sanitation",
+            places=places,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            daily_minutes=hours * 60,
+            publish=publish,
+            now=starts_at - timedelta(days=20),
+            **kwargs,
+        )
+
+    def hour_log(self, member, **kwargs):
+        return projects.log_hours(
+            member=member,
+            logged_by=member,
+            project=self.running,
+            served_on=projects.local_date(datetime.now(UTC)),
+            minutes=15,
+            description="清理楼道杂物",
+            **kwargs,
+        )
+
+    def fresh_need(self, **kwargs):
+        need = projects.file_need(
+            resident=self.ward,
+            filed_by=self.ward,
+            title=unique("需求"),
+            category="safety",
+            **kwargs,
+        )
+        db.session.commit()
+        return need
+
+    def committed(self, value):
+        db.session.commit()
+        return value
+
+    def pending_log(self):
+        """A fresh member's log on the running project, waiting for a decision."""
+        return self.committed(self.hour_log(self.servers.pop()))
+
+    def ward_wish(self):
+        wish = self.fresh_need(is_wish=True)
+        return self.committed(projects.take_wish(wish, self.ward))
+
+    def ward_assignment(self):
+        project = self.fresh_project()
+        organizer = self.members["organizer"]
+        return self.committed(projects.assign_member(project, self.ward, actor=organizer))
+
+    def resolved_need(self):
+        """A need of the ward, answered by a project now verified."""
+        need = self.fresh_need()
+        organizer = self.members["organizer"]
+        project = self.fresh_project(need_ids=[need.id], publish=True)
+        for status in ("in_progress", "done", "verified"):
+            projects.change_project_status(project, status, actor=organizer)
+        return self.committed(need)
 
     def join_code(self) -> str:
         # the join-link cases renew the link: take the live one
@@ -268,6 +369,7 @@ def _cases() -> dict:
     ua, act = (lambda w: w.unit("a")), (lambda w: w.activity.id)
     BA = "building_a"  # members acted on live there: their home is the target unit
     return {
+        **_projects_cases(),
         ("POST", "/api/v1/auth/token"): token_body,
         ("DELETE", "/api/v1/auth/token"): lambda w, c: Call("/api/v1/auth/token"),
         ("GET", "/api/v1/me"): lambda w, c: Call("/api/v1/me"),
@@ -371,6 +473,144 @@ def _cases() -> dict:
     }
 
 
+def _projects_cases() -> dict:
+    """The three lists: needs, resources, projects, claims, assignments, hour logs."""
+    N = "/api/v1/needs/<int(max=2147483647):need_id>"
+    R = "/api/v1/resources/<int(max=2147483647):resource_id>"
+    P = "/api/v1/projects/<int(max=2147483647):project_id>"
+    AS = "/api/v1/assignments/<int(max=2147483647):claim_id>"
+    L = "/api/v1/hour-logs/<int(max=2147483647):log_id>"
+    ORG = "/api/v1/organizations/<int(max=2147483647):organization_id>"
+    U = "/api/v1/units/<int(max=2147483647):unit_id>"
+    BA = "building_a"
+    #: a resource is withdrawn by whoever offered it, or an organizer of its unit
+    not_theirs = {"volunteer": 403, "organizer_other": 403, "guardian": 403}
+
+    def photo(w, c):
+        import io
+
+        log = w.ward_log
+        files = {"file": (io.BytesIO(PNG), "photo.png")}
+        return Call(f"/api/v1/hour-logs/{log.id}/photo", files=files, ward=True)
+
+    def decide(decision):
+        def make(w, c):
+            body = {"ids": [w.pending_log().id]}
+            if decision == "reject":
+                body["reason"] = "照片与项目不符"
+            return Call(f"/api/v1/hour-logs/{decision}", json=body)
+
+        return make
+
+    def new_project(w, c):
+        body = {
+            "unit_id": w.unit("a"),
+            "title": "飞线充电安全排查",
+            "category": "safety",
+            "places": 4,
+            "starts_at": "2030-05-04T09:00:00+08:00",
+            "ends_at": "2030-05-04T11:00:00+08:00",
+            "need_ids": [w.fresh_need().id],
+        }
+        return Call("/api/v1/projects", json=body)
+
+    def new_need(w, c):
+        body = {"title": "路灯不亮", "category": "facilities", "resident_id": w.ward.id}
+        return Call("/api/v1/needs", json=body, action="needs.file_for", ward=True, unit=BA)
+
+    return {
+        ("GET", "/api/v1/project-categories"): lambda w, c: Call("/api/v1/project-categories"),
+        ("GET", "/api/v1/needs"): lambda w, c: Call("/api/v1/needs?wish=false"),
+        ("POST", "/api/v1/needs"): new_need,
+        ("GET", N): lambda w, c: Call(f"/api/v1/needs/{w.need.id}"),
+        ("POST", f"{N}/decline"): lambda w, c: Call(
+            f"/api/v1/needs/{w.fresh_need().id}/decline", json={"reason": "属物业维修范围"}
+        ),
+        ("POST", f"{N}/merge"): lambda w, c: Call(
+            f"/api/v1/needs/{w.fresh_need().id}/merge", json={"into_id": w.need.id}
+        ),
+        ("POST", f"{N}/accept"): lambda w, c: Call(
+            f"/api/v1/needs/{w.fresh_need().id}/accept", json={"project_id": w.open_project.id}
+        ),
+        ("POST", f"{N}/take"): lambda w, c: Call(
+            f"/api/v1/needs/{w.fresh_need(is_wish=True).id}/take"
+        ),
+        ("POST", f"{N}/release"): lambda w, c: Call(
+            f"/api/v1/needs/{w.ward_wish().id}/release", json={"reason": "住院了"}, ward=True
+        ),
+        ("POST", f"{N}/confirm"): lambda w, c: Call(
+            f"/api/v1/needs/{w.resolved_need().id}/confirm", json={"rating": 5}, ward=True, unit=BA
+        ),
+        ("GET", "/api/v1/resources"): lambda w, c: Call("/api/v1/resources"),
+        ("POST", "/api/v1/resources"): lambda w, c: Call(
+            "/api/v1/resources",
+            json={"title": "电工维修", "category": "skills", "availability": "周末"},
+        ),
+        ("GET", R): lambda w, c: Call(f"/api/v1/resources/{w.resource.id}"),
+        ("POST", f"{R}/withdraw"): lambda w, c: Call(
+            "/api/v1/resources/{}/withdraw".format(
+                w.committed(
+                    projects.offer_resource(
+                        actor=w.members["organizer"],
+                        title="1500平方米活动场地",
+                        category="venue",
+                        organization_id=w.org.id,
+                    )
+                ).id
+            ),
+            special=not_theirs,
+        ),
+        ("GET", f"{ORG}/members"): lambda w, c: Call(f"/api/v1/organizations/{w.org.id}/members"),
+        ("POST", f"{ORG}/members"): lambda w, c: Call(
+            f"/api/v1/organizations/{w.org.id}/members",
+            json={"member_id": w.fresh_member().id, "role": "contact"},
+        ),
+        ("GET", "/api/v1/projects"): lambda w, c: Call("/api/v1/projects?status=open"),
+        ("POST", "/api/v1/projects"): new_project,
+        ("GET", P): lambda w, c: Call(f"/api/v1/projects/{w.open_project.id}"),
+        ("GET", f"{P}/history"): lambda w, c: Call(f"/api/v1/projects/{w.open_project.id}/history"),
+        ("GET", f"{P}/claims"): lambda w, c: Call(f"/api/v1/projects/{w.open_project.id}/claims"),
+        ("POST", f"{P}/status"): lambda w, c: Call(
+            f"/api/v1/projects/{w.committed(w.fresh_project(publish=False)).id}/status",
+            json={"status": "open"},
+        ),
+        ("POST", f"{P}/claim"): lambda w, c: Call(f"/api/v1/projects/{w.open_project.id}/claim"),
+        ("POST", f"{P}/withdraw"): lambda w, c: Call(
+            f"/api/v1/projects/{w.claimed.id}/withdraw", json={"reason": "临时有事"}
+        ),
+        ("POST", f"{P}/assign"): lambda w, c: Call(
+            f"/api/v1/projects/{w.open_project.id}/assign", json={"member_id": w.fresh_member().id}
+        ),
+        ("POST", f"{AS}/accept"): lambda w, c: Call(
+            f"/api/v1/assignments/{w.ward_assignment().id}/accept", ward=True
+        ),
+        ("POST", f"{AS}/decline"): lambda w, c: Call(
+            f"/api/v1/assignments/{w.ward_assignment().id}/decline",
+            json={"reason": "身体不适"},
+            ward=True,
+        ),
+        ("GET", "/api/v1/me/projects"): lambda w, c: Call("/api/v1/me/projects"),
+        ("GET", "/api/v1/hour-logs"): lambda w, c: Call("/api/v1/hour-logs"),
+        ("POST", "/api/v1/hour-logs"): lambda w, c: Call(
+            "/api/v1/hour-logs",
+            json={
+                "project_id": w.running.id,
+                "served_on": projects.local_date(datetime.now(UTC)).isoformat(),
+                "minutes": 15,
+                "description": "给独居老人送餐",
+            },
+        ),
+        ("GET", L): lambda w, c: Call(f"/api/v1/hour-logs/{w.ward_log.id}", ward=True),
+        ("GET", f"{L}/photo"): lambda w, c: Call(
+            f"/api/v1/hour-logs/{w.ward_log.id}/photo", ward=True
+        ),
+        ("POST", f"{L}/photo"): photo,
+        ("POST", "/api/v1/hour-logs/approve"): decide("approve"),
+        ("POST", "/api/v1/hour-logs/reject"): decide("reject"),
+        ("GET", f"{U}/hour-logs"): lambda w, c: Call(f"/api/v1/units/{w.unit('a')}/hour-logs"),
+    }
+
+
 CASES = _cases()
 
 
@@ -401,8 +641,9 @@ def test_every_operation_has_a_case(app):
 
 
 @pytest.fixture
-def world(app, district):
+def world(app, district, tmp_path):
     app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
+    app.config["TIMEBANK_PHOTO_DIR"] = str(tmp_path / "photos")
     return World(district)
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tests import factories
 from tests.activities_factories import create_activity
 from tests.conftest import ON_POSTGRES
+from tests.projects_factories import create_project, file_need
 from timebank import create_app
 from timebank.activities import operations as activities
 from timebank.extensions import db
@@ -59,9 +60,18 @@ def test_pages_and_the_api_give_the_same_answer(app, district, make_member):
     activity = create_activity(district["a"], organizer=organizer_a, starts_at=start)
     cancelled = create_activity(district["a"], organizer=organizer_a, starts_at=start)
     activities.cancel_activity(cancelled, actor=organizer_a, reason="下雨")
+    need = file_need(callers["volunteer"])
+    project = create_project(district["a"], organizer=organizer_a)
+    draft = create_project(district["a"], organizer=organizer_a, publish=False)
     db.session.commit()
     a, b = district["a"].id, district["b"].id
     pairs = [
+        (f"/needs/{need.id}", f"/api/v1/needs/{need.id}"),
+        (f"/projects/{project.id}", f"/api/v1/projects/{project.id}"),
+        (f"/projects/{draft.id}", f"/api/v1/projects/{draft.id}"),
+        ("/projects/2147483647", "/api/v1/projects/2147483647"),
+        (f"/units/{a}/hour-logs", f"/api/v1/units/{a}/hour-logs"),
+        ("/me/projects", "/api/v1/me/projects"),
         (f"/activities/{activity.id}", f"/api/v1/activities/{activity.id}"),
         (f"/activities/{activity.id}/kiosk", f"/api/v1/activities/{activity.id}/qr"),
         (f"/activities/{cancelled.id}/kiosk", f"/api/v1/activities/{cancelled.id}/qr"),

@@ -131,7 +131,7 @@ def test_the_import_reader_sees_every_kind_of_import():
 
 
 def test_units_know_no_people_activities_or_ledger():
-    forbidden = ("timebank.people", "timebank.activities", "timebank.ledger")
+    forbidden = ("timebank.people", "timebank.activities", "timebank.ledger", "timebank.projects")
     offences = _forbidden_imports("timebank.units", forbidden)
     assert not offences, _report(
         "timebank/units/ must not import " + ", ".join(forbidden), offences
@@ -139,17 +139,30 @@ def test_units_know_no_people_activities_or_ledger():
 
 
 def test_core_knows_no_domain():
-    forbidden = ("timebank.units", "timebank.people", "timebank.activities", "timebank.ledger")
+    forbidden = (
+        "timebank.units",
+        "timebank.people",
+        "timebank.activities",
+        "timebank.ledger",
+        "timebank.projects",
+    )
     offences = _forbidden_imports("timebank.core", forbidden)
     assert not offences, _report("timebank/core/ must not import " + ", ".join(forbidden), offences)
 
 
 def test_ledger_knows_no_caller():
-    forbidden = ("timebank.people", "timebank.units", "timebank.activities")
+    forbidden = ("timebank.people", "timebank.units", "timebank.activities", "timebank.projects")
     offences = _forbidden_imports("timebank.ledger", forbidden)
     assert not offences, _report(
         "timebank/ledger/ must not import " + ", ".join(forbidden), offences
     )
+
+
+def test_projects_know_no_activities():
+    """Activities' party report adds approved hour logs by calling projects' operations;
+    the dependency points one way only."""
+    offences = _forbidden_imports("timebank.projects", ("timebank.activities",))
+    assert not offences, _report("timebank/projects/ must not import timebank.activities", offences)
 
 
 def _long_functions(module: Module) -> list[str]:

@@ -191,7 +191,12 @@ class PartyRowSchema(StrictSchema):
     branch = fields.String(attribute="member.party.branch")
     reported = fields.Boolean()
     party_activities = fields.Integer()
+    #: approved minutes at service activities (check-in)
     service_minutes = fields.Integer()
+    #: approved minutes on service projects and small wishes (hour logs)
+    project_minutes = fields.Integer()
+    #: both together
+    served_minutes = fields.Integer()
 
 
 class CategorySchema(StrictSchema):

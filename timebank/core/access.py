@@ -115,6 +115,48 @@ _declare("activities.view", M, doc="activities are open to every member: walk-in
 _declare("activities.join", W, doc="sign up, withdraw, check in and out")
 _declare("activities.manage", U, ORGANIZERS, doc="publish, cancel, run the kiosk, badges")
 _declare("attendance.approve", U, ORGANIZERS, doc="review and approve attendance")
+# ---- projects: the three lists (needs, resources, service projects), claims, hour logs
+_declare("needs.view", M, doc="the needs list; contact details only to those who handle a need")
+_declare("needs.file", W, doc="file a need or a small wish for oneself (or one's ward)")
+_declare(
+    "needs.file_for",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    ward_ok=True,
+    doc="file a need for a named resident: their guardian, or a grid worker over their home",
+)
+_declare("needs.manage", U, ORGANIZERS, doc="accept needs into projects, merge or decline them")
+_declare(
+    "needs.confirm",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    ward_ok=True,
+    doc="confirm and rate a resolved need: the resident, their guardian, or the grid worker",
+)
+_declare("wishes.take", W, doc="take a small wish (微心愿) to fulfil it, or give it back")
+_declare("resources.view", M, doc="the resources list")
+_declare("resources.offer", M, doc="offer one's own resource (an organization's: its contact)")
+_declare("resources.manage", U, ORGANIZERS, doc="record and withdraw resources of a subtree")
+_declare("projects.view", M, doc="the projects list: drafts only to their organizers")
+_declare("projects.manage", U, ORGANIZERS, doc="publish, start, finish, verify, cancel projects")
+_declare("projects.claim", W, doc="claim or withdraw a place (for an organization: its contact)")
+_declare("projects.assign", U, ORGANIZERS, doc="assign a member to a project directly (派单)")
+_declare("projects.answer", W, doc="accept or decline one's own assignment (or one's ward's)")
+_declare("me.projects", W, doc="one's places, assignments and hour logs")
+_declare("organizations.staff", U, ORGANIZERS, doc="name the contacts and people of a partner")
+_declare("hour_logs.log", W, doc="report one's hours (a contact: for the people it named)")
+_declare(
+    "hour_logs.view",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    ward_ok=True,
+    doc="one hour log and its photo: the member who served, or organizers in scope",
+)
+_declare("hour_logs.approve", U, ORGANIZERS, doc="the approval queue: approve or reject hours")
+# ---- end of projects
 del P, M, W, U, S, G
 
 

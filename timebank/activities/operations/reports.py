@@ -15,6 +15,7 @@ from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member
+from timebank.projects import operations as projects
 
 
 def my_attendance(member: Member, *, limit: int = 100) -> list[Attendance]:
@@ -56,24 +57,34 @@ class PartyRow:
     member: Member
     reported: bool
     party_activities: int
+    #: approved minutes of service activities (check-in)
     service_minutes: int
+    #: approved minutes of hour logs on service projects and small wishes
+    project_minutes: int = 0
+
+    @property
+    def served_minutes(self) -> int:
+        return self.service_minutes + self.project_minutes
 
 
 def party_report(unit_id: int, *, now: datetime | None = None) -> list[PartyRow]:
     """Per party member living in the subtree: reported in (双报到), party activities
-    attended and approved service minutes this quarter."""
+    attended, and approved service minutes this quarter: at activities, and on service
+    projects and small wishes (approved hour logs served this quarter)."""
     now = now or utcnow()
     since = quarter_start(now)
     members = people.list_members(unit_id, party="member")
     ids = [m.id for m in members]
     party_counts = _party_activity_counts(ids, since) if ids else {}
     service = _approved_service_minutes(ids, since) if ids else {}
+    project_service = projects.approved_minutes_since(ids, since.astimezone(local_zone()).date())
     return [
         PartyRow(
             member=m,
             reported=m.party is not None and m.party.reported_on is not None,
             party_activities=party_counts.get(m.id, 0),
             service_minutes=service.get(m.id, 0),
+            project_minutes=project_service.get(m.id, 0),
         )
         for m in members
     ]

@@ -1,0 +1,393 @@
+"""Hour logs: a member who served reports a day's minutes against a project or a small
+wish (capped by the schedule), with an optional photo; organizers approve them in bulk
+(the valid ones; the others are reported, not all or none) or reject them with a reason.
+Approval credits HOURS and POINTS through the ledger once, keyed ``hourlog:<id>``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from timebank.core.db import utcnow
+from timebank.core.errors import DomainError, FourEyes, InvalidInput
+from timebank.extensions import db
+from timebank.people.models import Member
+from timebank.projects.errors import (
+    HourLogDecided,
+    HourLogNotFound,
+    InvalidHourLog,
+    NotAWish,
+    NotServing,
+    OutsideSchedule,
+    OverSchedule,
+    ProjectNotRunning,
+)
+from timebank.projects.models import LOG_MINUTES, TEXT_MAX, HourLog, Need, Project
+from timebank.projects.operations.claims import serving_claim
+from timebank.projects.operations.clock import local_date
+from timebank.projects.operations.lookups import lock_need
+from timebank.projects.operations.needs import require_reason, resolve_with
+from timebank.projects.operations.organizations import require_contact
+from timebank.projects.operations.photos import store_photo
+
+#: how many hour logs one decision may name
+MAX_BULK = 200
+#: the most minutes a day one member may log on a small wish
+WISH_DAILY_MINUTES = 480
+
+
+def rounding_minutes() -> int:
+    return max(1, int(current_app.config["TIMEBANK_HOUR_ROUNDING_MINUTES"]))
+
+
+def _day_cap(project: Project | None, need: Need | None, member: Member, served_on: date):
+    """(the day's cap, minutes already logged that day, the subject's title)."""
+    subject = HourLog.project_id == project.id if project else HourLog.need_id == need.id
+    logged = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(HourLog.minutes), 0)).where(
+            subject,
+            HourLog.member_id == member.id,
+            HourLog.served_on == served_on,
+            HourLog.status != "rejected",
+        )
+    )
+    if project is not None:
+        return project.daily_minutes, int(logged), project.title
+    return WISH_DAILY_MINUTES, int(logged), need.title
+
+
+def _check_project(project: Project, member: Member, served_on: date, *, logged_by, as_contact):
+    """The member's place on a running project; the day within its schedule."""
+    if project.status not in ("in_progress", "done"):
+        raise ProjectNotRunning(
+            "Hours are reported once %(title)s is under way, until it is verified.",
+            params={"title": project.title},
+        )
+    claim = serving_claim(project.id, member.id)
+    if claim is None:
+        raise NotServing(
+            "%(name)s holds no place on %(title)s.",
+            params={"name": member.name, "title": project.title},
+        )
+    if as_contact:
+        if claim.organization is None:
+            raise NotServing(
+                "%(name)s was not named by an organization.", params={"name": member.name}
+            )
+        require_contact(logged_by, claim.organization)
+    first, last = local_date(project.starts_at), local_date(project.ends_at)
+    if not first <= served_on <= last:
+        raise OutsideSchedule(
+            "%(title)s runs from %(first)s to %(last)s.",
+            params={"title": project.title, "first": first, "last": last},
+            errors={"served_on": ["Outside the schedule."]},
+        )
+    return claim
+
+
+def _check_wish(need: Need, member: Member, served_on: date) -> Need:
+    need = lock_need(need.id)
+    if not need.is_wish:
+        raise NotAWish("%(title)s is not a small wish.", params={"title": need.title})
+    if need.status != "accepted" or need.taker_id != member.id:
+        raise NotServing(
+            "%(name)s has not taken %(title)s.", params={"name": member.name, "title": need.title}
+        )
+    if served_on < local_date(need.created_at):
+        raise OutsideSchedule(
+            "That day is before the wish was made.", errors={"served_on": ["Before the wish."]}
+        )
+    return need
+
+
+def log_hours(
+    *,
+    member: Member,
+    logged_by: Member,
+    served_on: date,
+    minutes: int,
+    description: str,
+    project: Project | None = None,
+    need: Need | None = None,
+    as_contact: bool = False,
+    photo: bytes | None = None,
+    now: datetime | None = None,
+) -> HourLog:
+    """Report ``minutes`` that ``member`` served on ``served_on`` (a local day) on a project
+    or a small wish. ``logged_by`` is the member (or their guardian) or, ``as_contact``,
+    the contact of the organization that named them.
+
+    The day lies in the project's schedule (not in the future), and the member's minutes
+    for it stay within the schedule's daily minutes (a wish: 8 hours). Raises
+    InvalidHourLog, ProjectNotRunning, NotServing, NotOrganizationContact, NotAWish,
+    OutsideSchedule, OverSchedule, InvalidPhoto, PhotoTooLarge.
+    """
+    now = now or utcnow()
+    description = (description or "").strip()
+    errors: dict[str, list[str]] = {}
+    if (project is None) == (need is None):
+        errors["project_id"] = ["Name a project or a small wish."]
+    if not description or len(description) > TEXT_MAX:
+        errors["description"] = [f"Say what was done (at most {TEXT_MAX} characters)."]
+    unit = rounding_minutes()
+    if minutes not in LOG_MINUTES or minutes < unit:
+        errors["minutes"] = [f"Between {max(unit, LOG_MINUTES.low)} and {LOG_MINUTES.high}."]
+    if errors:
+        raise InvalidHourLog(
+            "The hour log has invalid fields: %(fields)s.",
+            errors=errors,
+            params={"fields": ", ".join(sorted(errors))},
+        )
+    if served_on > local_date(now):
+        raise OutsideSchedule(
+            "Hours are reported after the service, not before.",
+            errors={"served_on": ["In the future."]},
+        )
+    claim = None
+    if project is not None:
+        claim = _check_project(
+            project, member, served_on, logged_by=logged_by, as_contact=as_contact
+        )
+    else:
+        need = _check_wish(need, member, served_on)
+    cap, logged, title = _day_cap(project, need, member, served_on)
+    if logged + minutes > cap:
+        raise OverSchedule(
+            "At most %(cap)s minutes a day on %(title)s; %(left)s left for %(day)s.",
+            params={"cap": cap, "title": title, "left": max(cap - logged, 0), "day": served_on},
+            errors={"minutes": ["Over the schedule."]},
+        )
+    log = HourLog(
+        project_id=project.id if project is not None else None,
+        need_id=need.id if need is not None else None,
+        member_id=member.id,
+        logged_by_id=logged_by.id,
+        claim_id=claim.id if claim is not None else None,
+        organization_id=claim.organization_id if claim is not None else None,
+        served_on=served_on,
+        minutes=minutes,
+        description=description,
+        status="pending",
+        created_at=now,
+    )
+    if photo:
+        log.photo_name, log.photo_type = store_photo(photo)
+    db.session.add(log)
+    db.session.flush()
+    return log
+
+
+def attach_photo(log: HourLog, data: bytes) -> HourLog:
+    """Add (or replace) the photo of a log that waits for a decision. Raises
+    HourLogDecided, InvalidPhoto, PhotoTooLarge."""
+    if log.status != "pending":
+        raise HourLogDecided("Hour log %(id)s was already decided.", params={"id": log.id})
+    log.photo_name, log.photo_type = store_photo(data)
+    db.session.flush()
+    return log
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@dataclass
+class Decisions:
+    """The outcome of a bulk decision: the logs decided, and each refused id with its error
+    (not all or none)."""
+
+    decided: list[HourLog] = field(default_factory=list)
+    refused: list[tuple[int, DomainError]] = field(default_factory=list)
+
+
+def lock_hour_logs(ids: list[int]) -> dict[int, HourLog]:
+    """The named logs that exist, locked in id order. InvalidInput for none or too many."""
+    ids = sorted(set(ids))
+    if not ids:
+        raise InvalidInput("Name at least one hour log.", errors={"ids": ["Required."]})
+    if len(ids) > MAX_BULK:
+        raise InvalidInput(
+            "At most %(max)s hour logs at once.",
+            params={"max": MAX_BULK},
+            errors={"ids": ["Too many."]},
+        )
+    rows = db.session.scalars(
+        sa.select(HourLog)
+        .where(HourLog.id.in_(ids))
+        .options(
+            selectinload(HourLog.project), selectinload(HourLog.need), selectinload(HourLog.member)
+        )
+        .order_by(HourLog.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {log.id: log for log in rows}
+
+
+def _decide_each(ids, decide) -> Decisions:
+    found = lock_hour_logs(ids)
+    outcome = Decisions()
+    for log_id in sorted(set(ids)):
+        log = found.get(log_id)
+        try:
+            if log is None:
+                raise HourLogNotFound("Hour log %(id)s does not exist.", params={"id": log_id})
+            decide(log)
+            outcome.decided.append(log)
+        except DomainError as error:
+            outcome.refused.append((log_id, error))
+    db.session.flush()
+    return outcome
+
+
+def _not_ones_own(log: HourLog, actor: Member) -> None:
+    if actor.id in (log.member_id, log.logged_by_id):
+        raise FourEyes("Nobody decides on their own hours; another organizer must.")
+
+
+def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = None) -> Decisions:
+    """Approve the valid logs among ``ids`` and credit each (HOURS: the minutes rounded
+    down to the deployment's unit; POINTS: by the project's rule) with key
+    ``hourlog:<id>``; approving again credits nothing more. A small wish is resolved when
+    its taker's hours are approved. The others are refused, each with its error:
+    HourLogNotFound, HourLogDecided (rejected), FourEyes (one's own)."""
+    now = now or utcnow()
+
+    def approve(log: HourLog) -> None:
+        if log.status == "rejected":
+            raise HourLogDecided("Hour log %(id)s was rejected.", params={"id": log.id})
+        if log.status == "pending":
+            _not_ones_own(log, actor)
+            log.credited_minutes = log.minutes - log.minutes % rounding_minutes()
+            log.credited_points = log.credited_minutes * _points_per_hour(log) // 60
+            log.status, log.decided_by_id, log.decided_at = "approved", actor.id, now
+            _resolve_wish(log, actor, now)
+        # also for one approved before: a retry after a crash must credit exactly once
+        _credit(log)
+
+    return _decide_each(ids, approve)
+
+
+def _points_per_hour(log: HourLog) -> int:
+    if log.project is not None:
+        return log.project.points_per_hour
+    return int(current_app.config["TIMEBANK_WISH_POINTS_PER_HOUR"])
+
+
+def _resolve_wish(log: HourLog, actor: Member, now: datetime) -> None:
+    need = log.need
+    if need is not None and need.status == "accepted" and need.taker_id == log.member_id:
+        resolve_with(need, actor=actor, reason="the small wish was fulfilled", now=now)
+
+
+def _credit(log: HourLog) -> None:
+    from timebank.ledger import operations as ledger
+
+    ledger.credit_from_evidence(
+        member_id=log.member_id,
+        member_unit_id=log.member.home_unit_id,
+        unit_id=log.unit_id,
+        minutes=log.credited_minutes or 0,
+        points=log.credited_points or 0,
+        code="earn_project",
+        reference_type="hour_log",
+        reference_id=str(log.id),
+        idempotency_key=f"hourlog:{log.id}",
+        actor_id=log.decided_by_id,
+    )
+
+
+def reject_hour_logs(
+    ids: list[int], *, actor: Member, reason: str, now: datetime | None = None
+) -> Decisions:
+    """Reject the pending logs among ``ids`` with a reason; nothing is credited. Refused:
+    HourLogNotFound, HourLogDecided (approved: correct it in the ledger), FourEyes.
+    Raises ReasonRequired for the whole call."""
+    reason = require_reason(reason)
+    now = now or utcnow()
+
+    def reject(log: HourLog) -> None:
+        if log.status == "approved":
+            raise HourLogDecided(
+                "Hour log %(id)s is already approved and credited; correct it in the ledger.",
+                params={"id": log.id},
+            )
+        if log.status == "pending":
+            _not_ones_own(log, actor)
+            log.status, log.reject_reason = "rejected", reason
+            log.decided_by_id, log.decided_at = actor.id, now
+
+    return _decide_each(ids, reject)
+
+
+# ---------------------------------------------------------------- lists
+
+
+def _with_subjects(query: sa.Select) -> sa.Select:
+    return query.options(
+        selectinload(HourLog.project),
+        selectinload(HourLog.need),
+        selectinload(HourLog.member),
+        selectinload(HourLog.organization),
+    )
+
+
+def hour_logs_select(unit_ids: sa.Select, *, status: str | None = None) -> sa.Select:
+    """Logs of projects and small wishes in the units of ``unit_ids``, oldest first (the
+    approval queue with ``status="pending"``)."""
+    query = (
+        sa.select(HourLog)
+        .outerjoin(Project, Project.id == HourLog.project_id)
+        .outerjoin(Need, Need.id == HourLog.need_id)
+        .where(sa.func.coalesce(Project.unit_id, Need.unit_id).in_(unit_ids))
+        .order_by(HourLog.served_on, HourLog.id)
+    )
+    if status is not None:
+        query = query.where(HourLog.status == status)
+    return _with_subjects(query)
+
+
+def my_hour_logs(member: Member, *, limit: int = 200) -> list[HourLog]:
+    """The member's logs, the newest day first."""
+    return list(
+        db.session.scalars(
+            _with_subjects(
+                sa.select(HourLog)
+                .where(HourLog.member_id == member.id)
+                .order_by(HourLog.served_on.desc(), HourLog.id.desc())
+                .limit(limit)
+            )
+        )
+    )
+
+
+def hour_logs_of_project(project_id: int) -> list[HourLog]:
+    return list(
+        db.session.scalars(
+            _with_subjects(
+                sa.select(HourLog)
+                .where(HourLog.project_id == project_id)
+                .order_by(HourLog.served_on, HourLog.id)
+            )
+        )
+    )
+
+
+def approved_minutes_since(member_ids: list[int], since: date) -> dict[int, int]:
+    """Member id -> approved (credited) minutes of hour logs served on or after ``since``:
+    project service and small wishes, for the party-member report (双报到)."""
+    if not member_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(HourLog.member_id, sa.func.sum(HourLog.credited_minutes))
+        .where(
+            HourLog.member_id.in_(member_ids),
+            HourLog.status == "approved",
+            HourLog.served_on >= since,
+        )
+        .group_by(HourLog.member_id)
+    )
+    return {member_id: int(minutes or 0) for member_id, minutes in rows}
