@@ -74,8 +74,10 @@ def _init_sqlite_directory(app: Flask) -> None:
 def _register_models() -> None:
     # Import every module's models so metadata (and migrations) see all tables.
     import timebank.activities.models  # noqa: F401
+    import timebank.inbox.models  # noqa: F401
     import timebank.ledger.models  # noqa: F401
     import timebank.people.models  # noqa: F401
+    import timebank.scheduling.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
 
@@ -83,11 +85,14 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.activities import api as activities_api
     from timebank.activities import views as activities_views
     from timebank.core import access, health
+    from timebank.inbox import api as inbox_api
+    from timebank.inbox import views as inbox_views
     from timebank.ledger import api as ledger_api
     from timebank.ledger import views as ledger_views
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
+    from timebank.scheduling import views as scheduling_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
@@ -97,13 +102,16 @@ def _register_blueprints(app: Flask) -> None:
 
     access.register_target("unit", units.unit_target)
     access.register_target("member", people.member_target)
-    for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
+    apis = (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, inbox_api.blp)
+    for blueprint in apis:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
     app.register_blueprint(people_views.bp)
     app.register_blueprint(units_views.bp)
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
+    app.register_blueprint(inbox_views.bp)
+    app.register_blueprint(scheduling_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

@@ -114,6 +114,11 @@ _declare("activities.view", M, doc="activities are open to every member: walk-in
 _declare("activities.join", W, doc="sign up, withdraw, check in and out")
 _declare("activities.manage", U, ORGANIZERS, doc="publish, cancel, run the kiosk, badges")
 _declare("attendance.approve", U, ORGANIZERS, doc="review and approve attendance")
+# -- inbox and scheduled jobs (issue 10)
+_declare("me.inbox", M, self_ok=True, doc="one's own notifications: list, mark read")
+_declare("jobs.view", G, ADMINS, doc="scheduled jobs, their recorded runs and the lease")
+_declare("jobs.run", G, ADMINS, doc="run a scheduled job now")
+_declare("alerts.resolve", G, ADMINS, doc="resolve an alert shown on admins' home page")
 del P, M, W, U, S, G
 
 
