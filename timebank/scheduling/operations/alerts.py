@@ -29,13 +29,14 @@ def raise_alert(
     nothing (a nightly job rerun raises no second alert)."""
     if kind not in ALERT_KINDS:
         raise ValueError(f"unknown alert kind {kind!r}")
+    # the run that found it says so, even when an earlier run raised the same alert
+    db.session.info[RAISED] = db.session.info.get(RAISED, 0) + 1
     existing = db.session.scalar(sa.select(Alert).where(Alert.key == key))
     if existing is not None:
         return existing
     alert = Alert(kind=kind, key=key, message=message, created_at=now or utcnow())
     db.session.add(alert)
     db.session.flush()
-    db.session.info[RAISED] = db.session.info.get(RAISED, 0) + 1
     # logged now, not after the commit: a broken ledger must reach the log even if the
     # transaction that found it cannot commit
     if log:
