@@ -185,18 +185,18 @@ def scheduler(exit_with_parent: bool) -> None:
     from timebank.jobs import JOBS
     from timebank.scheduling.process import SchedulerProcess
 
-    # one format for the scheduler's own lines and APScheduler's warnings
-    current_app.logger.removeHandler(default_handler)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         process = SchedulerProcess(
             current_app._get_current_object(), JOBS, exit_with_parent=exit_with_parent
         )
     except DomainError as error:
         raise click.ClickException(error.message) from None
+    # one format for the scheduler's own lines and APScheduler's warnings
+    current_app.logger.removeHandler(default_handler)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     process.start()
 
 

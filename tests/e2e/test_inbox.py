@@ -49,6 +49,11 @@ def test_a_reminder_shows_in_the_count_and_the_inbox_and_is_marked_read(
     db.session.commit()
 
     page = browser.new_context(locale="zh-CN").new_page()
+    violations = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     log_in(page, live_server, reader_zh)
     expect(page.locator("#inbox-unread")).to_have_text("1")
     page.click("#inbox-link")
@@ -60,6 +65,7 @@ def test_a_reminder_shows_in_the_count_and_the_inbox_and_is_marked_read(
     expect(page.locator("#inbox-summary")).to_have_text("0 条未读")
     expect(page.locator("#inbox-unread")).to_have_count(0)
     expect(item).to_have_attribute("data-read", "yes")
+    assert violations == []
 
     english = browser.new_context(locale="en-US").new_page()
     log_in(english, live_server, reader_en)

@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
+from timebank.inbox.models import Notification
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.models import JobRun
 
@@ -116,7 +117,7 @@ def test_mark_all_read(client, volunteer, login):
     login(volunteer)
     client.post("/inbox/read-all")
     assert inbox.unread_count(volunteer.id) == 0
-    assert "已将 2 条消息标为已读。" in client.get("/inbox").get_data(as_text=True)
+    assert "已标为已读：2 条。" in client.get("/inbox").get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- the jobs page and alerts
@@ -202,3 +203,30 @@ def test_timebank_jobs_lists_and_runs(app):
     assert "nothing was due" in again.output
     unknown = runner.invoke(args=["jobs", "run", "no-such-job"])
     assert unknown.exit_code != 0 and "no-such-job" in unknown.output
+
+
+def test_the_demo_shows_job_history_a_resolved_alert_and_notifications(app, client):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "--members", "30"]).exit_code == 0
+    from timebank.people import operations as people
+    from timebank.scheduling.models import Alert
+
+    def state():
+        runs = db.session.scalars(sa.select(JobRun.outcome)).all()
+        notes = db.session.scalars(sa.select(Notification.key)).all()
+        return sorted(runs), sorted(notes), db.session.scalar(sa.select(sa.func.count(Alert.id)))
+
+    runs, notes, alerts = state()
+    assert len(runs) > 20 and {"ok", "failed", "alert"} <= set(runs)
+    assert alerts == 1 and scheduling.open_alerts() == []
+    volunteer = people.find_member_by_phone("13900000000")
+    assert (
+        len(inbox.list_notifications(volunteer.id)) == 3 and inbox.unread_count(volunteer.id) == 2
+    )
+    organizer = people.find_member_by_phone("13800000001")
+    assert inbox.unread_count(organizer.id) == 1
+    client.post("/login", data={"phone": "13800000000", "password": "timebank-admin"})
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "核对发现是误连了培训环境的数据库" in page and 'data-outcome="failed"' in page
+    assert runner.invoke(args=["demo", "--members", "30"]).exit_code == 0
+    assert state() == (runs, notes, alerts)

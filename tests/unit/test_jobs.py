@@ -314,6 +314,6 @@ def test_organizers_hear_of_approvals_waiting_more_than_two_days_once_a_day(worl
     ]
     [(kind, title, body)] = notices(organizer)
     assert (kind, title) == ("approvals_waiting", "待审批事项")
-    assert "1 个注册申请，1 条待复核的签到记录，1 笔需第二位组织者审批的记账" in body
+    assert "注册申请：1 个；待复核的签到：1 条；需第二位组织者审批的记账：1 笔" in body
     next_day = day + timedelta(days=1)
     assert counts(run("remind-approvals", _local(next_day, "09:30"))) == [{"reminded": 2}]

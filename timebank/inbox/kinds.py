@@ -36,15 +36,14 @@ KINDS: dict[str, Kind] = {
         N_("You have not served this quarter"),
         N_(
             "Party members serve in the community where they live. You have no approved "
-            "service in %(quarter)s yet, and %(days)s days are left: find an activity near you."
+            "service in %(quarter)s yet (days left: %(days)s): find an activity near you."
         ),
     ),
     "approvals_waiting": Kind(
         N_("Approvals waiting"),
         N_(
-            "Waiting more than %(days)s days: %(registrations)s registrations, "
-            "%(attendance)s attendance records held for review, %(credits)s credits for "
-            "a second organizer."
+            "Waiting more than %(days)s days. Registrations: %(registrations)s; attendance "
+            "held for review: %(attendance)s; credits for a second organizer: %(credits)s."
         ),
     ),
 }

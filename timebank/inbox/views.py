@@ -59,5 +59,5 @@ def mark_read(notification_id: int):
 def mark_all_read():
     if ActionForm().validate_on_submit():
         marked = inbox.mark_all_read(access.current_actor().id)
-        flash(_("%(count)s notifications marked read.", count=marked), "success")
+        flash(_("Marked read: %(count)s.", count=marked), "success")
     return redirect(url_for("inbox.index"))
