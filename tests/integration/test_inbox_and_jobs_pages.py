@@ -102,6 +102,8 @@ def test_the_inbox_page_shows_marks_read_and_opens(client, volunteer, login):
     assert 'id="inbox-unread"' not in page and "0 条未读" in page
     client.post("/lang/en")
     assert "0 unread" in client.get("/inbox").get_data(as_text=True)
+    for cursor in ("abc", "-1", "99999999999999999999999"):
+        assert client.get(f"/inbox?before={cursor}").status_code == 200
 
 
 def test_one_cannot_mark_anothers_notification(client, district, volunteer, make_member, login):

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from timebank.core import access
+from timebank.core.schemas import MAX_ID
 from timebank.core.web import ActionForm, page, safe_next
 from timebank.inbox import operations as inbox
 
@@ -34,6 +35,8 @@ def _unread_count():
 def index():
     member = access.current_actor()
     before = request.args.get("before", type=int)
+    if before is not None and not 0 < before <= MAX_ID:
+        before = None  # a number SQLite cannot hold is no cursor
     items = inbox.list_notifications(member.id, before=before, limit=PAGE)
     return render_template(
         "inbox/index.html",
