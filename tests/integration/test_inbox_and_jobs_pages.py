@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from tests import factories
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.inbox.models import Notification
@@ -232,3 +233,22 @@ def test_the_demo_shows_job_history_a_resolved_alert_and_notifications(app, clie
     assert "核对发现是误连了培训环境的数据库" in page and 'data-outcome="failed"' in page
     assert runner.invoke(args=["demo", "--members", "30"]).exit_code == 0
     assert state() == (runs, notes, alerts)
+
+
+def test_a_broken_ledger_found_by_run_now_shows_on_the_admins_home(client, district, admin, login):
+    from tests.unit.test_ledger import _tamper, earn
+    from timebank.ledger.models import Entry
+
+    member = factories.create_member(district["building_a"])
+    earn(member, district["a"], minutes=60, key="attendance:1")
+    db.session.commit()
+    entry = db.session.scalars(sa.select(Entry).order_by(Entry.id)).first()
+    _tamper(
+        f"UPDATE entries SET amount = 600, balance_after = 600 WHERE id = {entry.id}", "entries"
+    )
+    login(admin)
+    client.post("/admin/jobs/verify-ledger/run")
+    jobs = client.get("/admin/jobs?job=verify-ledger").get_data(as_text=True)
+    assert "verify-ledger 已运行：已报警。" in jobs and 'data-outcome="alert"' in jobs
+    home = client.get("/").get_data(as_text=True)
+    assert "账本核验未通过" in home and f"entry {entry.id}" in home
