@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+PORT   ?= 5000
 export TIMEBANK_ENV ?= development
 
 .PHONY: run test lint format setup bench clean translations
@@ -16,9 +17,14 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 setup: $(VENV)/.installed
 
+# The scheduler runs beside the development server and stops with it: the shell's trap
+# stops it when the server ends (Ctrl-C, kill), and --exit-with-parent when the shell is
+# killed outright.
 run: setup
 	$(BIN)/timebank setup
-	$(BIN)/timebank run --host 127.0.0.1 --port 5000
+	@$(BIN)/timebank scheduler --exit-with-parent & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/timebank run --host 127.0.0.1 --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

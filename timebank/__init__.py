@@ -83,9 +83,11 @@ def _register_models() -> None:
     # Import every module's models so metadata (and migrations) see all tables.
     import timebank.activities.models  # noqa: F401
     import timebank.core.audit  # noqa: F401
+    import timebank.inbox.models  # noqa: F401
     import timebank.ledger.models  # noqa: F401
     import timebank.people.models  # noqa: F401
     import timebank.projects.models  # noqa: F401
+    import timebank.scheduling.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
 
@@ -93,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.activities import api as activities_api
     from timebank.activities import views as activities_views
     from timebank.core import access, health
+    from timebank.inbox import api as inbox_api
+    from timebank.inbox import views as inbox_views
     from timebank.ledger import api as ledger_api
     from timebank.ledger import views as ledger_views
     from timebank.people import api as people_api
@@ -100,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.people.auth import PeopleAccess, authenticate_api_request
     from timebank.projects import api as projects_api
     from timebank.projects import views as projects_views
+    from timebank.scheduling import views as scheduling_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
@@ -109,13 +114,11 @@ def _register_blueprints(app: Flask) -> None:
 
     access.register_target("unit", units.unit_target)
     access.register_target("member", people.member_target)
-    for blueprint in (
-        ledger_api.blp,
-        units_api.blp,
-        people_api.blp,
-        activities_api.blp,
-        projects_api.blp,
-    ):
+    apis = (
+        ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
+        inbox_api.blp,
+    )  # fmt: skip
+    for blueprint in apis:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
     app.register_blueprint(people_views.bp)
@@ -123,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
     app.register_blueprint(projects_views.bp)
+    app.register_blueprint(inbox_views.bp)
+    app.register_blueprint(scheduling_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

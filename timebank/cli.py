@@ -22,6 +22,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(setup)
     app.cli.add_command(ledger_group)
     app.cli.add_command(i18n_keywords)
+    app.cli.add_command(scheduler)
+    app.cli.add_command(jobs_group)
 
 
 def transactional(command):
@@ -161,6 +163,110 @@ def ledger_expire_holds() -> None:
     from timebank.ledger import operations as ledger
 
     click.echo(f"{ledger.expire_holds()} holds expired.")
+
+
+@click.command("scheduler")
+@click.option(
+    "--exit-with-parent",
+    is_flag=True,
+    help="stop when the process that started it goes away (make run)",
+)
+def scheduler(exit_with_parent: bool) -> None:
+    """Run the scheduled jobs of timebank/jobs.py until SIGTERM or Ctrl-C.
+
+    Start one per deployment (a second one waits: only the holder of the database lease
+    runs jobs, and a standby takes over within TIMEBANK_SCHEDULER_LEASE_SECONDS).
+    """
+    import logging
+
+    from flask import current_app
+    from flask.logging import default_handler
+
+    from timebank.jobs import JOBS
+    from timebank.scheduling.process import SchedulerProcess
+
+    try:
+        process = SchedulerProcess(
+            current_app._get_current_object(), JOBS, exit_with_parent=exit_with_parent
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    # one format for the scheduler's own lines and APScheduler's warnings
+    current_app.logger.removeHandler(default_handler)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    process.start()
+
+
+@click.group("jobs", invoke_without_command=True)
+@click.pass_context
+def jobs_group(ctx: click.Context) -> None:
+    """The job table, the scheduler's lease and recent runs; `jobs run NAME` runs one now."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(jobs_list)
+
+
+@jobs_group.command("list")
+@click.option("--job", "job_name", default=None, help="only this job's runs")
+@click.option("--limit", default=20, show_default=True, help="runs to show")
+def jobs_list(job_name: str | None, limit: int) -> None:
+    """List the jobs with their schedules, the lease, and the newest runs."""
+    from flask import current_app
+
+    from timebank.jobs import JOBS
+    from timebank.scheduling import operations as scheduling
+
+    last = scheduling.last_runs()
+    click.echo(f"{'job':18} {'schedule':14} {'period':7} last run")
+    for job in JOBS:
+        run = last.get(job.name)
+        seen = f"{run.outcome} {run.started_at:%Y-%m-%d %H:%M:%S}Z" if run else "never"
+        schedule = job.schedule(current_app.config)
+        click.echo(f"{job.name:18} {schedule:14} {job.period or '-':7} {seen}")
+    lease = scheduling.current_lease()
+    click.echo(
+        f"\nlease: {lease.holder} until {lease.expires_at:%Y-%m-%d %H:%M:%S}Z"
+        if lease
+        else "\nlease: nobody has held it yet"
+    )
+    click.echo(f"\n{'run':>6} {'job':18} {'period':10} {'started (UTC)':19} {'outcome':11} counts")
+    for run in scheduling.recent_runs(job=job_name, limit=limit):
+        click.echo(
+            f"{run.id:>6} {run.job:18} {run.period or '-':10} "
+            f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.outcome:11} {run.counts or run.error or ''}"
+        )
+
+
+@jobs_group.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one job now (a daily job does the days due and not done, in order)."""
+    import os
+    import socket
+
+    from timebank.core.db import utcnow
+    from timebank.jobs import JOBS
+    from timebank.scheduling import operations as scheduling
+
+    try:
+        runs = scheduling.run_job(
+            scheduling.find_job(JOBS, name),
+            now=utcnow(),
+            trigger="manual",
+            runner=f"cli@{socket.gethostname()}:{os.getpid()}",
+        )
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    if not runs:
+        click.echo(f"{name}: nothing was due.")
+    for run in runs:
+        click.echo(f"run {run.id} {run.job} {run.period or ''} {run.outcome} {run.counts or ''}")
+        if run.error:
+            click.echo(run.error, err=True)
+    if any(run.outcome in ("failed", "alert") for run in runs):
+        raise SystemExit(1)
 
 
 @click.command("i18n-keywords", hidden=True)

@@ -65,6 +65,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "TIMEBANK_WISH_POINTS_PER_HOUR", "10", "points per hour of approved service on a small wish"
     ),
+    # the scheduler (`timebank scheduler`) and its job table (timebank/jobs.py): each job's
+    # schedule is TIMEBANK_JOB_<NAME>, "every 5m" (s, m, h), a crontab in local time, or off
+    Setting("TIMEBANK_SCHEDULER_LEASE_SECONDS", "60", "a dead leader's jobs move on after this"),
+    Setting("TIMEBANK_SCHEDULER_RENEW_SECONDS", "15", "how often the leader renews its lease"),
+    Setting("TIMEBANK_SCHEDULER_MISFIRE_GRACE_SECONDS", "300", "a run this late still runs"),
+    Setting("TIMEBANK_JOB_CLOSE_CHECKOUTS", "every 5m", "close check-outs at the window end"),
+    Setting("TIMEBANK_JOB_RELEASE_HOLDS", "every 1m", "release holds past their timeout"),
+    Setting("TIMEBANK_JOB_EXPIRE_POINTS", "30 0 * * *", "expire points, once a day"),
+    Setting("TIMEBANK_JOB_VERIFY_LEDGER", "0 3 * * *", "verify the ledger and checkpoint it"),
+    Setting("TIMEBANK_JOB_REMIND_ACTIVITIES", "every 5m", "the day and hour before; cancelled"),
+    Setting("TIMEBANK_JOB_REMIND_PARTY", "0 9 * * *", "party members not served this quarter"),
+    Setting("TIMEBANK_JOB_REMIND_APPROVALS", "0 9 * * *", "organizers with approvals waiting"),
+    Setting(
+        "TIMEBANK_PARTY_REMINDER_DAYS",
+        "30",
+        "party members who have not served are reminded in the quarter's last this many days",
+    ),
+    Setting("TIMEBANK_APPROVAL_REMINDER_DAYS", "2", "organizers hear of approvals this old"),
+    Setting(
+        "TIMEBANK_NOTIFY_CHANNELS",
+        "log",
+        "comma-separated: log, sms (the SMS adapter), or module:Class of a WeChat gateway",
+    ),
 )
 
 
@@ -109,6 +132,15 @@ def load_config(overrides: dict | None = None) -> dict:
         or str(PROJECT_ROOT / "instance" / "photos"),
         "TIMEBANK_PHOTO_MAX_BYTES": int(_env("TIMEBANK_PHOTO_MAX_BYTES")),
         "TIMEBANK_WISH_POINTS_PER_HOUR": int(_env("TIMEBANK_WISH_POINTS_PER_HOUR")),
+        "TIMEBANK_SCHEDULER_LEASE_SECONDS": float(_env("TIMEBANK_SCHEDULER_LEASE_SECONDS")),
+        "TIMEBANK_SCHEDULER_RENEW_SECONDS": float(_env("TIMEBANK_SCHEDULER_RENEW_SECONDS")),
+        "TIMEBANK_SCHEDULER_MISFIRE_GRACE_SECONDS": int(
+            _env("TIMEBANK_SCHEDULER_MISFIRE_GRACE_SECONDS")
+        ),
+        **{s.name: _env(s.name).strip() for s in SETTINGS if s.name.startswith("TIMEBANK_JOB_")},
+        "TIMEBANK_PARTY_REMINDER_DAYS": int(_env("TIMEBANK_PARTY_REMINDER_DAYS")),
+        "TIMEBANK_APPROVAL_REMINDER_DAYS": int(_env("TIMEBANK_APPROVAL_REMINDER_DAYS")),
+        "TIMEBANK_NOTIFY_CHANNELS": _env("TIMEBANK_NOTIFY_CHANNELS"),
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
         ),

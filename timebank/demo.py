@@ -13,6 +13,7 @@ from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.projects import demo as projects_demo
+from timebank.scheduling.demo import load_jobs_demo
 from timebank.units import operations as units
 from timebank.units.models import Unit
 
@@ -170,6 +171,7 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
                 else None,
             )
     _add_guardians()
+    load_jobs_demo()
     db.session.flush()
     summary = (
         f"Demo loaded: 1 street, {len(COMMUNITIES)} communities, {len(buildings)} buildings, "

@@ -47,6 +47,7 @@ def test_pages_work_under_the_content_security_policy(
     expect(page.locator("#scan-status")).not_to_have_text("", timeout=5_000)
     page.goto(f"{live_server}/activities/{activity.id}/badges")
     page.goto(f"{live_server}/units/{district['a'].id}/poster")
+    page.goto(f"{live_server}/inbox")
     page.goto(f"{live_server}/api/docs")
     expect(page.locator(".opblock").first).to_be_visible(timeout=10_000)
     assert violations == []

@@ -33,6 +33,7 @@ from tests.projects_factories import PNG
 from timebank.activities import operations as activities
 from timebank.core.access import ACTIONS, Scope
 from timebank.extensions import db
+from timebank.inbox import operations as inbox
 from timebank.people import operations as people
 from timebank.projects import operations as projects
 from timebank.units import operations as units
@@ -80,6 +81,9 @@ class Call:
     ward: bool = False
     #: callers with a documented answer of their own, e.g. {"volunteer": 403}
     special: dict = field(default_factory=dict)
+    #: the object belongs to this caller (one's own notification): ``self_ok`` allows
+    #: them, everyone else is refused 403
+    mine: str | None = None
 
 
 def expected(caller: str, action_name: str, call: Call) -> str:
@@ -89,6 +93,8 @@ def expected(caller: str, action_name: str, call: Call) -> str:
         return "allowed"
     if caller == "anonymous":
         return 401
+    if call.mine is not None and action.self_ok:
+        return "allowed" if caller == call.mine else 403
     if action.scope in (Scope.MEMBER, Scope.WARD):
         if call.ward and action.scope is Scope.WARD:
             # done to a member (the ward): only they or their guardian, whatever the roles
@@ -272,6 +278,18 @@ class World:
         assert response.status_code == 202, response.json
         return response.json["pending_credit"]["id"]
 
+    def notification_of(self, caller: str) -> int:
+        """A fresh notification to ``caller``: a reminder of the world's activity."""
+        written = inbox.notify(
+            self.members[caller],
+            "activity_soon",
+            key=unique("matrix-notification-"),
+            params={"title": "周六环境整治", "starts": "09:00"},
+            link=f"/activities/{self.activity.id}",
+        )
+        db.session.commit()
+        return written.id
+
     def headers_of(self, member) -> dict:
         token, _row = people.issue_token(member)
         db.session.commit()
@@ -303,6 +321,7 @@ def _cases() -> dict:
     U = "/api/v1/units/<int(max=2147483647):unit_id>"
     P = "/api/v1/pending-credits/<int(max=2147483647):pending_id>/<any(approve, reject):decision>"
     G = f"{M}/guardians/<int(max=2147483647):guardian_id>/<any(confirm, decline):decision>"
+    N = "/api/v1/me/notifications/<int(max=2147483647):notification_id>"
 
     def token_body(w, c):
         phone = w.fresh_member().phone
@@ -377,6 +396,13 @@ def _cases() -> dict:
         ("GET", "/api/v1/me/badge"): lambda w, c: Call("/api/v1/me/badge"),
         ("GET", "/api/v1/me/balances"): lambda w, c: Call("/api/v1/me/balances"),
         ("GET", "/api/v1/me/transfers"): lambda w, c: Call("/api/v1/me/transfers"),
+        ("GET", "/api/v1/me/notifications"): lambda w, c: Call("/api/v1/me/notifications"),
+        ("POST", "/api/v1/me/notifications/read-all"): lambda w, c: Call(
+            "/api/v1/me/notifications/read-all"
+        ),
+        ("POST", f"{N}/read"): lambda w, c: Call(
+            f"/api/v1/me/notifications/{w.notification_of('volunteer')}/read", mine="volunteer"
+        ),
         ("POST", "/api/v1/join"): join,
         ("POST", "/api/v1/join/verify"): join_verify,
         ("POST", "/api/v1/members"): lambda w, c: Call(

@@ -84,6 +84,7 @@ def test_pages_and_the_api_give_the_same_answer(app, district, make_member):
         (f"/units/{a}/pending-credits", f"/api/v1/pending-credits?unit_id={a}"),
         ("/me/statement", "/api/v1/me/transfers"),
         ("/me/badge", "/api/v1/me/badge"),
+        ("/inbox", "/api/v1/me/notifications"),
     ]
     differences = []
     for name, member in callers.items():

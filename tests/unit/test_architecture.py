@@ -82,12 +82,15 @@ def _is_within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def _forbidden_imports(importer: str, forbidden: tuple[str, ...]) -> list[str]:
-    """One line per import, in a module of package ``importer``, that reaches a
-    ``forbidden`` package: where it is, what it says and what it reaches."""
+def _forbidden_imports(
+    importer: str, forbidden: tuple[str, ...], *, except_modules: tuple[str, ...] = ()
+) -> list[str]:
+    """One line per import, in a module of package ``importer`` (but not one of
+    ``except_modules``), that reaches a ``forbidden`` package: where it is, what it says
+    and what it reaches."""
     offences = []
     for module in MODULES:
-        if not _is_within(module.name, importer):
+        if not _is_within(module.name, importer) or module.name in except_modules:
             continue
         for imp in _imports(module):
             reached = sorted(
@@ -138,20 +141,35 @@ def test_units_know_no_people_activities_or_ledger():
     )
 
 
+#: every domain module, and the modules above them (the job table, reminders, the inbox)
+DOMAIN = (
+    "timebank.units",
+    "timebank.people",
+    "timebank.activities",
+    "timebank.projects",
+    "timebank.ledger",
+    "timebank.inbox",
+    "timebank.reminders",
+    "timebank.jobs",
+)
+
+
 def test_core_knows_no_domain():
-    forbidden = (
-        "timebank.units",
-        "timebank.people",
-        "timebank.activities",
-        "timebank.ledger",
-        "timebank.projects",
-    )
+    forbidden = (*DOMAIN, "timebank.scheduling")
     offences = _forbidden_imports("timebank.core", forbidden)
     assert not offences, _report("timebank/core/ must not import " + ", ".join(forbidden), offences)
 
 
 def test_ledger_knows_no_caller():
-    forbidden = ("timebank.people", "timebank.units", "timebank.activities", "timebank.projects")
+    forbidden = (
+        "timebank.people",
+        "timebank.units",
+        "timebank.activities",
+        "timebank.projects",
+        "timebank.inbox",
+        "timebank.reminders",
+        "timebank.jobs",
+    )
     offences = _forbidden_imports("timebank.ledger", forbidden)
     assert not offences, _report(
         "timebank/ledger/ must not import " + ", ".join(forbidden), offences
@@ -163,6 +181,26 @@ def test_projects_know_no_activities():
     the dependency points one way only."""
     offences = _forbidden_imports("timebank.projects", ("timebank.activities",))
     assert not offences, _report("timebank/projects/ must not import timebank.activities", offences)
+
+
+def test_the_scheduler_knows_no_domain():
+    """Leases, runs and alerts work for any job table; only the edges (its pages, its demo)
+    read the table and the people."""
+    edges = ("timebank.scheduling.views", "timebank.scheduling.demo")
+    offences = _forbidden_imports("timebank.scheduling", DOMAIN, except_modules=edges)
+    assert not offences, _report(
+        "timebank/scheduling/ (but its views and demo) must not import a domain module", offences
+    )
+
+
+def test_the_inbox_knows_no_module_that_notifies():
+    """Activities (and later merchants, projects) write notifications: the inbox is below
+    them and knows only who receives them."""
+    forbidden = ("timebank.activities", "timebank.ledger", "timebank.reminders", "timebank.jobs")
+    offences = _forbidden_imports("timebank.inbox", forbidden)
+    assert not offences, _report(
+        "timebank/inbox/ must not import " + ", ".join(forbidden), offences
+    )
 
 
 def _long_functions(module: Module) -> list[str]:

@@ -157,6 +157,11 @@ _declare(
 )
 _declare("hour_logs.approve", U, ORGANIZERS, doc="the approval queue: approve or reject hours")
 # ---- end of projects
+# -- inbox and scheduled jobs (issue 10)
+_declare("me.inbox", M, self_ok=True, doc="one's own notifications: list, mark read")
+_declare("jobs.view", G, ADMINS, doc="scheduled jobs, their recorded runs and the lease")
+_declare("jobs.run", G, ADMINS, doc="run a scheduled job now")
+_declare("alerts.resolve", G, ADMINS, doc="resolve an alert shown on admins' home page")
 del P, M, W, U, S, G
 
 

@@ -24,6 +24,8 @@ from timebank.core.web import (
 )
 from timebank.people import operations as people
 from timebank.people.models import MEMBER_STATUSES
+from timebank.scheduling import operations as scheduling
+from timebank.scheduling.views import ResolveForm
 from timebank.units import operations as units
 
 bp = Blueprint("people", __name__)
@@ -97,8 +99,12 @@ def set_language(code: str):
 def home():
     member = access.current_actor()
     organizes = access.scope_roots(member, "members.view")
+    is_admin = access.is_admin(member)
     return render_template(
         "people/home.html",
+        is_admin=is_admin,
+        alerts=scheduling.open_alerts() if is_admin else [],
+        resolve_form=ResolveForm(),
         member=member,
         roles=sorted(member.roles, key=lambda r: r.role),
         organized_units=[units.get_unit(uid) for uid in organizes],

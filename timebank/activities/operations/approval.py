@@ -64,6 +64,19 @@ def attendance_counts(activity_id: int) -> dict:
     return {"checked_in": checked_in, "checked_out": checked_out}
 
 
+def count_attendance_waiting(unit_ids, *, created_before: datetime | None = None) -> int:
+    """Attendance held for review at activities of ``unit_ids`` (ids, or a SELECT of them);
+    ``created_before``: only check-ins made before then (waiting that long)."""
+    query = (
+        sa.select(sa.func.count(Attendance.id))
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(Activity.unit_id.in_(unit_ids), Attendance.status == "review")
+    )
+    if created_before is not None:
+        query = query.where(Attendance.created_at < created_before)
+    return db.session.scalar(query)
+
+
 def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
     """The named attendances of the activity, locked, in id order.
 

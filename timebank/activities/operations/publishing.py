@@ -19,6 +19,7 @@ from timebank.activities.models import (
     Activity,
 )
 from timebank.activities.operations.lookups import categories, lock_activity
+from timebank.activities.operations.reminders import notify_cancellation
 from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
@@ -152,6 +153,7 @@ def cancel_activity(
     activity: Activity, *, actor: Member, reason: str, now: datetime | None = None
 ) -> Activity:
     """Cancel: no new check-ins or credits; what was already approved stays credited.
+    Every member signed up is told through the inbox (once).
 
     Idempotent. Raises ActivityNotFound if the activity was deleted meanwhile.
     """
@@ -163,4 +165,5 @@ def cancel_activity(
     activity.cancelled_at = now or utcnow()
     db.session.flush()
     people.record_audit("activity.cancel", actor=actor, detail=f"activity {activity.id}: {reason}")
+    notify_cancellation(activity, now=activity.cancelled_at)
     return activity

@@ -14,7 +14,7 @@ from timebank.activities.operations.lookups import local_day_start, local_zone
 from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
-from timebank.people.models import Member
+from timebank.people.models import Member, PartyProfile
 from timebank.projects import operations as projects
 
 
@@ -120,3 +120,25 @@ def _approved_service_minutes(member_ids: list[int], since: datetime) -> dict[in
         .group_by(Attendance.member_id)
     )
     return {member_id: int(minutes or 0) for member_id, minutes in rows}
+
+
+def party_members_not_served(since: datetime) -> list[Member]:
+    """Active party members with no approved service attendance since ``since`` (the
+    quarter's start), by id."""
+    served = (
+        sa.select(Attendance.member_id)
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(
+            Attendance.status == "approved",
+            Attendance.checked_in_at >= since,
+            Activity.kind == "service",
+        )
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Member)
+            .join(PartyProfile, PartyProfile.member_id == Member.id)
+            .where(Member.status == "active", Member.id.not_in(served))
+            .order_by(Member.id)
+        )
+    )

@@ -48,6 +48,7 @@ from timebank.ledger.operations.integrity import (
 from timebank.ledger.operations.manual import (
     ManualCreditResult,
     approve_manual_credit,
+    count_pending_credits,
     credit_from_evidence,
     get_pending_credit,
     list_pending_credits,
@@ -81,6 +82,7 @@ __all__ = [
     "canonical_time",
     "commit_hold",
     "correct_transfer",
+    "count_pending_credits",
     "create_checkpoint",
     "credit_from_evidence",
     "donate_hours",

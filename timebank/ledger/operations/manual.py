@@ -286,6 +286,17 @@ def pending_credit_target(pending_id: int) -> Target:
     return Target(unit=get_pending_credit(pending_id).unit_id)
 
 
+def count_pending_credits(unit_ids, *, created_before=None) -> int:
+    """Manual credits still waiting for a second organizer in ``unit_ids`` (ids, or a
+    SELECT of them); ``created_before``: only those asked for before then."""
+    query = sa.select(sa.func.count(PendingCredit.id)).where(
+        PendingCredit.unit_id.in_(unit_ids), PendingCredit.status == "pending"
+    )
+    if created_before is not None:
+        query = query.where(PendingCredit.created_at < created_before)
+    return db.session.scalar(query)
+
+
 def list_pending_credits(unit_ids, *, status: str = "pending") -> list[PendingCredit]:
     """Manual credits of ``status`` asked for in ``unit_ids`` (ids, or a SELECT of them)."""
     return list(

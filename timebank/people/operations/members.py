@@ -4,6 +4,7 @@ members living in a subtree."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -176,8 +177,11 @@ def members_in_unit_select(
     return query
 
 
-def count_members(unit_ids: Iterable[int], *, status: str | None = None) -> int:
-    """Members living in the subtrees of ``unit_ids`` (each counted once), in one query."""
+def count_members(
+    unit_ids: Iterable[int], *, status: str | None = None, created_before: datetime | None = None
+) -> int:
+    """Members living in the subtrees of ``unit_ids`` (each counted once), in one query;
+    ``created_before``: only those registered before then (waiting that long)."""
     roots = list(unit_ids)
     if not roots:
         return 0
@@ -188,6 +192,8 @@ def count_members(unit_ids: Iterable[int], *, status: str | None = None) -> int:
     )
     if status is not None:
         query = query.where(Member.status == status)
+    if created_before is not None:
+        query = query.where(Member.created_at < created_before)
     return db.session.scalar(query)
 
 

@@ -1,0 +1,49 @@
+"""Every kind of notification and its words: msgids rendered in the recipient's language
+with the notification's parameters. A module that notifies adds its kinds here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from timebank.core.errors import N_
+
+
+@dataclass(frozen=True)
+class Kind:
+    #: the headline's msgid
+    title: str
+    #: the message's msgid
+    body: str
+    #: (parameter, msgid): a sentence added to the body when that parameter is not empty
+    extra: tuple[str, str] | None = None
+
+
+KINDS: dict[str, Kind] = {
+    "activity_tomorrow": Kind(
+        N_("Tomorrow: %(title)s"),
+        N_("%(title)s starts at %(starts)s. You signed up; if you cannot come, withdraw."),
+    ),
+    "activity_soon": Kind(
+        N_("In an hour: %(title)s"),
+        N_("%(title)s starts at %(starts)s. Check in with the code on the organizer's screen."),
+    ),
+    "activity_cancelled": Kind(
+        N_("Cancelled: %(title)s"),
+        N_("%(title)s (%(starts)s), which you signed up for, was cancelled."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "party_not_served": Kind(
+        N_("You have not served this quarter"),
+        N_(
+            "Party members serve in the community where they live. You have no approved "
+            "service in %(quarter)s yet (days left: %(days)s): find an activity near you."
+        ),
+    ),
+    "approvals_waiting": Kind(
+        N_("Approvals waiting"),
+        N_(
+            "Waiting more than %(days)s days. Registrations: %(registrations)s; attendance "
+            "held for review: %(attendance)s; credits for a second organizer: %(credits)s."
+        ),
+    ),
+}

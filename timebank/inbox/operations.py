@@ -1,0 +1,164 @@
+"""Writing notifications in the recipient's language, once per key; reading and marking
+them read. Delivery through the channels follows the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy.exc import IntegrityError
+
+from timebank import LOCALES
+from timebank.core.access import Target
+from timebank.core.db import utcnow
+from timebank.core.uow import after_commit
+from timebank.extensions import db
+from timebank.inbox.channels import OutgoingMessage, deliver
+from timebank.inbox.errors import NotificationNotFound
+from timebank.inbox.kinds import KINDS
+from timebank.inbox.models import LINK_MAX, TITLE_MAX, Notification
+from timebank.people.models import Member
+
+PAGE_MAX = 200
+
+
+def language_of(member: Member) -> str:
+    """The member's chosen language, else the deployment's default."""
+    if member.locale in LOCALES:
+        return member.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def render(kind: str, params: dict, locale: str) -> tuple[str, str]:
+    """(headline, message) of ``kind`` in ``locale``."""
+    words = KINDS[kind]
+    with force_locale(locale):
+        title = gettext(words.title, **params)
+        body = gettext(words.body, **params)
+        if words.extra is not None and params.get(words.extra[0]):
+            body = f"{body} {gettext(words.extra[1], **params)}"
+    return title[:TITLE_MAX], body
+
+
+def notify(
+    member: Member,
+    kind: str,
+    *,
+    key: str,
+    params: dict | None = None,
+    link: str | None = None,
+    now: datetime | None = None,
+) -> Notification | None:
+    """Write a notification to ``member`` in their language, once per ``key``, and send it
+    through the channels after the commit.
+
+    Returns the new notification, or None when ``key`` was used before (nothing changes:
+    a job run twice, or a reminder already sent when the activity was cancelled).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}; add it to inbox/kinds.py")
+    if db.session.scalar(sa.select(Notification.id).where(Notification.key == key)) is not None:
+        return None
+    locale = language_of(member)
+    title, body = render(kind, params or {}, locale)
+    notification = Notification(
+        member_id=member.id,
+        kind=kind,
+        key=key,
+        title=title,
+        body=body,
+        link=link[:LINK_MAX] if link else None,
+        locale=locale,
+        created_at=now or utcnow(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(notification)
+    except IntegrityError:
+        return None  # written by a concurrent transaction with the same key
+    base = current_app.config["TIMEBANK_BASE_URL"]
+    message = OutgoingMessage(
+        member_id=member.id,
+        phone=member.phone,
+        kind=kind,
+        title=title,
+        body=body,
+        url=f"{base}{link}" if link else None,
+    )
+    after_commit(db.session, lambda: deliver(message))
+    return notification
+
+
+def used_keys(keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` already have a notification (one query per 500 keys)."""
+    keys = list(keys)
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        found.update(
+            db.session.scalars(sa.select(Notification.key).where(Notification.key.in_(chunk)))
+        )
+    return found
+
+
+def unread_count(member_id: int) -> int:
+    """How many of the member's notifications are unread (the top bar's count)."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+    )
+
+
+def list_notifications(
+    member_id: int, *, unread_only: bool = False, before: int | None = None, limit: int = 50
+) -> list[Notification]:
+    """The member's notifications, newest first; ``before`` an id to page on."""
+    query = (
+        sa.select(Notification)
+        .where(Notification.member_id == member_id)
+        .order_by(Notification.id.desc())
+        .limit(min(limit, PAGE_MAX))
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    return list(db.session.scalars(query))
+
+
+def get_notification(notification_id: int) -> Notification:
+    """The notification, or NotificationNotFound."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None:
+        raise NotificationNotFound(
+            "Notification %(id)s does not exist.", params={"id": notification_id}
+        )
+    return notification
+
+
+def notification_target(notification_id: int) -> Target:
+    """What an action on a notification is done to: its recipient. NotFound if none."""
+    return Target(member=get_notification(notification_id).member_id)
+
+
+def mark_read(notification: Notification, *, now: datetime | None = None) -> Notification:
+    """Mark one notification read; marking it again keeps the first time."""
+    if notification.read_at is None:
+        notification.read_at = now or utcnow()
+        db.session.flush()
+    return notification
+
+
+def mark_all_read(member_id: int, *, now: datetime | None = None) -> int:
+    """Mark every unread notification of the member read; returns how many."""
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount

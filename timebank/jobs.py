@@ -1,0 +1,117 @@
+"""The job table: every scheduled job, and the one operation each calls.
+
+``timebank scheduler`` runs this table (timebank/scheduling/process.py): one process,
+leader by a database lease, each job in its own unit of work, every run recorded. Each
+job's schedule is the setting TIMEBANK_JOB_<NAME> (``every 5m``, a crontab in local time,
+or ``off``), whose default lives in config.SETTINGS and which the README lists.
+
+A job function takes the moment to run as of and returns what it did. It calls
+operations, which flush; the runner commits. Everything it does must be idempotent (a
+rerun after a crash changes nothing): ledger idempotency keys, lots with nothing left,
+notification keys such as ``remind:<activity>:<member>:<kind>``, and for jobs done once a
+day or month the period mark written with their effects.
+
+Adding a job is one entry below (plus its setting's default in config.SETTINGS and a
+README row). Monthly merchant statements (issue 8) will be::
+
+    Job("merchant-statements", "timebank.jobs:merchant_statements", period="month",
+        doc=N_("Monthly statements for merchants, each missed month once, in order")),
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from timebank.activities import operations as activities
+from timebank.core.errors import N_
+from timebank.ledger import operations as ledger
+from timebank.ledger.models import LEDGERS
+from timebank.reminders import operations as reminders
+from timebank.scheduling import operations as scheduling
+from timebank.scheduling.table import Job
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "close-checkouts",
+        "timebank.jobs:close_checkouts",
+        doc=N_("Close check-ins nobody checked out of, at the end of the activity's window"),
+    ),
+    Job(
+        "release-holds",
+        "timebank.jobs:release_holds",
+        doc=N_("Release holds (merchant redemptions) past their timeout"),
+    ),
+    Job(
+        "expire-points",
+        "timebank.jobs:expire_points",
+        period="day",
+        catch_up="each",
+        doc=N_("Expire points past their lot's date, oldest first; each missed day once"),
+    ),
+    Job(
+        "verify-ledger",
+        "timebank.jobs:verify_ledger",
+        period="day",
+        catch_up="latest",
+        doc=N_("Verify every hash chain and balance, then checkpoint; alert admins if broken"),
+    ),
+    Job(
+        "remind-activities",
+        "timebank.jobs:remind_activities",
+        doc=N_("Remind members signed up the day and the hour before; tell them of cancellations"),
+    ),
+    Job(
+        "remind-party",
+        "timebank.jobs:remind_party",
+        period="day",
+        catch_up="latest",
+        doc=N_("Remind party members who have not served this quarter"),
+    ),
+    Job(
+        "remind-approvals",
+        "timebank.jobs:remind_approvals",
+        period="day",
+        catch_up="latest",
+        doc=N_("Remind organizers of approvals waiting more than two days"),
+    ),
+)
+
+
+def close_checkouts(now: datetime) -> dict[str, int]:
+    return {"closed": activities.close_all_missing_checkouts(now=now)}
+
+
+def release_holds(now: datetime) -> dict[str, int]:
+    return {"released": ledger.expire_holds(now)}
+
+
+def expire_points(as_of: datetime) -> dict[str, int]:
+    posted = ledger.expire_points(as_of)
+    return {"transfers": len(posted), "points": sum(t.amount for t in posted)}
+
+
+def verify_ledger(now: datetime) -> dict[str, int]:
+    """Verify; if the ledger is broken raise an alert and write no checkpoint (it would
+    bless the damage), else checkpoint each ledger."""
+    report = ledger.verify_ledger()
+    if not report.ok:
+        day = now.astimezone(scheduling.local_zone()).date().isoformat()
+        scheduling.raise_alert(
+            "ledger_verify_failed", f"alert:verify-ledger:{day}", str(report.problem)
+        )
+        return {"entries": report.entries, "problems": 1}
+    for name in LEDGERS:
+        ledger.create_checkpoint(name)
+    return {"entries": report.entries, "transfers": report.transfers, "checkpoints": len(LEDGERS)}
+
+
+def remind_activities(now: datetime) -> dict[str, int]:
+    return activities.remind_signed_up(now)
+
+
+def remind_party(now: datetime) -> dict[str, int]:
+    return reminders.remind_party_members(now)
+
+
+def remind_approvals(now: datetime) -> dict[str, int]:
+    return reminders.remind_organizers(now)
