@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from timebank.config import PROJECT_ROOT, load_config
 from timebank.core.web import register_error_handlers
-from timebank.extensions import api, babel, csrf, db, login_manager, migrate
+from timebank.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
 #: what a request keeps on ``g``: Flask-Babel's and Flask-Login's caches, and who is calling
@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     csrf.init_app(app)
     api.init_app(app)
+    limiter.init_app(app)
 
     _register_models()
     register_error_handlers(app)

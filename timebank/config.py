@@ -48,6 +48,11 @@ SETTINGS: tuple[Setting, ...] = (
         "0",
         "donated HOURS above this balance go to the community pool; 0 means no cap",
     ),
+    Setting(
+        "TIMEBANK_RATELIMIT_STORAGE_URL",
+        "memory://",
+        "where throttles count attempts: memory:// (one process) or redis://host:6379/0 (shared)",
+    ),
     Setting("TIMEBANK_SQLITE_BUSY_TIMEOUT_MS", "10000", "how long SQLite waits for the write lock"),
     Setting("TIMEBANK_HOUR_ROUNDING_MINUTES", "15", "service time is rounded down to this unit"),
     Setting(
@@ -153,6 +158,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui-dist-5.35.0/",
         "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": _env("TIMEBANK_RATELIMIT_STORAGE_URL"),
+        "RATELIMIT_STRATEGY": "moving-window",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         # the session cookie travels over HTTPS only, unless on one's own machine

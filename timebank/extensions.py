@@ -6,6 +6,8 @@ import http
 
 from flask import render_template, request
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
@@ -56,3 +58,5 @@ babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = Api()
+#: storage and strategy of the throttles (core/throttle.py); no limit of its own on routes
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

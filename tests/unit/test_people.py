@@ -117,7 +117,7 @@ def test_sms_is_not_sent_when_the_transaction_rolls_back(app, caplog):
     db.session.commit()
     with caplog.at_level(logging.WARNING, logger="timebank.sms"):
         people.start_registration(
-            code=link.code, phone="13912340000", name="甲", password="12345678"
+            code=link.code, phone="13912340000", name="甲", password="resident-pass-2"
         )
         db.session.rollback()
     assert not [r for r in caplog.records if r.name == "timebank.sms"]

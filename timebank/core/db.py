@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -80,8 +81,14 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+#: set by core.uow.read_phase: the transaction begun now only reads (no write lock)
+reading_phase: ContextVar[bool] = ContextVar("timebank_reading_phase", default=False)
+
+
 def reading_request() -> bool:
-    """True inside a request with a safe method: it reads and never writes."""
+    """True inside a request with a safe method, or a read phase: it never writes."""
+    if reading_phase.get():
+        return True
     from flask import has_request_context, request
 
     return has_request_context() and request.method in SAFE_METHODS

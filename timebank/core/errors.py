@@ -45,7 +45,12 @@ class DomainError(Exception):
             ERROR_CODES.setdefault(cls.code, []).append(cls)
 
     def __init__(
-        self, message: str | None = None, *, errors: dict | None = None, params: dict | None = None
+        self,
+        message: str | None = None,
+        *,
+        errors: dict | None = None,
+        params: dict | None = None,
+        retry_after: int | None = None,
     ):
         #: English text with %(name)s placeholders: the msgid of its translations
         self.template = message or self.default_message
@@ -54,6 +59,8 @@ class DomainError(Exception):
         super().__init__(self.message)
         #: field name -> list of messages, for forms and the API's ``errors``
         self.errors = errors or {}
+        #: seconds until a refused attempt may be tried again (429: the Retry-After header)
+        self.retry_after = retry_after
 
     def __setattr__(self, name, value):
         if name in ("code", "status", "commit_anyway"):
@@ -138,7 +145,8 @@ def problem(status: int, code: str, detail: str, errors: dict | None = None, hea
 
 
 def problem_from_domain_error(error: DomainError):
-    return problem(error.status, error.code, error.message, error.errors)
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return problem(error.status, error.code, error.message, error.errors, headers)
 
 
 HTTP_CODES = {

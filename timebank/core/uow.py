@@ -41,6 +41,32 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
         session.commit()
 
 
+@contextmanager
+def read_phase(session: Session | None = None) -> Iterator[None]:
+    """Reads that end their own transaction before the block returns, so slow work after
+    them (argon2 checking a password) holds no lock. On SQLite the transaction begins
+    deferred: a login flood must not take the write lock everyone else waits for.
+
+    If the request already began a transaction, the reads simply join it.
+    """
+    from timebank.core.db import reading_phase
+
+    if session is None:
+        from timebank.extensions import db
+
+        session = db.session
+    active = session.registry() if hasattr(session, "registry") else session  # scoped session
+    if active.in_transaction():
+        yield
+        return
+    token = reading_phase.set(True)
+    try:
+        yield
+        session.commit()  # nothing was written: this ends the read transaction
+    finally:
+        reading_phase.reset(token)
+
+
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` once the session's transaction commits; drop it on rollback."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)

@@ -23,11 +23,16 @@ from timebank.units.models import UnitClosure
 
 
 @login_manager.user_loader
-def load_user(member_id: str) -> Member | None:
+def load_user(session_id: str) -> Member | None:
+    """The member a page session names, unless their sessions were ended since."""
+    member_id, _, epoch = str(session_id).partition(".")
     try:
-        return db.session.get(Member, int(member_id))
+        member = db.session.get(Member, int(member_id))
     except (TypeError, ValueError):
         return None
+    if member is None or str(member.session_epoch) != epoch:
+        return None
+    return member
 
 
 def authenticate_api_request() -> None:

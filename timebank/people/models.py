@@ -45,6 +45,8 @@ class Member(UserMixin, db.Model):
     has_smartphone: Mapped[bool] = mapped_column(nullable=False, default=True)
     #: preferred page language, zh_CN or en; NULL follows the browser
     locale: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    #: raised to end every session at once (a new password, "log out everywhere")
+    session_epoch: Mapped[int] = mapped_column(nullable=False, default=0)
     #: when the member was created
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
@@ -55,6 +57,9 @@ class Member(UserMixin, db.Model):
     party: Mapped[PartyProfile | None] = relationship(
         back_populates="member", foreign_keys="PartyProfile.member_id", uselist=False
     )
+
+    def get_id(self) -> str:  # Flask-Login: the session names the member and the epoch
+        return f"{self.id}.{self.session_epoch}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: only active members may log in

@@ -42,9 +42,14 @@ from timebank.people.operations.joining import (
 )
 from timebank.people.operations.login import (
     authenticate,
+    change_password,
+    end_all_sessions,
     issue_token,
+    login_with_code,
     member_for_token,
+    rejection_reason,
     revoke_token,
+    send_login_code,
 )
 from timebank.people.operations.members import (
     action_to_grant,
@@ -86,6 +91,11 @@ __all__ = [
     "pending_guardianships",
     "approve_member",
     "authenticate",
+    "change_password",
+    "end_all_sessions",
+    "login_with_code",
+    "rejection_reason",
+    "send_login_code",
     "check_password_strength",
     "count_members",
     "create_member",

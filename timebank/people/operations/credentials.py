@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 import unicodedata
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -54,8 +57,26 @@ def normalize_phone(raw: str | None) -> str:
     return phone
 
 
-def check_password_strength(password: str | None) -> str:
-    """Return ``password``; WeakPassword under 8 characters, InvalidInput over 128."""
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    text = (Path(__file__).resolve().parent.parent / "common_passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def _is_run(password: str) -> bool:
+    """One character repeated, or a run of digits or letters up or down (12345678)."""
+    if len(set(password)) == 1:
+        return True
+    steps = {ord(b) - ord(a) for a, b in zip(password, password[1:], strict=False)}
+    return steps in ({1}, {-1})
+
+
+def check_password_strength(password: str | None, *, phone: str | None = None) -> str:
+    """Return ``password``; WeakPassword under 8 characters, for one of the most common
+    passwords, a run such as 12345678 or 88888888, or the member's own phone number;
+    InvalidInput over 128 characters."""
     if not password or len(password) < 8:
         raise WeakPassword(
             "The password must have at least 8 characters.",
@@ -63,4 +84,22 @@ def check_password_strength(password: str | None) -> str:
         )
     if len(password) > 128:
         raise InvalidInput("The password is too long.", errors={"password": ["At most 128."]})
+    lowered = password.lower()
+    if lowered in _common_passwords() or _is_run(lowered) or (phone and phone in password):
+        raise WeakPassword(
+            "This password is too easy to guess; choose another.",
+            errors={"password": ["Too easy to guess."]},
+        )
     return password
+
+
+def dummy_hash() -> str:
+    """A hash to check a password against when the phone is unknown, so an unknown phone
+    takes as long as a known one (the answer's time must not tell who is registered)."""
+    key = "TESTING" if current_app.config.get("TESTING") else "production"
+    return _dummy_hashes(key)
+
+
+@functools.cache
+def _dummy_hashes(_kind: str) -> str:
+    return hash_password(secrets.token_urlsafe(16))

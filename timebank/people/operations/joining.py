@@ -90,7 +90,7 @@ def start_registration(*, code: str, phone: str, name: str, password: str) -> Me
     link = get_join_link(code)
     phone = normalize_phone(phone)
     name = check_name(name)
-    password_hash = hash_password(check_password_strength(password))
+    password_hash = hash_password(check_password_strength(password, phone=phone))
     member = find_member_by_phone(phone)
     if member is not None and member.status != "unverified":
         raise PhoneTaken(

@@ -1,4 +1,5 @@
-"""Login: a phone and password for a session, bearer tokens for the API."""
+"""Login: a phone and password (or an SMS code) for a session, bearer tokens for the API,
+and ending every session at once."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from timebank.core.audit import AuditEvent
 from timebank.core.db import utcnow
-from timebank.core.errors import InvalidInput
+from timebank.core.errors import DomainError, InvalidInput
+from timebank.core.throttle import CODES_ADDRESS, LOGIN_ADDRESS, LOGIN_PHONE
+from timebank.core.uow import read_phase
 from timebank.extensions import db
 from timebank.people.errors import (
     AccountNotActive,
@@ -21,32 +25,149 @@ from timebank.people.errors import (
     TokenRevoked,
 )
 from timebank.people.models import ApiToken, Member
-from timebank.people.operations.credentials import normalize_phone, password_matches
+from timebank.people.operations.audit import record_audit
+from timebank.people.operations.credentials import (
+    check_password_strength,
+    dummy_hash,
+    hash_password,
+    normalize_phone,
+    password_matches,
+)
 from timebank.people.operations.members import find_member_by_phone
+from timebank.people.operations.phone_codes import send_phone_code, take_phone_code
 
 
-def authenticate(phone: str, password: str) -> Member:
+def _check_status(member: Member) -> None:
+    """AccountNotActive, in words the member understands, unless they may log in."""
+    if member.status == "active":
+        return
+    if member.status == "unverified":
+        raise AccountNotActive("Your phone number is not verified yet.")
+    if member.status == "pending":
+        raise AccountNotActive("Your registration is waiting for an organizer's approval.")
+    if member.status == "rejected":
+        reason = rejection_reason(member)
+        if reason:
+            raise AccountNotActive(
+                "Your registration was not approved: %(reason)s", params={"reason": reason}
+            )
+        raise AccountNotActive("Your registration was not approved.")
+    raise AccountNotActive("Your account is suspended.")
+
+
+def _throttled(phone: str, address: str | None) -> None:
+    if address:
+        LOGIN_ADDRESS.check(address)
+    LOGIN_PHONE.check(phone)
+
+
+def _failed(phone: str, address: str | None) -> None:
+    if address:
+        LOGIN_ADDRESS.count(address)
+    LOGIN_PHONE.count(phone)
+
+
+def authenticate(phone: str, password: str, *, address: str | None = None) -> Member:
     """Return the active member with this phone and password.
 
-    Raises AuthenticationRequired (``invalid_credentials``) for a wrong phone or
-    password, and DomainError (``account_not_active``) for a pending or suspended one.
+    Wrong tries are counted per phone and per address (``address``: the client's IP):
+    past the limits, RateLimited with Retry-After. The hash is checked outside any
+    transaction (a login flood takes no write lock), and an unknown phone costs the same
+    as a known one. Raises AuthenticationRequired (``invalid_credentials``) for a wrong
+    phone or password, AccountNotActive (403) for a pending, rejected or suspended one.
     """
     try:
         phone = normalize_phone(phone)
     except InvalidInput:
+        if address:
+            LOGIN_ADDRESS.count(address)
         raise InvalidCredentials("Wrong phone number or password.") from None
-    member = find_member_by_phone(phone)
-    if member is None or not password_matches(member.password_hash, password or ""):
+    _throttled(phone, address)
+    with read_phase():
+        member = find_member_by_phone(phone)
+    stored = member.password_hash if member is not None else None
+    if not password_matches(stored or dummy_hash(), password or "") or not stored:
+        _failed(phone, address)
         raise InvalidCredentials("Wrong phone number or password.")
-    if member.status != "active":
-        messages = {
-            "unverified": "Your phone number is not verified yet.",
-            "pending": "Your registration is waiting for an organizer's approval.",
-            "rejected": "Your registration was not approved.",
-            "suspended": "Your account is suspended.",
-        }
-        raise AccountNotActive(messages[member.status])
+    LOGIN_PHONE.reset(phone)
+    _check_status(member)
     return member
+
+
+def send_login_code(phone: str, *, address: str | None = None) -> None:
+    """Text a login code to an active member's phone: a first login, or a new password.
+
+    The answer is the same whether the phone is registered or not. Raises InvalidInput
+    for a malformed phone, RateLimited past the limits per phone and per address.
+    """
+    phone = normalize_phone(phone)
+    if address:
+        CODES_ADDRESS.check(address)
+        CODES_ADDRESS.count(address)
+    member = find_member_by_phone(phone)
+    if member is not None and member.status == "active":
+        send_phone_code(phone, purpose="login")
+
+
+def login_with_code(
+    phone: str, code: str, *, new_password: str | None = None, address: str | None = None
+) -> Member:
+    """The member whose phone the login code proves; with ``new_password``, it becomes
+    their password and every other session and token ends (a reset).
+
+    Raises InvalidCredentials for an unknown phone, the code's own errors (wrong,
+    expired, too many tries), WeakPassword, RateLimited.
+    """
+    phone = normalize_phone(phone)
+    _throttled(phone, address)
+    if new_password is not None:
+        check_password_strength(new_password, phone=phone)
+    member = find_member_by_phone(phone)
+    if member is None or member.status != "active":
+        _failed(phone, address)
+        raise InvalidCredentials("Wrong phone number or code.")
+    try:
+        take_phone_code(phone, code, purpose="login")
+    except DomainError:
+        _failed(phone, address)
+        raise
+    LOGIN_PHONE.reset(phone)
+    if new_password is not None:
+        member.password_hash = hash_password(new_password)
+        end_all_sessions(member)
+    return member
+
+
+def change_password(member: Member, *, current: str, new: str) -> None:
+    """Set a new password after the current one is proved; every other session and token
+    ends. Raises InvalidCredentials for a wrong current password, WeakPassword."""
+    if not password_matches(member.password_hash, current or ""):
+        raise InvalidCredentials("The current password is wrong.")
+    member.password_hash = hash_password(check_password_strength(new, phone=member.phone))
+    end_all_sessions(member)
+
+
+def end_all_sessions(member: Member) -> None:
+    """Log the member out everywhere: every page session ends (their epoch moves on) and
+    every bearer token is revoked."""
+    member.session_epoch = (member.session_epoch or 0) + 1
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.member_id == member.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    db.session.flush()
+    record_audit("member.sessions_ended", actor=member, subject=member)
+
+
+def rejection_reason(member: Member) -> str | None:
+    """Why the member's registration was turned down, as the organizer wrote it."""
+    return db.session.scalar(
+        sa.select(AuditEvent.detail)
+        .where(AuditEvent.subject_member_id == member.id, AuditEvent.action == "member.reject")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
 
 
 def _token_digest(token: str) -> str:

@@ -89,7 +89,7 @@ def create_member(
     name = check_name(name)
     units.get_unit(home_unit_id)
     if password is not None:
-        password_hash = hash_password(check_password_strength(password))
+        password_hash = hash_password(check_password_strength(password, phone=phone))
     if find_member_by_phone(phone) is not None:
         raise PhoneTaken(
             "The phone %(phone)s is already registered.",

@@ -1,0 +1,68 @@
+"""Throttles: how often a phone, an address or a member may try something.
+
+Counters live in Flask-Limiter's storage: memory by default (one process), Redis with
+``TIMEBANK_RATELIMIT_STORAGE_URL=redis://...`` so every worker shares them. A throttle is
+checked before the attempt and counted after it (for logins: only failures count), and
+its refusal is a 429 problem+json with Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse_many
+
+from timebank.core.errors import RateLimited
+
+
+class Throttle:
+    """A named set of limits, e.g. ``Throttle("login.phone", "5 per 15 minutes; 20 per day")``:
+    the second, longer window is the back-off after repeated bursts."""
+
+    def __init__(self, name: str, spec: str):
+        self.name = name
+        self.limits = parse_many(spec)
+
+    def _strategy(self):
+        from timebank.extensions import limiter
+
+        return limiter.limiter
+
+    def check(self, key: str) -> None:
+        """Raise RateLimited (with ``retry_after`` seconds) when ``key`` is over a limit."""
+        strategy = self._strategy()
+        waits = [
+            strategy.get_window_stats(limit, self.name, key).reset_time - time.time()
+            for limit in self.limits
+            if not strategy.test(limit, self.name, key)
+        ]
+        if waits:
+            seconds = max(1, math.ceil(max(waits)))
+            raise RateLimited(
+                "Too many attempts; try again in %(minutes)s minutes.",
+                params={"minutes": max(1, math.ceil(seconds / 60))},
+                retry_after=seconds,
+            )
+
+    def count(self, key: str) -> None:
+        """Count one attempt against ``key``."""
+        strategy = self._strategy()
+        for limit in self.limits:
+            strategy.hit(limit, self.name, key)
+
+    def reset(self, key: str) -> None:
+        """Forget ``key``'s attempts (after a success)."""
+        strategy = self._strategy()
+        for limit in self.limits:
+            strategy.clear(limit, self.name, key)
+
+
+#: wrong passwords or codes for one phone: five in a quarter hour, then a day's back-off
+LOGIN_PHONE = Throttle("login.phone", "5 per 15 minutes; 20 per day")
+#: wrong passwords or codes from one address, whatever the phone
+LOGIN_ADDRESS = Throttle("login.address", "30 per 15 minutes; 200 per day")
+#: SMS codes asked for from one address (each phone also has five an hour)
+CODES_ADDRESS = Throttle("codes.address", "20 per hour")
+#: check-in submissions of one member
+CHECKINS_MEMBER = Throttle("checkins.member", "20 per minute; 200 per hour")
