@@ -75,6 +75,7 @@ def _register_models() -> None:
     # Import every module's models so metadata (and migrations) see all tables.
     import timebank.activities.models  # noqa: F401
     import timebank.ledger.models  # noqa: F401
+    import timebank.merchants.models  # noqa: F401
     import timebank.people.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
@@ -85,6 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.core import access, health
     from timebank.ledger import api as ledger_api
     from timebank.ledger import views as ledger_views
+    from timebank.merchants import api as merchants_api
+    from timebank.merchants import organizer_views as merchants_organizer_views
+    from timebank.merchants import views as merchants_views
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
@@ -97,13 +101,19 @@ def _register_blueprints(app: Flask) -> None:
 
     access.register_target("unit", units.unit_target)
     access.register_target("member", people.member_target)
-    for blueprint in (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp):
+    from timebank.merchants import operations as merchants
+
+    access.register_target("merchant", merchants.merchant_target)
+    apis = (ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, merchants_api.blp)
+    for blueprint in apis:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens, not cookies: no CSRF to forge
     app.register_blueprint(people_views.bp)
     app.register_blueprint(units_views.bp)
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(activities_views.bp)
+    app.register_blueprint(merchants_views.bp)
+    app.register_blueprint(merchants_organizer_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

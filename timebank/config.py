@@ -56,6 +56,17 @@ SETTINGS: tuple[Setting, ...] = (
         "after_school,cleanup,party_day,party_lesson,other",
         "comma-separated activity category codes offered to organizers",
     ),
+    Setting(
+        "TIMEBANK_POINT_VALUE_FEN",
+        "10",
+        "what one redeemed point is worth to a merchant, in fen (分): the rate of settlement",
+    ),
+    Setting(
+        "TIMEBANK_REDEMPTION_HOLD_SECONDS",
+        "120",
+        "an unconfirmed redemption's hold lapses after this and releases the points",
+    ),
+    Setting("TIMEBANK_REFUND_DAYS", "7", "days after a redemption its merchant may refund it"),
 )
 
 
@@ -96,6 +107,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_POINTS_EXPIRY_DAYS": int(_env("TIMEBANK_POINTS_EXPIRY_DAYS")),
         "TIMEBANK_HOURS_CAP_MINUTES": int(_env("TIMEBANK_HOURS_CAP_MINUTES")),
         "TIMEBANK_HOUR_ROUNDING_MINUTES": int(_env("TIMEBANK_HOUR_ROUNDING_MINUTES")),
+        "TIMEBANK_POINT_VALUE_FEN": int(_env("TIMEBANK_POINT_VALUE_FEN")),
+        "TIMEBANK_REDEMPTION_HOLD_SECONDS": int(_env("TIMEBANK_REDEMPTION_HOLD_SECONDS")),
+        "TIMEBANK_REFUND_DAYS": int(_env("TIMEBANK_REFUND_DAYS")),
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
         ),

@@ -215,3 +215,16 @@ def expire_holds(now: datetime | None = None) -> int:
             _release(hold, "expired")
             count += 1
     return count
+
+
+def expire_hold(hold_id: int, *, now: datetime) -> bool:
+    """Release one hold if it is pending and past its timeout at ``now``; True if it did.
+
+    For a caller that locked what the hold belongs to first (e.g. a redemption), so the
+    locks are taken in its order. Raises HoldNotFound.
+    """
+    hold = _lock_hold(hold_id)
+    if hold.status != "pending" or hold.expires_at > now:
+        return False
+    _release(hold, "expired")
+    return True
