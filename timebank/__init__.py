@@ -136,5 +136,8 @@ def _register_template_helpers(app: Flask) -> None:
     def _fresh_request_state():
         # Flask-Babel and Flask-Login cache on g, which lives as long as the app
         # context; when one outlives a request (tests), the cache must not leak.
-        g.pop("_flask_babel", None)
-        g.pop("_login_user", None)
+        for name in (
+            "_flask_babel", "_login_user", "access_action", "access_passed", "access_checked",
+            "actor", "acting_member", "form_error",
+        ):  # fmt: skip
+            g.pop(name, None)

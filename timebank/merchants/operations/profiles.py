@@ -107,14 +107,20 @@ def _clean_profile(fields: dict) -> dict:
     return cleaned
 
 
-def _save(merchant: Merchant) -> Merchant:
-    """Flush; MerchantExists when the unit already has a shop of this name."""
+def _save(merchant: Merchant, changes: dict, *, new: bool = False) -> Merchant:
+    """Apply ``changes`` and flush inside a savepoint; MerchantExists when the unit
+    already has a shop of that name (the database's unique constraint decides)."""
+    name = changes.get("name", merchant.name)
     try:
         with db.session.begin_nested():
+            for field, value in changes.items():
+                setattr(merchant, field, value)
+            if new:
+                db.session.add(merchant)
             db.session.flush()
     except IntegrityError:
         raise MerchantExists(
-            "%(name)s is already a shop of this unit.", params={"name": merchant.name}
+            "%(name)s is already a shop of this unit.", params={"name": name}
         ) from None
     return merchant
 
@@ -133,11 +139,8 @@ def apply_merchant(*, unit_id: int, owner: Member, actor: Member, **profile) -> 
             "The shop's details are incomplete or wrong.",
             errors={name: ["Required."] for name in missing},
         )
-    merchant = Merchant(
-        unit_id=unit_id, owner=owner, created_by_id=actor.id, status="pending", **fields
-    )
-    db.session.add(merchant)
-    _save(merchant)
+    merchant = Merchant(unit_id=unit_id, owner=owner, created_by_id=actor.id, status="pending")
+    _save(merchant, fields, new=True)
     people.record_audit("merchant.apply", actor=actor, subject=owner, detail=merchant.name)
     return merchant
 
@@ -145,9 +148,7 @@ def apply_merchant(*, unit_id: int, owner: Member, actor: Member, **profile) -> 
 def update_merchant(merchant: Merchant, *, actor: Member, **profile) -> Merchant:
     """Change profile fields (the rest stay). Raises InvalidMerchant, MerchantExists."""
     fields = _clean_profile({k: v for k, v in profile.items() if k in PROFILE_FIELDS})
-    for name, value in fields.items():
-        setattr(merchant, name, value)
-    return _save(merchant)
+    return _save(merchant, fields)
 
 
 def _decide(merchant: Merchant, status: str, actor: Member, reason: str | None, now) -> Merchant:
@@ -187,20 +188,14 @@ def suspend_merchant(merchant: Merchant, *, actor: Member, reason: str, now=None
     """Stop an approved shop redeeming (its holds then time out; its statements can
     still be settled). Raises MerchantWrongStatus unless it is approved."""
     if merchant.status != "approved":
-        raise MerchantWrongStatus(
-            "Only an approved shop can be suspended; %(name)s is %(status)s.",
-            params={"name": merchant.name, "status": merchant.status},
-        )
+        raise MerchantWrongStatus("Only an approved shop can be suspended.")
     return _decide(merchant, "suspended", actor, reason, now)
 
 
 def reinstate_merchant(merchant: Merchant, *, actor: Member, now=None) -> Merchant:
     """Let a suspended shop redeem again. Raises MerchantWrongStatus unless suspended."""
     if merchant.status != "suspended":
-        raise MerchantWrongStatus(
-            "Only a suspended shop can be reinstated; %(name)s is %(status)s.",
-            params={"name": merchant.name, "status": merchant.status},
-        )
+        raise MerchantWrongStatus("Only a suspended shop can be reinstated.")
     return _decide(merchant, "approved", actor, None, now)
 
 

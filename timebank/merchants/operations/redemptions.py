@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from timebank.core.access import Target
 from timebank.core.db import utcnow
+from timebank.core.errors import N_
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.errors import HoldNotPending, IdempotencyConflict, IdempotencyKeyRequired
@@ -102,9 +103,9 @@ def _by_key(key: str, body_hash: str) -> Redemption | None:
 def _insert(redemption: Redemption, key: str, body_hash: str) -> RedeemResult | None:
     """Flush the new row; a twin that won a unique constraint meanwhile decides: the same
     key is a replay (None: the caller returns it), the same code RedeemCodeUsed."""
-    db.session.add(redemption)
     try:
         with db.session.begin_nested():
+            db.session.add(redemption)
             db.session.flush()
     except IntegrityError:
         if redemption in db.session:
@@ -212,6 +213,14 @@ def redeem(
     return RedeemResult(redemption)
 
 
+#: why a redemption no longer waits for a decision, in words pages translate
+_DECIDED = {
+    "confirmed": N_("This redemption was already confirmed."),
+    "voided": N_("This redemption was already cancelled."),
+    "refunded": N_("This redemption was already refunded."),
+}
+
+
 def _mark_expired(redemption: Redemption, now: datetime) -> None:
     redemption.status = "expired"
     redemption.resolved_at = now
@@ -228,9 +237,7 @@ def _require_held(redemption: Redemption, now: datetime) -> None:
     if redemption.status == "expired":
         raise _expired_error()
     if redemption.status != "held":
-        raise RedemptionNotHeld(
-            "This redemption was already %(status)s.", params={"status": redemption.status}
-        )
+        raise RedemptionNotHeld(_DECIDED[redemption.status])
     if redemption.expires_at <= now:
         ledger.expire_hold(redemption.hold_id, now=now)
         _mark_expired(redemption, now)

@@ -49,10 +49,7 @@ def refund_redemption(
     now = now or utcnow()
     redemption = lock_redemption(redemption_id)
     if redemption.status != "confirmed":
-        raise RedemptionNotConfirmed(
-            "Only a confirmed redemption can be refunded; this one is %(status)s.",
-            params={"status": redemption.status},
-        )
+        raise RedemptionNotConfirmed("Only a confirmed redemption can be refunded.")
     if not refundable(redemption, now):
         raise RefundPeriodOver(
             "Redemptions can be refunded for %(days)s days; this one is older.",

@@ -265,9 +265,9 @@ def build_statement(merchant: Merchant, period_start: date, *, now: datetime | N
             status="open",
             created_at=now,
         )
-        db.session.add(statement)
         try:
             with db.session.begin_nested():
+                db.session.add(statement)
                 db.session.flush()
         except IntegrityError:  # a twin built it meanwhile
             statement = db.session.scalar(query.with_for_update())
