@@ -52,16 +52,22 @@ def test_a_shop_from_application_to_a_confirmed_redemption(client, district, cas
     shop = added.json
     assert (shop["status"], shop["owner_id"]) == ("pending", cast["owner_member"].id)
     offer_body = {
-        "title": "满30元减5元", "points_cost": 10, "benefit": "discount", "discount_fen": 500,
-        "valid_from": "2026-01-01T00:00:00+08:00", "valid_until": "2036-01-01T00:00:00+08:00",
-    }  # fmt: skip
-    early = client.post(f"/api/v1/merchants/{shop['id']}/offers", json=offer_body,
-                        headers=cast["owner"])  # fmt: skip
+        "title": "满30元减5元",
+        "points_cost": 10,
+        "benefit": "discount",
+        "discount_fen": 500,
+        "valid_from": "2026-01-01T00:00:00+08:00",
+        "valid_until": "2036-01-01T00:00:00+08:00",
+    }
+    early = client.post(
+        f"/api/v1/merchants/{shop['id']}/offers", json=offer_body, headers=cast["owner"]
+    )
     assert early.status_code == 409 and early.json["code"] == "merchant_not_approved"
     approved = client.post(f"/api/v1/merchants/{shop['id']}/approve", headers=cast["organizer"])
     assert approved.json["status"] == "approved"
-    offer = client.post(f"/api/v1/merchants/{shop['id']}/offers", json=offer_body,
-                        headers=cast["owner"]).json  # fmt: skip
+    offer = client.post(
+        f"/api/v1/merchants/{shop['id']}/offers", json=offer_body, headers=cast["owner"]
+    ).json
     listed = client.get("/api/v1/offers", headers=cast["member"]).json
     assert [(o["offer"]["title"], o["affordable"], o["ineligible"]) for o in listed] == [
         ("满30元减5元", True, None)
@@ -123,15 +129,19 @@ def test_void_and_refund_over_the_api(client, cast, counter):
     _merchant, offer = counter
     member_id = cast["member_id"]
     now = utcnow()
-    first = redeem(client, cast, offer, merchants.current_redeem_code(member_id, now=now).token,
-                   "v1").json  # fmt: skip
+    first = redeem(
+        client, cast, offer, merchants.current_redeem_code(member_id, now=now).token, "v1"
+    ).json
     voided = client.post(f"/api/v1/redemptions/{first['id']}/void", headers=cast["owner"])
     assert voided.json["status"] == "voided"
     later = merchants.current_redeem_code(member_id, now=now - timedelta(seconds=30)).token
     second = redeem(client, cast, offer, later, "v2").json
     client.post(f"/api/v1/redemptions/{second['id']}/confirm", headers=cast["owner"])
-    refund = client.post(f"/api/v1/redemptions/{second['id']}/refund",
-                         json={"reason": "顾客退货"}, headers=cast["owner"])  # fmt: skip
+    refund = client.post(
+        f"/api/v1/redemptions/{second['id']}/refund",
+        json={"reason": "顾客退货"},
+        headers=cast["owner"],
+    )
     assert refund.status_code == 200 and refund.json["status"] == "refunded"
     assert ledger.balances(member_id)["POINTS"] == {"balance": 25, "held": 0, "available": 25}
     correction = ledger.get_transfer(refund.json["refund_transfer_id"])
@@ -158,24 +168,33 @@ def test_a_guardian_shows_the_ward_s_code(client, district, cast, counter, make_
 
 def test_statements_over_the_api(client, district, cast, counter):
     merchant, offer = counter
-    held = redeem(client, cast, offer, merchants.current_redeem_code(cast["member_id"]).token,
-                  "s1").json  # fmt: skip
+    held = redeem(
+        client, cast, offer, merchants.current_redeem_code(cast["member_id"]).token, "s1"
+    ).json
     client.post(f"/api/v1/redemptions/{held['id']}/confirm", headers=cast["owner"])
     month = f"{merchants.current_month(utcnow()):%Y-%m}"
-    built = client.post(f"/api/v1/merchants/{merchant.id}/statements", json={"month": month},
-                        headers=cast["organizer"])  # fmt: skip
+    built = client.post(
+        f"/api/v1/merchants/{merchant.id}/statements",
+        json={"month": month},
+        headers=cast["organizer"],
+    )
     assert built.status_code == 200, built.json
     assert (built.json["points_net"], built.json["amount_yuan"]) == (10, "1.00")
     owner_view = client.get(f"/api/v1/statements/{built.json['id']}", headers=cast["owner"])
     assert owner_view.status_code == 200
-    unit = client.get(f"/api/v1/units/{district['a'].id}/statements?month={month}",
-                      headers=cast["organizer"]).json  # fmt: skip
+    unit = client.get(
+        f"/api/v1/units/{district['a'].id}/statements?month={month}", headers=cast["organizer"]
+    ).json
     assert [s["id"] for s in unit] == [built.json["id"]]
-    pay = client.post(f"/api/v1/statements/{built.json['id']}/pay", json={},
-                      headers=cast["organizer"])  # fmt: skip
+    pay = client.post(
+        f"/api/v1/statements/{built.json['id']}/pay", json={}, headers=cast["organizer"]
+    )
     assert (pay.status_code, pay.json["code"]) == (409, "statement_period_open")
-    bad = client.post(f"/api/v1/merchants/{merchant.id}/statements", json={"month": "2026-13"},
-                      headers=cast["organizer"])  # fmt: skip
+    bad = client.post(
+        f"/api/v1/merchants/{merchant.id}/statements",
+        json={"month": "2026-13"},
+        headers=cast["organizer"],
+    )
     assert bad.status_code == 422
 
 
@@ -183,9 +202,12 @@ def test_pages_and_the_api_give_the_same_answer(app, district, cast, counter, ma
     """As in test_edge_contract, for the merchants' pages and their API twins."""
     merchant, offer = counter
     other = create_merchant(district["a"], name="红星理发店", category="barber")
-    held = merchants.redeem(code=merchants.current_redeem_code(cast["member_id"]).token,
-                            offer_id=offer.id, idempotency_key="pair",
-                            staff=merchant.owner).redemption  # fmt: skip
+    held = merchants.redeem(
+        code=merchants.current_redeem_code(cast["member_id"]).token,
+        offer_id=offer.id,
+        idempotency_key="pair",
+        staff=merchant.owner,
+    ).redemption
     db.session.commit()
     pairs = [
         (f"/merchants/{merchant.id}/profile", f"/api/v1/merchants/{merchant.id}"),
@@ -211,8 +233,9 @@ def test_pages_and_the_api_give_the_same_answer(app, district, cast, counter, ma
         browser, program = app.test_client(), app.test_client()
         headers = {}
         if member is not None:
-            sent = browser.post("/login", data={"phone": member.phone,
-                                                "password": factories.PASSWORD})  # fmt: skip
+            sent = browser.post(
+                "/login", data={"phone": member.phone, "password": factories.PASSWORD}
+            )
             assert sent.status_code == 302
             token, _row = people.issue_token(member)
             db.session.commit()
@@ -229,9 +252,12 @@ def test_pages_and_the_api_give_the_same_answer(app, district, cast, counter, ma
 
 def test_cli_expires_holds_and_builds_statements(app, cast, counter):
     merchant, offer = counter
-    held = merchants.redeem(code=merchants.current_redeem_code(cast["member_id"]).token,
-                            offer_id=offer.id, idempotency_key="cli",
-                            staff=merchant.owner).redemption  # fmt: skip
+    held = merchants.redeem(
+        code=merchants.current_redeem_code(cast["member_id"]).token,
+        offer_id=offer.id,
+        idempotency_key="cli",
+        staff=merchant.owner,
+    ).redemption
     db.session.commit()
     runner = app.test_cli_runner()
     later = (held.expires_at + timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S")
@@ -249,9 +275,12 @@ def test_the_database_refuses_changing_a_paid_statement_or_deleting_a_redemption
     app, cast, counter
 ):
     merchant, offer = counter
-    held = merchants.redeem(code=merchants.current_redeem_code(cast["member_id"]).token,
-                            offer_id=offer.id, idempotency_key="guard",
-                            staff=merchant.owner).redemption  # fmt: skip
+    held = merchants.redeem(
+        code=merchants.current_redeem_code(cast["member_id"]).token,
+        offer_id=offer.id,
+        idempotency_key="guard",
+        staff=merchant.owner,
+    ).redemption
     merchants.confirm_redemption(held.id, staff=merchant.owner)
     statement = merchants.build_statement(merchant, merchants.previous_month(utcnow()))
     organizer = factories.create_member(merchant.unit, roles=("organizer",))

@@ -144,9 +144,13 @@ def test_stock_holds_under_32_concurrent_redemptions(app, district):
 def test_per_member_limits_hold_under_32_concurrent_redemptions(app, district):
     merchant = create_merchant(district["a"])
     offer = create_offer(
-        merchant, points_cost=1, per_member_daily=3, per_member_monthly=4,
-        valid_from=utcnow() - timedelta(days=3), valid_until=utcnow() + timedelta(days=3),
-    )  # fmt: skip
+        merchant,
+        points_cost=1,
+        per_member_daily=3,
+        per_member_monthly=4,
+        valid_from=utcnow() - timedelta(days=3),
+        valid_until=utcnow() + timedelta(days=3),
+    )
     member = factories.create_member(district["building_a"], name="王秀英")
     fund(member, 100)
     db.session.commit()
@@ -159,9 +163,12 @@ def test_per_member_limits_hold_under_32_concurrent_redemptions(app, district):
     def redeem(n):
         staff = db.session.get(Member, staff_id)
         return merchants.redeem(
-            code=tokens[n], offer_id=offer_id, idempotency_key=f"m{n}", staff=staff,
+            code=tokens[n],
+            offer_id=offer_id,
+            idempotency_key=f"m{n}",
+            staff=staff,
             now=moments[n],
-        ).redemption.status  # fmt: skip
+        ).redemption.status
 
     outcomes = run_threads(app, 32, redeem)
     assert outcomes.count("held") == 3, outcomes

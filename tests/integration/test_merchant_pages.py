@@ -28,8 +28,13 @@ def shop(district):
     member = factories.create_member(district["building_a"], name="王秀英")
     fund(member, 25)
     db.session.commit()
-    return {"merchant": merchant, "offer": offer, "owner": owner, "member": member,
-            "organizer": organizer}  # fmt: skip
+    return {
+        "merchant": merchant,
+        "offer": offer,
+        "owner": owner,
+        "member": member,
+        "organizer": organizer,
+    }
 
 
 def text(response) -> str:
@@ -110,8 +115,10 @@ def test_staff_of_another_shop_cannot_use_this_counter(client, login, district, 
     other = create_merchant(district["a"], name="红星理发店", category="barber")
     held = merchants.redeem(
         code=merchants.current_redeem_code(shop["member"].id).token,
-        offer_id=shop["offer"].id, idempotency_key="page-1", staff=shop["owner"],
-    ).redemption  # fmt: skip
+        offer_id=shop["offer"].id,
+        idempotency_key="page-1",
+        staff=shop["owner"],
+    ).redemption
     db.session.commit()
     login(other.owner)
     assert client.get(f"/merchants/{shop['merchant'].id}/counter").status_code == 403
@@ -138,7 +145,7 @@ def test_the_dashboard_publishes_offers_and_invites_staff(client, login, distric
             "valid_until": (today + timedelta(days=30)).isoformat(),
             "min_service_hours": 5,
             "per_member_monthly": 1,
-        },  # fmt: skip
+        },
         follow_redirects=True,
     )
     assert "免费理发一次" in text(published)
@@ -171,7 +178,7 @@ def test_a_shop_applies_and_an_organizer_approves_it_on_pages(client, login, dis
             "opening_hours": "8:00-21:00",
             "contact_name": "赵大夫",
             "contact_phone": "0931-7500001",
-        },  # fmt: skip
+        },
         follow_redirects=True,
     )
     assert "康宁大药房" in text(applied) and "待审核" in text(applied)
@@ -189,8 +196,10 @@ def test_a_shop_applies_and_an_organizer_approves_it_on_pages(client, login, dis
 def test_settlement_pages_build_pay_and_export(client, login, district, shop):
     redemption = merchants.redeem(
         code=merchants.current_redeem_code(shop["member"].id).token,
-        offer_id=shop["offer"].id, idempotency_key="page-2", staff=shop["owner"],
-    ).redemption  # fmt: skip
+        offer_id=shop["offer"].id,
+        idempotency_key="page-2",
+        staff=shop["owner"],
+    ).redemption
     merchants.confirm_redemption(redemption.id, staff=shop["owner"])
     db.session.commit()
     login(shop["organizer"])
