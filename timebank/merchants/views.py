@@ -43,6 +43,7 @@ from timebank.merchants.models import (
     ADDRESS_MAX,
     BENEFITS,
     BUDGET_POINTS,
+    CATEGORY_NAMES,
     HOURS_MAX,
     MERCHANT_CATEGORIES,
     NAME_MAX,
@@ -193,7 +194,7 @@ class ApplyForm(Form):
     name = StringField(_l("Shop name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     category = SelectField(
         _l("Kind of shop"),
-        choices=[SelectChoice(c, category_name(c)) for c in MERCHANT_CATEGORIES],
+        choices=[SelectChoice(c, CATEGORY_NAMES[c]) for c in MERCHANT_CATEGORIES],
     )
     address = StringField(_l("Address"), validators=[DataRequired(), Length(max=ADDRESS_MAX)])
     opening_hours = StringField(_l("Opening hours"), validators=[Length(max=HOURS_MAX)])
