@@ -291,6 +291,12 @@ def test_a_code_redeems_once_and_a_key_replays(shop):
         == "redeem_code_used"
     )
     assert points(member)["held"] == 10
+    # a retry of the first request after its code expired is still a replay
+    late = utcnow() + timedelta(minutes=5)
+    retry = merchants.redeem(
+        code=code, offer_id=offer.id, idempotency_key=counter_key, staff=shop["owner"], now=late
+    )
+    assert retry.replayed and retry.redemption.id == first.redemption.id
 
 
 def test_not_enough_points_is_refused_and_holds_nothing(shop):

@@ -50,8 +50,10 @@ DESCRIPTION_MAX = 2000
 
 
 def get_offer(offer_id: int) -> Offer:
-    """Return the offer or raise OfferNotFound."""
-    offer = db.session.get(Offer, offer_id)
+    """Return the offer (with its merchant) or raise OfferNotFound."""
+    offer = db.session.get(
+        Offer, offer_id, options=[joinedload(Offer.merchant), joinedload(Offer.units)]
+    )
     if offer is None:
         raise OfferNotFound("Offer %(id)s does not exist.", params={"id": offer_id})
     return offer
@@ -59,8 +61,14 @@ def get_offer(offer_id: int) -> Offer:
 
 def offer_target(offer_id: int) -> Target:
     """What an action on an offer is done to: its merchant, in the merchant's unit."""
-    offer = get_offer(offer_id)
-    return Target(unit=offer.merchant.unit_id, merchant=offer.merchant_id)
+    row = db.session.execute(
+        sa.select(Offer.merchant_id, Merchant.unit_id)
+        .join(Merchant, Merchant.id == Offer.merchant_id)
+        .where(Offer.id == offer_id)
+    ).first()
+    if row is None:
+        raise OfferNotFound("Offer %(id)s does not exist.", params={"id": offer_id})
+    return Target(unit=row.unit_id, merchant=row.merchant_id)
 
 
 def offer_owner_target(offer_id: int) -> Target:
@@ -68,6 +76,12 @@ def offer_owner_target(offer_id: int) -> Target:
     offer = get_offer(offer_id)
     merchant = offer.merchant
     return Target(unit=merchant.unit_id, merchant=merchant.id, member=merchant.owner_id)
+
+
+def has_limits(offer: Offer) -> bool:
+    """Stock, budget or per-member limits: what concurrent redemptions must not exceed."""
+    limits = (offer.stock, offer.budget_points, offer.per_member_daily, offer.per_member_monthly)
+    return any(limit is not None for limit in limits)
 
 
 def lock_offer(offer_id: int) -> Offer:

@@ -15,7 +15,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from timebank.core.access import Target
 from timebank.core.db import utcnow
@@ -23,18 +26,26 @@ from timebank.core.errors import N_
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.errors import HoldNotPending, IdempotencyConflict, IdempotencyKeyRequired
+from timebank.ledger.models import Account
 from timebank.merchants.errors import (
     MemberNotActive,
     MerchantNotApproved,
     OfferWrongMerchant,
+    RedeemCodeRejected,
     RedeemCodeUsed,
     RedemptionExpired,
     RedemptionNotFound,
     RedemptionNotHeld,
 )
-from timebank.merchants.models import Redemption
+from timebank.merchants.models import Merchant, Redemption
 from timebank.merchants.operations.limits import check_limits
-from timebank.merchants.operations.offers import check_eligible, check_redeemable, lock_offer
+from timebank.merchants.operations.offers import (
+    check_eligible,
+    check_redeemable,
+    get_offer,
+    has_limits,
+    lock_offer,
+)
 from timebank.merchants.operations.redeem_codes import ReadCode, read_redeem_code
 from timebank.people import operations as people
 from timebank.people.models import Member
@@ -52,9 +63,18 @@ def hold_timeout() -> timedelta:
     return timedelta(seconds=current_app.config["TIMEBANK_REDEMPTION_HOLD_SECONDS"])
 
 
+#: what every page and answer about a redemption names (inner joins: never null)
+_NAMES = (
+    joinedload(Redemption.merchant, innerjoin=True),
+    joinedload(Redemption.offer, innerjoin=True),
+    joinedload(Redemption.member, innerjoin=True),
+)
+
+
 def get_redemption(redemption_id: int) -> Redemption:
-    """Return the redemption or raise RedemptionNotFound."""
-    redemption = db.session.get(Redemption, redemption_id)
+    """Return the redemption (with its merchant, offer and member) or raise
+    RedemptionNotFound."""
+    redemption = db.session.get(Redemption, redemption_id, options=_NAMES)
     if redemption is None:
         raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
     return redemption
@@ -62,8 +82,14 @@ def get_redemption(redemption_id: int) -> Redemption:
 
 def redemption_target(redemption_id: int) -> Target:
     """What an action on a redemption is done to: its merchant (staff's scope)."""
-    redemption = get_redemption(redemption_id)
-    return Target(merchant=redemption.merchant_id, unit=redemption.merchant.unit_id)
+    row = db.session.execute(
+        sa.select(Redemption.merchant_id, Merchant.unit_id)
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(Redemption.id == redemption_id)
+    ).first()
+    if row is None:
+        raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
+    return Target(merchant=row.merchant_id, unit=row.unit_id)
 
 
 def redemption_member_target(redemption_id: int) -> Target:
@@ -76,7 +102,8 @@ def lock_redemption(redemption_id: int) -> Redemption:
     redemption = db.session.scalar(
         sa.select(Redemption)
         .where(Redemption.id == redemption_id)
-        .with_for_update()
+        .options(*_NAMES)
+        .with_for_update(of=Redemption)
         .execution_options(populate_existing=True)
     )
     if redemption is None:
@@ -88,9 +115,17 @@ def _body_hash(code: str, offer_id: int) -> str:
     return hashlib.sha256(f"{code.strip()}|{offer_id}".encode()).hexdigest()
 
 
-def _by_key(key: str, body_hash: str) -> Redemption | None:
-    """The redemption placed under ``key``; IdempotencyConflict if its request differs."""
-    redemption = db.session.scalar(sa.select(Redemption).where(Redemption.idempotency_key == key))
+def _by_key(key: str, body_hash: str, *, code: ReadCode | None = None) -> Redemption | None:
+    """The redemption placed under ``key``; IdempotencyConflict if its request differs.
+    With ``code``: RedeemCodeUsed when another redemption used it (one query for both)."""
+    condition = Redemption.idempotency_key == key
+    if code is not None:
+        used = (Redemption.member_id == code.member_id) & (Redemption.code_step == code.step)
+        condition = condition | used
+    found = list(db.session.scalars(sa.select(Redemption).where(condition)))
+    redemption = next((r for r in found if r.idempotency_key == key), None)
+    if redemption is None and found:
+        raise RedeemCodeUsed()
     if redemption is not None and redemption.body_hash != body_hash:
         raise IdempotencyConflict(
             "The idempotency key %(key)s was already used for a different request; "
@@ -100,47 +135,67 @@ def _by_key(key: str, body_hash: str) -> Redemption | None:
     return redemption
 
 
-def _insert(redemption: Redemption, key: str, body_hash: str) -> RedeemResult | None:
-    """Flush the new row; a twin that won a unique constraint meanwhile decides: the same
-    key is a replay (None: the caller returns it), the same code RedeemCodeUsed."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(redemption)
-            db.session.flush()
-    except IntegrityError:
-        if redemption in db.session:
-            db.session.expunge(redemption)
-        twin = _by_key(key, body_hash)
-        if twin is not None:
+#: the columns a new redemption leaves empty
+_UNSET = (
+    "hold_id", "transfer_id", "refund_transfer_id", "resolved_by_id", "refunded_by_id",
+    "resolved_at", "refunded_at", "refund_reason",
+)  # fmt: skip
+
+
+def _insert(values: dict, relations: dict, key: str, body_hash: str):
+    """Insert the new redemption unless a unique constraint holds a twin: then the same
+    key is a replay (a RedeemResult), the same code RedeemCodeUsed. One statement (INSERT
+    ... ON CONFLICT DO NOTHING), no savepoint; PostgreSQL waits for a running twin."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = db.session.scalar(
+        insert(Redemption).values(**values).on_conflict_do_nothing().returning(Redemption.id)
+    )
+    if new_id is None:
+        if (twin := _by_key(key, body_hash)) is not None:
             return RedeemResult(twin, replayed=True)
-        raise RedeemCodeUsed() from None
-    return None
+        raise RedeemCodeUsed()
+    redemption = Redemption(id=new_id, **values)
+    make_transient_to_detached(redemption)
+    db.session.add(redemption)
+    for name, value in relations.items():
+        set_committed_value(redemption, name, value)
+    return redemption
 
 
 def _redeemer(offer, read: ReadCode) -> Member:
-    """The member a code names, if they may redeem ``offer`` with it: active, eligible,
-    and the code unused. Raises MemberNotActive, NotEligible, RedeemCodeUsed."""
+    """The member a code names, if they may redeem ``offer``: active and eligible.
+    Raises MemberNotActive, NotEligible."""
     member = people.get_member(read.member_id)
     if not member.is_active:
         raise MemberNotActive("%(name)s's account is not active.", params={"name": member.name})
     check_eligible(offer, member)
-    used = db.session.scalar(
-        sa.select(Redemption.id).where(
-            Redemption.member_id == member.id, Redemption.code_step == read.step
+    return member
+
+
+def _accounts(member: Member, merchant_id: int) -> tuple[int, int]:
+    """The member's and the merchant's POINTS accounts, read in one query (opened when
+    missing)."""
+    keys = {f"member:{member.id}": None, f"merchant:{merchant_id}": None}
+    rows = db.session.execute(
+        sa.select(Account.owner_key, Account.id).where(
+            Account.ledger == "POINTS", Account.owner_key.in_(keys)
         )
     )
-    if used is not None:
-        raise RedeemCodeUsed()
-    return member
+    keys.update(dict(rows.all()))
+    debit = keys[f"member:{member.id}"] or (
+        ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
+    )
+    credit = keys[f"merchant:{merchant_id}"] or ledger.merchant_account(merchant_id, "POINTS").id
+    return debit, credit
 
 
 def _hold_points(redemption: Redemption, staff: Member) -> None:
     """Hold the redemption's points on the member's account for the merchant."""
-    member = redemption.member
+    debit, credit = _accounts(redemption.member, redemption.merchant_id)
     hold = ledger.place_hold(
         ledger="POINTS",
-        debit_account_id=ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id,
-        credit_account_id=ledger.merchant_account(redemption.merchant_id, "POINTS").id,
+        debit_account_id=debit,
+        credit_account_id=credit,
         amount=redemption.points,
         code="redeem",
         idempotency_key=f"redemption:{redemption.id}",
@@ -182,33 +237,46 @@ def redeem(
             errors={"idempotency_key": ["Required."]},
         )
     body_hash = _body_hash(code or "", offer_id)
-    if (previous := _by_key(key, body_hash)) is not None:
-        return RedeemResult(previous, replayed=True)
-    read = read_redeem_code(code, now=now)
-    offer = lock_offer(offer_id)
+    try:
+        read = read_redeem_code(code, now=now)
+    except RedeemCodeRejected:
+        # a retry after the code expired is still a replay of what its key did
+        if (previous := _by_key(key, body_hash)) is not None:
+            return RedeemResult(previous, replayed=True)
+        raise
+    offer = get_offer(offer_id)
     if merchant_id is not None and offer.merchant_id != merchant_id:
         raise OfferWrongMerchant("This offer belongs to another shop.")
-    # decided again under the lock: a twin may have committed while we waited for it
-    if (previous := _by_key(key, body_hash)) is not None:
+    if has_limits(offer):
+        # limits are counted under the offer's lock; without any, redemptions of one
+        # offer run side by side (the member's account is locked by the hold)
+        offer = lock_offer(offer_id)
+    # a twin that committed while we waited is seen; one still running loses the key's
+    # unique constraint below, and then is seen
+    if (previous := _by_key(key, body_hash, code=read)) is not None:
         return RedeemResult(previous, replayed=True)
     check_redeemable(offer, now)
     member = _redeemer(offer, read)
     check_limits(offer, member.id, now)
-    redemption = Redemption(
-        merchant_id=offer.merchant_id,
-        offer=offer,
-        member=member,
-        code_step=read.step,
-        points=offer.points_cost,
-        status="held",
-        idempotency_key=key,
-        body_hash=body_hash,
-        staff_id=staff.id,
-        created_at=now,
-        expires_at=now + hold_timeout(),
-    )
-    if (twin := _insert(redemption, key, body_hash)) is not None:
-        return twin
+    values = {
+        "merchant_id": offer.merchant_id,
+        "offer_id": offer.id,
+        "member_id": member.id,
+        "code_step": read.step,
+        "points": offer.points_cost,
+        "status": "held",
+        "idempotency_key": key,
+        "body_hash": body_hash,
+        "staff_id": staff.id,
+        "created_at": now,
+        "expires_at": now + hold_timeout(),
+        # known now, so the answer reads nothing back
+        **dict.fromkeys(_UNSET),
+    }
+    relations = {"offer": offer, "member": member, "merchant": offer.merchant}
+    redemption = _insert(values, relations, key, body_hash)
+    if isinstance(redemption, RedeemResult):
+        return redemption
     _hold_points(redemption, staff)
     return RedeemResult(redemption)
 
