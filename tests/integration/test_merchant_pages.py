@@ -226,3 +226,24 @@ def test_settlement_pages_build_pay_and_export(client, login, district, shop):
     assert client.get(f"/statements/{statement.id}").status_code == 200
     assert client.post(f"/statements/{statement.id}/pay").status_code == 403
     assert client.get(f"/units/{unit}/settlement").status_code == 403
+
+
+def test_a_guardian_shows_the_ward_s_code_on_the_page(client, login, district, shop):
+    from timebank.people import operations as people
+
+    ward = factories.create_member(district["building_a"], name="独居老人", password=None)
+    guardian = factories.create_member(district["building_a"], name="邻居小张")
+    people.add_guardian(ward, guardian, relation="邻居", actor=None)
+    fund(ward, 12)
+    db.session.commit()
+    login(guardian)
+    page = text(client.get(f"/me/redeem?for={ward.id}"))
+    assert "独居老人" in page and f'id="redeem-short">{ward.id}-' in page
+    assert f"/me/redeem/state.json?for={ward.id}" in page
+    offers = text(client.get(f"/offers?for={ward.id}"))
+    assert 'id="points-available">12<' in offers
+    stranger = factories.create_member(district["building_a"])
+    db.session.commit()
+    client.post("/logout")
+    login(stranger)
+    assert client.get(f"/me/redeem?for={ward.id}").status_code == 403

@@ -528,3 +528,60 @@ def test_monthly_statements_for_every_approved_shop(d, shop):
     )
     assert len(merchants.build_monthly_statements(after)) == 2  # again: the same two
     assert code_error(merchants.parse_month, "2026-13") == "invalid_month"
+
+
+def test_settlement_totals_equal_the_ledger(d, shop):
+    """Three shops, redemptions, a refund, statements built and one paid: the statements'
+    figures are the ledger's, summed independently from its transfers, and the points
+    not yet settled are exactly the shops' balances."""
+    import sqlalchemy as sa
+
+    from timebank.ledger.models import Account, Transfer
+
+    others = [create_merchant(d["a"], name=f"第{n}家店") for n in range(2)]
+    shops = [shop["merchant"], *others]
+    offers = [shop["offer"], *(create_offer(m, points_cost=3 + n) for n, m in enumerate(others))]
+    members = [factories.create_member(d["building_a"]) for _ in range(6)]
+    for member in members:
+        fund(member, 40)
+    confirmed_ids = []
+    for n, member in enumerate(members):
+        for k, offer in enumerate(offers):
+            if (n + k) % 3:
+                at = utcnow() + timedelta(seconds=30 * k)
+                held = redeem(shop, member, offer, now=at)
+                confirmed_ids.append(merchants.confirm_redemption(held.id, staff=shop["owner"]).id)
+    merchants.refund_redemption(confirmed_ids[1], staff=shop["owner"], reason="退货")
+    period = merchants.current_month(utcnow())
+    statements = [merchants.build_statement(m, period) for m in shops]
+    after = next_month_start(utcnow()) + timedelta(hours=2)
+    merchants.mark_statement_paid(statements[0].id, actor=shop["organizer"], now=after)
+
+    merchant_accounts = sa.select(Account.id).where(Account.kind == "merchant")
+    redeemed = db.session.scalar(
+        sa.select(sa.func.sum(Transfer.amount)).where(
+            Transfer.code == "redeem", Transfer.credit_account_id.in_(merchant_accounts)
+        )
+    )
+    refunded = db.session.scalar(
+        sa.select(sa.func.sum(Transfer.amount)).where(
+            Transfer.code == "correct", Transfer.debit_account_id.in_(merchant_accounts)
+        )
+    )
+    settled = db.session.scalar(
+        sa.select(sa.func.sum(Transfer.amount)).where(Transfer.code == "settle")
+    )
+    assert sum(s.points_redeemed for s in statements) == redeemed
+    assert sum(s.points_refunded for s in statements) == refunded
+    assert sum(s.points_net for s in statements) == redeemed - refunded
+    assert settled == statements[0].points_net
+    unsettled = sum(s.points_net for s in statements if s.status == "open")
+    assert sum(merchants.merchant_balance(m.id) for m in shops) == unsettled
+    assert sum(s.amount_fen for s in statements) == (redeemed - refunded) * 10
+    for statement, merchant in zip(statements, shops, strict=True):
+        rebuilt = merchants.statement_figures(merchant.id, period)
+        assert (rebuilt.points_redeemed, rebuilt.points_refunded) == (
+            statement.points_redeemed,
+            statement.points_refunded,
+        )
+    assert ledger.verify_ledger().ok
