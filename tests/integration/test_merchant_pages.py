@@ -247,3 +247,41 @@ def test_a_guardian_shows_the_ward_s_code_on_the_page(client, login, district, s
     client.post("/logout")
     login(stranger)
     assert client.get(f"/me/redeem?for={ward.id}").status_code == 403
+
+
+def test_the_owner_edits_the_shop_s_details(client, login, district, shop):
+    merchant = shop["merchant"]
+    login(shop["owner"])
+    form = client.get(f"/merchants/{merchant.id}/edit")
+    assert form.status_code == 200 and "上坎老王肉菜店" in text(form)
+    saved = client.post(
+        f"/merchants/{merchant.id}/edit",
+        data={
+            "name": "上坎老王肉菜店",
+            "category": "grocery",
+            "address": "上坎路菜市场12号摊位",
+            "opening_hours": "每天 6:30-20:00",
+            "contact_name": "王建国",
+            "contact_phone": "13912345678",
+            "lat": "36.0931",
+            "lng": "103.6322",
+        },
+        follow_redirects=True,
+    )
+    assert "6:30-20:00" in text(saved)
+    db.session.refresh(merchant)
+    assert (merchant.lat, merchant.contact_phone) == (36.0931, "13912345678")
+    bad = client.post(
+        f"/merchants/{merchant.id}/edit",
+        data={
+            "name": "",
+            "category": "grocery",
+            "address": "x",
+            "contact_name": "王",
+            "contact_phone": "1",
+        },
+    )
+    assert bad.status_code == 200 and 'id="edit-form"' in text(bad)
+    client.post("/logout")
+    login(shop["member"])
+    assert client.get(f"/merchants/{merchant.id}/edit").status_code == 403

@@ -16,8 +16,8 @@ from timebank.core.errors import DomainError
 from timebank.core.web import ActionForm, Form, back, flash_form_errors, page
 from timebank.merchants import exports
 from timebank.merchants import operations as merchants
+from timebank.merchants.forms import ApplyForm, profile_fields
 from timebank.merchants.models import REASON_MAX
-from timebank.merchants.views import ApplyForm, profile_fields
 from timebank.units import operations as units
 
 bp = Blueprint("merchant_admin", __name__)

@@ -13,16 +13,6 @@ from datetime import timedelta
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import (
-    DateField,
-    HiddenField,
-    IntegerField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, Length, Optional
 
 from timebank.core import access
 from timebank.core.db import utcnow
@@ -30,7 +20,6 @@ from timebank.core.qr import qr_svg
 from timebank.core.web import (
     REDISPLAY,
     ActionForm,
-    Form,
     back,
     flash_form_errors,
     page,
@@ -39,24 +28,19 @@ from timebank.core.web import (
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
 from timebank.merchants.errors import OfferWrongMerchant
+from timebank.merchants.forms import (
+    ApplyForm,
+    OfferForm,
+    ProfileForm,
+    RedeemForm,
+    RefundForm,
+    StaffForm,
+    offer_fields,
+    profile_fields,
+)
 from timebank.merchants.models import (
-    ADDRESS_MAX,
-    BENEFITS,
-    BUDGET_POINTS,
-    CATEGORY_NAMES,
-    HOURS_MAX,
-    MERCHANT_CATEGORIES,
-    NAME_MAX,
-    PER_MEMBER,
-    PERCENT,
-    POINTS_COST,
-    REASON_MAX,
-    SERVICE_MINUTES,
-    STOCK,
-    YUAN_FEN,
     category_name,
 )
-from timebank.merchants.operations.limits import local_midnight
 from timebank.units import operations as units
 
 bp = Blueprint("merchants", __name__)
@@ -80,11 +64,6 @@ STATUS_NAMES = {
     "refunded": _l("Refunded"),
     "open": _l("Open"),
     "paid": _l("Paid"),
-}
-BENEFIT_NAMES = {
-    "discount": _l("A fixed discount in yuan"),
-    "percent": _l("A percentage off, up to a cap"),
-    "item": _l("An item"),
 }
 
 
@@ -189,33 +168,6 @@ def receipt(redemption_id: int):
     )
 
 
-class ApplyForm(Form):
-    unit_id = SelectField(_l("Community"), coerce=int)
-    name = StringField(_l("Shop name"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    category = SelectField(
-        _l("Kind of shop"),
-        choices=[SelectChoice(c, CATEGORY_NAMES[c]) for c in MERCHANT_CATEGORIES],
-    )
-    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=ADDRESS_MAX)])
-    opening_hours = StringField(_l("Opening hours"), validators=[Length(max=HOURS_MAX)])
-    contact_name = StringField(_l("Contact person"), validators=[DataRequired(), Length(max=60)])
-    contact_phone = StringField(_l("Contact phone"), validators=[DataRequired(), Length(max=20)])
-
-
-def profile_fields(form) -> dict:
-    return {
-        name: getattr(form, name).data
-        for name in (
-            "name",
-            "category",
-            "address",
-            "opening_hours",
-            "contact_name",
-            "contact_phone",
-        )
-    }
-
-
 @bp.route("/merchants/apply", methods=["GET", "POST"])
 @page("merchants.apply", on_error=REDISPLAY)
 def apply():
@@ -233,6 +185,20 @@ def apply():
     return render_template("merchants/apply.html", form=form)
 
 
+@bp.route(f"{MERCHANT}/edit", methods=["GET", "POST"])
+@page("merchants.manage", target=OWNED, on_error=REDISPLAY)
+def edit(merchant_id: int):
+    """The owner (or an organizer) changes the shop's profile."""
+    merchant = merchants.get_merchant(merchant_id)
+    form = ProfileForm(obj=merchant)
+    if form.validate_on_submit():
+        merchants.update_merchant(merchant, actor=access.current_actor(), **profile_fields(form))
+        flash(_("The shop's details were saved."), "success")
+        return redirect(url_for("merchants.profile", merchant_id=merchant_id))
+    flash_form_errors(form)
+    return render_template("merchants/edit.html", form=form, merchant=merchant)
+
+
 @bp.route(f"{MERCHANT}/profile")
 @page("merchants.view", target=SHOP)
 def profile(merchant_id: int):
@@ -245,25 +211,13 @@ def profile(merchant_id: int):
         merchant=merchant,
         offers=merchants.merchant_offers(merchant.id),
         decides=access.may(actor, "merchants.approve", SHOP(merchant_id)),
+        manages=access.may(actor, "merchants.manage", OWNED(merchant_id)),
         staff=access.may(actor, "redemptions.counter", SHOP(merchant_id)),
         form=ActionForm(),
     )
 
 
 # ---------------------------------------------------------------- the counter
-
-
-class RedeemForm(Form):
-    code = StringField(
-        _l("Customer's code (scan, or type the digits)"),
-        validators=[DataRequired(), Length(max=300)],
-    )
-    offer_id = IntegerField(validators=[DataRequired()])
-    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=120)])
-
-
-class RefundForm(Form):
-    reason = StringField(_l("Reason for the refund"), validators=[Length(max=REASON_MAX)])
 
 
 @bp.route(f"{MERCHANT}/counter")
@@ -384,67 +338,6 @@ def refund(redemption_id: int):
 
 
 # ---------------------------------------------------------------- the dashboard
-
-
-class OfferForm(Form):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    points_cost = IntegerField(_l("Points"), validators=[DataRequired(), POINTS_COST.form()])
-    benefit = SelectField(
-        _l("The customer gets"), choices=[SelectChoice(b, BENEFIT_NAMES[b]) for b in BENEFITS]
-    )
-    discount_yuan = IntegerField(_l("Discount in yuan"), validators=[Optional(), YUAN_FEN.form()])
-    percent_off = IntegerField(_l("Percentage off"), validators=[Optional(), PERCENT.form()])
-    cap_yuan = IntegerField(_l("At most, in yuan"), validators=[Optional(), YUAN_FEN.form()])
-    item_name = StringField(_l("Item"), validators=[Optional(), Length(max=NAME_MAX)])
-    description = TextAreaField(_l("Conditions"), validators=[Length(max=2000)])
-    valid_from = DateField(_l("Valid from"), validators=[DataRequired()])
-    valid_until = DateField(_l("Valid until (inclusive)"), validators=[DataRequired()])
-    stock = IntegerField(_l("Stock (empty: no limit)"), validators=[Optional(), STOCK.form()])
-    budget_points = IntegerField(
-        _l("Budget in points (empty: no limit)"), validators=[Optional(), BUDGET_POINTS.form()]
-    )
-    per_member_daily = IntegerField(
-        _l("Per person per day"), validators=[Optional(), PER_MEMBER.form()]
-    )
-    per_member_monthly = IntegerField(
-        _l("Per person per month"), validators=[Optional(), PER_MEMBER.form()]
-    )
-    min_service_hours = IntegerField(
-        _l("Hours of verified service needed first"),
-        validators=[Optional(), SERVICE_MINUTES.form()],
-    )
-
-
-def offer_fields(form: OfferForm) -> dict:
-    """The operation's arguments from the form (yuan to fen, hours to minutes, local
-    days to UTC moments)."""
-
-    def fen(value):
-        return value * 100 if value else None
-
-    return {
-        "title": form.title.data,
-        "points_cost": form.points_cost.data,
-        "benefit": form.benefit.data,
-        "discount_fen": fen(form.discount_yuan.data),
-        "percent_off": form.percent_off.data,
-        "cap_fen": fen(form.cap_yuan.data),
-        "item_name": form.item_name.data or None,
-        "description": form.description.data or "",
-        "valid_from": local_midnight(form.valid_from.data),
-        "valid_until": local_midnight(form.valid_until.data + timedelta(days=1)),
-        "stock": form.stock.data,
-        "budget_points": form.budget_points.data,
-        "per_member_daily": form.per_member_daily.data,
-        "per_member_monthly": form.per_member_monthly.data,
-        "min_service_minutes": (form.min_service_hours.data or 0) * 60,
-    }
-
-
-class StaffForm(Form):
-    phone = StringField(
-        _l("Phone of the new staff member"), validators=[DataRequired(), Length(max=30)]
-    )
 
 
 @bp.route(MERCHANT)
