@@ -285,3 +285,15 @@ def test_the_owner_edits_the_shop_s_details(client, login, district, shop):
     client.post("/logout")
     login(shop["member"])
     assert client.get(f"/merchants/{merchant.id}/edit").status_code == 403
+
+
+def test_the_home_page_links_a_guardian_to_the_ward_s_code(client, login, district):
+    from timebank.people import operations as people
+
+    ward = factories.create_member(district["building_a"], name="独居老人", password=None)
+    guardian = factories.create_member(district["building_a"])
+    people.add_guardian(ward, guardian, relation="女儿", actor=None)
+    db.session.commit()
+    login(guardian)
+    home = text(client.get("/"))
+    assert f"/me/redeem?for={ward.id}" in home and 'id="redeem-link"' in home

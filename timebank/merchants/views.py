@@ -27,7 +27,6 @@ from timebank.core.web import (
 )
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
-from timebank.merchants.errors import OfferWrongMerchant
 from timebank.merchants.forms import (
     ApplyForm,
     OfferForm,
@@ -38,9 +37,7 @@ from timebank.merchants.forms import (
     offer_fields,
     profile_fields,
 )
-from timebank.merchants.models import (
-    category_name,
-)
+from timebank.merchants.models import category_name
 from timebank.units import operations as units
 
 bp = Blueprint("merchants", __name__)
@@ -261,8 +258,6 @@ def hold(merchant_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return redirect(url_for("merchants.counter", merchant_id=merchant_id))
-    if form.offer_id.data is None:
-        raise OfferWrongMerchant("Choose one of this shop's offers.")
     result = merchants.redeem(
         code=form.code.data,
         offer_id=form.offer_id.data,
