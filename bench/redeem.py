@@ -14,7 +14,7 @@ For each database (a SQLite file, then PostgreSQL):
    ``response()`` chains the two), and measures each redemption from the hold's request
    to the confirm's answer (LuaJIT's ffi reads the monotonic clock). Codes are made just
    before each run, one member per redemption (a code redeems once);
-4. afterwards: ``ledger verify`` (in process) passes, and the points of confirmed
+4. afterwards: ``timebank ledger verify`` passes, and the points of confirmed
    redemptions add up to the merchants' balances.
 
 Printed: redemptions/s with p50 and p99 of a whole redemption (hold + confirm), the HTTP
@@ -281,16 +281,19 @@ def counters(setup: dict, base: str, workdir: Path, args) -> dict:
 
 
 def check_books(setup: dict) -> dict:
-    """ledger verify, and confirmed redemptions' points = the merchants' balances."""
+    """``timebank ledger verify``, and confirmed redemptions' points = the merchants'
+    balances."""
     import sqlalchemy as sa
 
     from timebank.extensions import db
-    from timebank.ledger import operations as ledger
     from timebank.ledger.models import Account
     from timebank.merchants.models import Redemption
 
+    verify = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "timebank"), "ledger", "verify"],
+        env=dict(os.environ), cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
     with setup["app"].app_context():
-        report = ledger.verify_ledger()
         confirmed = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(Redemption.points), 0)).where(
                 Redemption.status == "confirmed"
@@ -305,8 +308,9 @@ def check_books(setup: dict) -> dict:
         db.session.rollback()
         db.engine.dispose()
     return {
-        "verify": report.ok,
-        "problem": report.problem,
+        "verify": verify.returncode == 0,
+        "problem": (verify.stdout + verify.stderr).strip().splitlines()[-1:],
+        "verify_line": verify.stdout.strip(),
         "confirmed_points": int(confirmed),
         "merchant_balances": int(balances),
         "left_held": held,
@@ -357,7 +361,8 @@ def main(argv: list[str]) -> int:
             f"{'':33}{redeem['requests_rps'] / ready['rps']:>5.0%} of /readyz"
             + (f"  errors {redeem['errors']}" if redeem["errors"] else "")
             + ("  (codes wrapped: add --members)" if redeem["wrapped"] else ""),
-            f"{name:<10} books: ledger verify {'OK' if books['verify'] else books['problem']}; "
+            f"{name:<10} books: `timebank ledger verify` "
+            f"{books['verify_line'] if books['verify'] else books['problem']}; "
             f"confirmed redemptions {books['confirmed_points']} points = merchants' balances "
             f"{books['merchant_balances']}: {'yes' if balanced else 'NO'}; "
             f"{books['left_held']} holds left pending by the run's end",
