@@ -86,6 +86,7 @@ def _register_models() -> None:
     import timebank.core.audit  # noqa: F401
     import timebank.inbox.models  # noqa: F401
     import timebank.ledger.models  # noqa: F401
+    import timebank.merchants.models  # noqa: F401
     import timebank.people.models  # noqa: F401
     import timebank.projects.models  # noqa: F401
     import timebank.scheduling.models  # noqa: F401
@@ -100,6 +101,9 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.inbox import views as inbox_views
     from timebank.ledger import api as ledger_api
     from timebank.ledger import views as ledger_views
+    from timebank.merchants import api as merchants_api
+    from timebank.merchants import organizer_views as merchants_organizer_views
+    from timebank.merchants import views as merchants_views
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
@@ -115,9 +119,12 @@ def _register_blueprints(app: Flask) -> None:
 
     access.register_target("unit", units.unit_target)
     access.register_target("member", people.member_target)
+    from timebank.merchants import operations as merchants
+
+    access.register_target("merchant", merchants.merchant_target)
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
-        inbox_api.blp,
+        inbox_api.blp, merchants_api.blp,
     )  # fmt: skip
     for blueprint in apis:
         api.register_blueprint(blueprint)
@@ -129,6 +136,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(projects_views.bp)
     app.register_blueprint(inbox_views.bp)
     app.register_blueprint(scheduling_views.bp)
+    app.register_blueprint(merchants_views.bp)
+    app.register_blueprint(merchants_organizer_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(setup)
     app.cli.add_command(ledger_group)
+    app.cli.add_command(merchants_group)
     app.cli.add_command(i18n_keywords)
     app.cli.add_command(scheduler)
     app.cli.add_command(jobs_group)
@@ -267,6 +268,44 @@ def jobs_run(name: str) -> None:
             click.echo(run.error, err=True)
     if any(run.outcome in ("failed", "alert") for run in runs):
         raise SystemExit(1)
+
+
+@click.group("merchants")
+def merchants_group() -> None:
+    """Redemption holds and monthly statements of merchants."""
+
+
+@merchants_group.command("expire-redemptions")
+@click.option("--as-of", type=click.DateTime(), default=None, help="UTC; default now")
+@transactional
+def merchants_expire_redemptions(as_of) -> None:
+    """Release the holds of redemptions nobody confirmed in time; safe to run twice."""
+    from datetime import UTC
+
+    from timebank.core.db import utcnow
+    from timebank.merchants import operations as merchants
+
+    moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
+    click.echo(f"{merchants.expire_stale_redemptions(moment)} redemptions expired.")
+
+
+@merchants_group.command("statements")
+@click.option("--month", default=None, help="YYYY-MM; default the month before this one")
+@transactional
+def merchants_statements(month: str | None) -> None:
+    """Build (or rebuild from the ledger) every merchant's statement of a month; paid
+    statements are checked, never changed."""
+    from timebank.core.db import utcnow
+    from timebank.merchants import operations as merchants
+
+    period = merchants.parse_month(month) if month else None
+    built = merchants.build_monthly_statements(utcnow(), period=period)
+    for statement in built:
+        click.echo(
+            f"{statement.month} {statement.merchant.name}: {statement.points_net} points, "
+            f"{statement.amount_fen / 100:.2f} yuan, {statement.status}"
+        )
+    click.echo(f"{len(built)} statements.")
 
 
 @click.command("i18n-keywords", hidden=True)

@@ -93,6 +93,17 @@ SETTINGS: tuple[Setting, ...] = (
         "log",
         "comma-separated: log, sms (the SMS adapter), or module:Class of a WeChat gateway",
     ),
+    Setting(
+        "TIMEBANK_POINT_VALUE_FEN",
+        "10",
+        "what one redeemed point is worth to a merchant, in fen (分): the rate of settlement",
+    ),
+    Setting(
+        "TIMEBANK_REDEMPTION_HOLD_SECONDS",
+        "120",
+        "an unconfirmed redemption's hold lapses after this and releases the points",
+    ),
+    Setting("TIMEBANK_REFUND_DAYS", "7", "days after a redemption its merchant may refund it"),
 )
 
 
@@ -146,6 +157,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_PARTY_REMINDER_DAYS": int(_env("TIMEBANK_PARTY_REMINDER_DAYS")),
         "TIMEBANK_APPROVAL_REMINDER_DAYS": int(_env("TIMEBANK_APPROVAL_REMINDER_DAYS")),
         "TIMEBANK_NOTIFY_CHANNELS": _env("TIMEBANK_NOTIFY_CHANNELS"),
+        "TIMEBANK_POINT_VALUE_FEN": int(_env("TIMEBANK_POINT_VALUE_FEN")),
+        "TIMEBANK_REDEMPTION_HOLD_SECONDS": int(_env("TIMEBANK_REDEMPTION_HOLD_SECONDS")),
+        "TIMEBANK_REFUND_DAYS": int(_env("TIMEBANK_REFUND_DAYS")),
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
         ),

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from timebank.extensions import db
+from timebank.merchants.demo import load_merchants_demo, staff_logins
 from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.projects import demo as projects_demo
@@ -178,6 +179,7 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
         f"{members} volunteers, {party_count} party members.\n"
     )
     summary += projects_demo.load_projects_demo()
+    summary += load_merchants_demo(password_hash=demo_hash, seed=seed)
     return summary + login_details()
 
 
@@ -211,5 +213,6 @@ def login_details() -> str:
         "Log in at http://127.0.0.1:5000/login with:\n"
         f"  admin      {ADMIN_PHONE} / {ADMIN_PASSWORD}\n"
         f"  organizers 13800000001, 13800000002, 13800000003 / {DEMO_PASSWORD}\n"
-        f"  volunteers 13900000000 ... / {DEMO_PASSWORD}"
+        f"  volunteers 13900000000 ... / {DEMO_PASSWORD}\n"
+        f"{staff_logins(DEMO_PASSWORD)}"
     )

@@ -7,7 +7,7 @@ password); they are applied only when that code comes back. Attempts are bounded
 database (five), so a lost update cannot let more guesses through.
 
 Revision ID: c4d2a9e1b7f3
-Revises: 38a8423ae9c2
+Revises: e59e3b8cdf4e
 Create Date: 2026-12-01 23:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c4d2a9e1b7f3"
-down_revision = "38a8423ae9c2"
+down_revision = "e59e3b8cdf4e"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,10 @@ declarations and applies them to this test's small world by hand (it never calls
 
 Callers: anonymous, a volunteer of community A, the organizer of community B (another
 community), the organizer of A (in scope), a guardian (a volunteer of A who acts for a
-ward of A) and the street's admin. Everything acted on lies in community A.
+ward of A), the street's admin, and two shop owners of community A: ``merchant_staff``
+owns and staffs shop A, ``merchant_staff_other`` shop B. Everything acted on lies in
+community A, and every shop's object in shop A: staff of B may not see, confirm or refund
+A's redemptions.
 
 - allowed: a 2xx, with a request a real client would send;
 - not allowed: 401 without a login, else 403 ``forbidden`` (an object out of scope is
@@ -29,16 +32,22 @@ import pytest
 
 from tests import factories
 from tests.activities_factories import create_activity
+from tests.merchants_factories import code_of, create_merchant, create_offer, fund
 from tests.projects_factories import PNG
 from timebank.activities import operations as activities
 from timebank.core.access import ACTIONS, Scope
+from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
+from timebank.merchants import operations as merchants
 from timebank.people import operations as people
 from timebank.projects import operations as projects
 from timebank.units import operations as units
 
-CALLERS = ("anonymous", "volunteer", "organizer_other", "organizer", "guardian", "admin")
+CALLERS = (
+    "anonymous", "volunteer", "organizer_other", "organizer", "guardian", "admin",
+    "merchant_staff", "merchant_staff_other",
+)  # fmt: skip
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 _serial = itertools.count(1)
 
@@ -56,6 +65,8 @@ HOME = {
     "organizer": "a",
     "organizer_other": "b",
     "admin": "street",
+    "merchant_staff": "building_a",
+    "merchant_staff_other": "building_a",
 }
 ROLES = {
     "volunteer": {("volunteer", "building_a")},
@@ -63,7 +74,11 @@ ROLES = {
     "organizer": {("organizer", "a")},
     "organizer_other": {("organizer", "b")},
     "admin": {("admin", "street")},
+    "merchant_staff": {("merchant_staff", "a")},
+    "merchant_staff_other": {("merchant_staff", "a")},
 }
+#: the shop each caller is staff of (MERCHANT scope); both own theirs
+MERCHANTS = {"merchant_staff": "A", "merchant_staff_other": "B"}
 
 
 @dataclass
@@ -79,6 +94,10 @@ class Call:
     unit: str = "a"
     #: the target is the guardian's ward (self_ok / ward_ok rules)
     ward: bool = False
+    #: the member acted on is shop A's owner, the ``merchant_staff`` caller (self_ok rules)
+    owner: bool = False
+    #: the shop the action is done to (MERCHANT scope)
+    merchant: str = "A"
     #: callers with a documented answer of their own, e.g. {"volunteer": 403}
     special: dict = field(default_factory=dict)
     #: the object belongs to this caller (one's own notification): ``self_ok`` allows
@@ -101,6 +120,11 @@ def expected(caller: str, action_name: str, call: Call) -> str:
             return "allowed" if caller == "guardian" else 403
         return "allowed"
     if call.ward and caller == "guardian" and action.ward_ok:
+        return "allowed"
+    if action.scope is Scope.MERCHANT:
+        staff = "merchant_staff" in action.roles and MERCHANTS.get(caller) == call.merchant
+        return "allowed" if staff else 403
+    if call.owner and caller == "merchant_staff" and action.self_ok:
         return "allowed"
     held = {role for role, _unit in ROLES[caller] if role in action.roles}
     if action.scope is Scope.GLOBAL:
@@ -136,7 +160,13 @@ class World:
             a, organizer=self.members["organizer"], starts_at=now - timedelta(minutes=5)
         )
         self.join_link = people.renew_join_link(a.id, actor=None)
-        self._projects_world(now)
+        for caller, shop in MERCHANTS.items():
+            owner = factories.create_member(building_a)
+            self.members[caller] = owner
+            merchant = create_merchant(a, owner=owner, organizer=self.requester, name=f"商店{shop}")
+            setattr(self, f"merchant_{shop.lower()}", merchant)
+        self.offer = create_offer(self.merchant_a, points_cost=10)
+        self._projects_world(now)  # every caller, shop staff too, holds a place
         db.session.commit()
 
     # ---------------------------------------------------------------- the three lists
@@ -290,6 +320,37 @@ class World:
         db.session.commit()
         return written.id
 
+    def shop(self, status: str = "approved"):
+        """A fresh shop of community A in ``status``."""
+        merchant = create_merchant(
+            self.d["a"], organizer=self.requester, approved=status != "pending",
+            name=unique("新店"),
+        )  # fmt: skip
+        if status == "suspended":
+            merchants.suspend_merchant(merchant, actor=self.requester, reason="整改")
+        db.session.commit()
+        return merchant
+
+    def redemption(self, *, confirmed: bool = False):
+        """A fresh member's held (or confirmed) redemption at shop A."""
+        member = self.fresh_member()
+        fund(member, 50)
+        held = merchants.redeem(
+            code=code_of(member), offer_id=self.offer.id, idempotency_key=unique("matrix-r"),
+            staff=self.members["merchant_staff"],
+        ).redemption  # fmt: skip
+        if confirmed:
+            merchants.confirm_redemption(held.id, staff=self.members["merchant_staff"])
+        db.session.commit()
+        return held
+
+    def redeem_body(self) -> dict:
+        member = self.fresh_member()
+        fund(member, 50)
+        db.session.commit()
+        return {"code": code_of(member), "offer_id": self.offer.id,
+                "idempotency_key": unique("matrix-k")}  # fmt: skip
+
     def headers_of(self, member) -> dict:
         token, _row = people.issue_token(member)
         db.session.commit()
@@ -384,6 +445,117 @@ def _cases() -> dict:
     def badge_scan(w, c):
         badge = activities.current_badge(w.fresh_member())["token"]
         return Call(f"/api/v1/activities/{w.activity.id}/badge-scans", json={"code": badge})
+
+    MR = "/api/v1/merchants/<int(max=2147483647):merchant_id>"
+    OF = "/api/v1/offers/<int(max=2147483647):offer_id>"
+    RE = "/api/v1/redemptions/<int(max=2147483647):redemption_id>"
+    ST = "/api/v1/statements/<int(max=2147483647):statement_id>"
+
+    def shop_body(w):
+        return {
+            "unit_id": w.unit("a"), "name": unique("申请的店"), "address": "上坎路1号",
+            "category": "grocery", "contact_name": "王建国", "contact_phone": "0931-7512345",
+        }  # fmt: skip
+
+    def offer_body(w):
+        return {
+            "title": unique("满30减5"), "points_cost": 10, "benefit": "discount",
+            "discount_fen": 500, "valid_from": "2026-01-01T00:00:00+08:00",
+            "valid_until": "2036-01-01T00:00:00+08:00",
+        }  # fmt: skip
+
+    def staff_removal(w, c):
+        clerk = w.fresh_member()
+        merchants.invite_staff(w.merchant_a, phone=clerk.phone, actor=w.merchant_a.owner)
+        db.session.commit()
+        return Call(f"/api/v1/merchants/{w.merchant_a.id}/staff/{clerk.id}", owner=True)
+
+    def month(w):
+        return f"{merchants.current_month(utcnow()):%Y-%m}"
+
+    def statement_of_a(w):
+        statement = merchants.build_statement(w.merchant_a, merchants.current_month(utcnow()))
+        db.session.commit()
+        return statement.id
+
+    def statement_to_pay(w, c):
+        last = merchants.previous_month(utcnow())
+        statement = merchants.build_statement(w.shop(), last)
+        db.session.commit()
+        return Call(f"/api/v1/statements/{statement.id}/pay", json={"reference": "转账 001"})
+
+    def shop_a(w):
+        return w.merchant_a.id
+
+    merchant_cases = {
+        ("GET", "/api/v1/merchants"): lambda w, c: Call("/api/v1/merchants"),
+        ("POST", "/api/v1/merchants"): lambda w, c: Call("/api/v1/merchants", json=shop_body(w)),
+        ("GET", MR): lambda w, c: Call(f"/api/v1/merchants/{shop_a(w)}"),
+        ("PATCH", MR): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}", json={"opening_hours": "每天 7:00-20:00"}, owner=True
+        ),
+        ("POST", f"{MR}/approve"): lambda w, c: Call(
+            f"/api/v1/merchants/{w.shop('pending').id}/approve"
+        ),
+        ("POST", f"{MR}/reject"): lambda w, c: Call(
+            f"/api/v1/merchants/{w.shop('pending').id}/reject", json={"reason": "证照不全"}
+        ),
+        ("POST", f"{MR}/suspend"): lambda w, c: Call(
+            f"/api/v1/merchants/{w.shop().id}/suspend", json={"reason": "投诉"}
+        ),
+        ("POST", f"{MR}/reinstate"): lambda w, c: Call(
+            f"/api/v1/merchants/{w.shop('suspended').id}/reinstate"
+        ),
+        ("GET", f"{MR}/staff"): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}/staff", owner=True
+        ),
+        ("POST", f"{MR}/staff"): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}/staff",
+            json={"phone": w.fresh_member().phone},
+            owner=True,
+        ),  # fmt: skip
+        ("DELETE", f"{MR}/staff/<int(max=2147483647):member_id>"): staff_removal,
+        ("GET", f"{MR}/offers"): lambda w, c: Call(f"/api/v1/merchants/{shop_a(w)}/offers"),
+        ("POST", f"{MR}/offers"): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}/offers", json=offer_body(w), owner=True
+        ),
+        ("GET", "/api/v1/offers"): lambda w, c: Call("/api/v1/offers"),
+        ("GET", OF): lambda w, c: Call(f"/api/v1/offers/{w.offer.id}"),
+        ("POST", f"{OF}/withdraw"): lambda w, c: Call(
+            f"/api/v1/offers/{create_offer(w.merchant_a).id}/withdraw", owner=True
+        ),
+        ("GET", f"{U}/merchants"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/merchants"),
+        ("GET", f"{U}/offers"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/offers"),
+        ("GET", "/api/v1/me/redeem-code"): lambda w, c: Call("/api/v1/me/redeem-code"),
+        ("GET", "/api/v1/me/redemptions"): lambda w, c: Call("/api/v1/me/redemptions"),
+        ("POST", "/api/v1/redemptions"): lambda w, c: Call(
+            "/api/v1/redemptions", json=w.redeem_body()
+        ),
+        ("GET", RE): lambda w, c: Call(f"/api/v1/redemptions/{w.redemption().id}"),
+        ("POST", f"{RE}/confirm"): lambda w, c: Call(
+            f"/api/v1/redemptions/{w.redemption().id}/confirm"
+        ),
+        ("POST", f"{RE}/void"): lambda w, c: Call(f"/api/v1/redemptions/{w.redemption().id}/void"),
+        ("POST", f"{RE}/refund"): lambda w, c: Call(
+            f"/api/v1/redemptions/{w.redemption(confirmed=True).id}/refund", json={}
+        ),
+        ("GET", f"{MR}/redemptions"): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}/redemptions"
+        ),
+        ("GET", f"{MR}/summary"): lambda w, c: Call(f"/api/v1/merchants/{shop_a(w)}/summary"),
+        ("GET", f"{MR}/statements"): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}/statements", owner=True
+        ),
+        ("POST", f"{MR}/statements"): lambda w, c: Call(
+            f"/api/v1/merchants/{shop_a(w)}/statements", json={"month": month(w)}
+        ),
+        ("GET", f"{U}/statements"): lambda w, c: Call(f"/api/v1/units/{ua(w)}/statements"),
+        ("POST", f"{U}/statements"): lambda w, c: Call(
+            f"/api/v1/units/{ua(w)}/statements", json={"month": month(w)}
+        ),
+        ("GET", ST): lambda w, c: Call(f"/api/v1/statements/{statement_of_a(w)}", owner=True),
+        ("POST", f"{ST}/pay"): statement_to_pay,
+    }
 
     ua, act = (lambda w: w.unit("a")), (lambda w: w.activity.id)
     BA = "building_a"  # members acted on live there: their home is the target unit
@@ -496,6 +668,7 @@ def _cases() -> dict:
         ("POST", "/api/v1/transfers"): lambda w, c: Call(
             "/api/v1/transfers", json=award_body(w.fresh_member().id), action="ledger.award"
         ),
+        **merchant_cases,
     }
 
 
@@ -510,7 +683,7 @@ def _projects_cases() -> dict:
     U = "/api/v1/units/<int(max=2147483647):unit_id>"
     BA = "building_a"
     #: a resource is withdrawn by whoever offered it, or an organizer of its unit
-    not_theirs = {"volunteer": 403, "organizer_other": 403, "guardian": 403}
+    not_theirs = {name: 403 for name in CALLERS if name not in ("anonymous", "organizer", "admin")}
 
     def photo(w, c):
         import io

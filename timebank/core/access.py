@@ -162,6 +162,37 @@ _declare("me.inbox", M, self_ok=True, doc="one's own notifications: list, mark r
 _declare("jobs.view", G, ADMINS, doc="scheduled jobs, their recorded runs and the lease")
 _declare("jobs.run", G, ADMINS, doc="run a scheduled job now")
 _declare("alerts.resolve", G, ADMINS, doc="resolve an alert shown on admins' home page")
+# ---- merchants (timebank/merchants): shops, offers, redemption at the counter, settlement
+STAFF = frozenset({"merchant_staff"})
+_declare("merchants.view", M, doc="approved shops near one; any shop and its offers by id")
+_declare("merchants.apply", M, doc="apply for one's shop in a unit; an organizer approves it")
+_declare(
+    "merchants.manage",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    doc="the shop's owner (the member acted on) or its unit's organizers: profile, offers, staff",
+)
+_declare("merchants.approve", U, ORGANIZERS, doc="approve, reject, suspend, reinstate a shop")
+_declare("merchants.oversee", U, ORGANIZERS, doc="every shop and offer of a subtree")
+_declare(
+    "merchants.statements",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    doc="a shop's statements: its owner or its unit's organizers",
+)
+_declare("merchants.settle", U, ORGANIZERS, doc="build statements and mark them paid")
+_declare("me.redeem", W, doc="one's redeem code, the offers for one, one's redemptions")
+_declare(
+    "redemptions.counter",
+    S,
+    STAFF,
+    doc="staff of that one shop: scan, hold, confirm, void; its counter and dashboard",
+)
+_declare(
+    "redemptions.refund", S, STAFF, doc="staff of that one shop: refund a confirmed redemption"
+)
 del P, M, W, U, S, G
 
 

@@ -95,8 +95,10 @@ class RoleAssignment(db.Model):
     unit_id: Mapped[int] = mapped_column(
         sa.ForeignKey("units.id", ondelete="RESTRICT"), index=True, nullable=False
     )
-    #: for merchant staff: the merchant they act for (merchants arrive in a later module)
-    merchant_id: Mapped[int | None] = mapped_column(nullable=True)
+    #: for merchant staff: the one merchant they act for
+    merchant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("merchants.id", ondelete="RESTRICT"), index=True, nullable=True
+    )
     #: who granted it; NULL for the CLI or demo loader
     granted_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("members.id", ondelete="SET NULL"), index=True, nullable=True

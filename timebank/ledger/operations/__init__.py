@@ -38,7 +38,13 @@ from timebank.ledger.operations.donations import DonationResult, donate_hours
 from timebank.ledger.operations.expiry import expire_points
 from timebank.ledger.operations.hashing import canonical_time, entry_hash, transfer_digest
 from timebank.ledger.operations.history import StatementLine, balances, member_history
-from timebank.ledger.operations.holds import commit_hold, expire_holds, place_hold, void_hold
+from timebank.ledger.operations.holds import (
+    commit_hold,
+    expire_hold,
+    expire_holds,
+    place_hold,
+    void_hold,
+)
 from timebank.ledger.operations.integrity import (
     VerifyReport,
     create_checkpoint,
@@ -87,6 +93,7 @@ __all__ = [
     "credit_from_evidence",
     "donate_hours",
     "entry_hash",
+    "expire_hold",
     "expire_holds",
     "expire_points",
     "get_account",

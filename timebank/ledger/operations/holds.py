@@ -12,6 +12,7 @@ from timebank.core.db import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.ledger.errors import (
+    AccountNotFound,
     HoldExpired,
     HoldNotFound,
     HoldNotPending,
@@ -37,6 +38,14 @@ def _existing_hold(key: str, body_hash: str) -> Hold | None:
     if hold is not None and hold.body_hash != body_hash:
         raise idempotency_conflict(key)
     return hold
+
+
+def _ledger_of(account_id: int) -> str:
+    """The ledger of an account, read without a lock; AccountNotFound if there is none."""
+    ledger = db.session.scalar(sa.select(ACCOUNTS.c.ledger).where(ACCOUNTS.c.id == account_id))
+    if ledger is None:
+        raise AccountNotFound("Account %(id)s does not exist.", params={"id": account_id})
+    return ledger
 
 
 def place_hold(
@@ -72,13 +81,14 @@ def place_hold(
     if timeout <= timedelta(0):
         raise InvalidInput("A hold needs a positive timeout.")
     body_hash = request.body_hash()
-    if (hold := _existing_hold(idempotency_key, body_hash)) is not None:
-        return hold
-    accounts = lock_accounts([debit_account_id, credit_account_id])
+    # Only the debit account changes: the credit account is read, not locked, so holds
+    # for one merchant from many members run side by side. The key is decided under the
+    # lock (a twin that committed while we waited is seen), as a posting does.
+    accounts = lock_accounts([debit_account_id])
     if (hold := _existing_hold(idempotency_key, body_hash)) is not None:
         return hold
     debit = accounts[debit_account_id]
-    if debit["ledger"] != ledger or accounts[credit_account_id]["ledger"] != ledger:
+    if debit["ledger"] != ledger or _ledger_of(credit_account_id) != ledger:
         raise LedgerMismatch(
             "Both accounts must belong to the %(ledger)s ledger.",
             params={"ledger": ledger},
@@ -215,3 +225,16 @@ def expire_holds(now: datetime | None = None) -> int:
             _release(hold, "expired")
             count += 1
     return count
+
+
+def expire_hold(hold_id: int, *, now: datetime) -> bool:
+    """Release one hold if it is pending and past its timeout at ``now``; True if it did.
+
+    For a caller that locked what the hold belongs to first (e.g. a redemption), so the
+    locks are taken in its order. Raises HoldNotFound.
+    """
+    hold = _lock_hold(hold_id)
+    if hold.status != "pending" or hold.expires_at > now:
+        return False
+    _release(hold, "expired")
+    return True

@@ -1,0 +1,79 @@
+"""Redemption end to end in Chromium: the volunteer's phone shows the redeem code, the shop's
+counter types its digits (headless Chromium has no camera), taps the offer and confirms,
+and both balances change on their pages, as the person sees them in Chinese and English;
+no page breaks the Content-Security-Policy."""
+
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.merchants_factories import create_merchant, create_offer, fund
+from timebank.extensions import db
+
+
+def log_in(page, base, member):
+    page.goto(f"{base}/login")
+    page.fill("input[name=phone]", member.phone)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def watch_csp(page, violations):
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+
+
+def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
+    app, district, make_member, live_server, browser
+):
+    owner = make_member(district["building_a"], name="王建国")
+    merchant = create_merchant(district["a"], owner=owner, name="上坎老王肉菜店")
+    offer = create_offer(merchant, title="满30元减5元", points_cost=10)
+    volunteer = make_member(district["building_a"], name="王秀英")
+    fund(volunteer, 25)
+    db.session.commit()
+    violations: list[str] = []
+
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+    watch_csp(phone, violations)
+    log_in(phone, live_server, volunteer)
+    phone.goto(f"{live_server}/me/redeem")
+    expect(phone.locator("#redeem-qr svg")).to_be_visible()
+    expect(phone.locator("#points-available")).to_have_text("25")
+    expect(phone.locator("main h1")).to_have_text("我的兑换码")
+    digits = phone.locator("#redeem-short").inner_text()
+    assert digits.startswith(f"{volunteer.id}-")
+
+    till = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+    watch_csp(till, violations)
+    log_in(till, live_server, owner)
+    till.goto(f"{live_server}/merchants/{merchant.id}/counter")
+    expect(till.locator("#merchant-balance")).to_have_text("0")
+    # headless Chromium has no camera: the vendored scanner says so, staff type the digits
+    expect(till.locator("#scan-status")).to_have_text("无法使用摄像头；请输入数字。")
+    till.fill("#code", digits)
+    till.click(f"main #offer-{offer.id}")  # tap 1: the offer
+    pending = till.locator(".pending-card")
+    expect(pending.locator("h2")).to_contain_text("王秀英")
+    # the phone shows the redemption waiting for the shop
+    expect(phone.locator("#waiting")).to_contain_text("上坎老王肉菜店", timeout=10_000)
+    expect(phone.locator("#points-available")).to_have_text("15")
+    pending.locator("button.confirm").click()  # tap 2: confirm
+    expect(till.locator("#merchant-balance")).to_have_text("10")
+    expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("已确认")
+
+    # the phone reloads by itself: a receipt, and the balance taken
+    expect(phone.locator("#receipts li[data-status=confirmed]")).to_have_count(1, timeout=10_000)
+    expect(phone.locator("#points-balance")).to_have_text("15")
+    expect(phone.locator("#waiting")).to_have_count(0)
+    # and in English
+    phone.click("#lang-switch")
+    expect(phone.locator("main h1")).to_have_text("My redeem code")
+    expect(phone.locator("#receipts li[data-status=confirmed] .status")).to_have_text("Confirmed")
+    phone.goto(f"{live_server}/me/statement")
+    expect(phone.locator("[data-balance=POINTS]")).to_have_text("15")
+    till.click("#lang-switch")
+    expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("Confirmed")
+    assert violations == []

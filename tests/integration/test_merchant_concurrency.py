@@ -1,0 +1,176 @@
+"""Redemption under concurrent counters, on SQLite and PostgreSQL: no point is spent twice,
+a code redeems once, and an offer's stock and per-member limits hold."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests import factories
+from tests.merchants_factories import create_merchant, create_offer, fund
+from timebank.core import codes
+from timebank.core.db import utcnow
+from timebank.core.errors import DomainError
+from timebank.extensions import db
+from timebank.ledger import operations as ledger
+from timebank.merchants import operations as merchants
+from timebank.merchants.models import Redemption
+from timebank.people.models import Member
+
+pytestmark = pytest.mark.slow
+
+
+def run_threads(app, count, work):
+    """Run ``work(n)`` in ``count`` threads at once, each in its own app context and
+    session, committing like a request; returns each result or error code."""
+    outcomes: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def runner(n):
+        with app.app_context():
+            try:
+                barrier.wait()
+                outcomes[n] = work(n)
+                db.session.commit()
+            except DomainError as error:
+                if error.commit_anyway:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                outcomes[n] = error.code
+            except BaseException as error:  # noqa: BLE001 - the test reports any other failure
+                db.session.rollback()
+                outcomes[n] = error
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def two_shops(app, district, token_for):
+    """Two shops of community A, each with a 10-point offer and a staff token, and a
+    member with exactly 10 points."""
+    shops = []
+    for name in ("老王肉菜店", "红星理发店"):
+        merchant = create_merchant(district["a"], name=name)
+        offer = create_offer(merchant, points_cost=10)
+        shops.append({"merchant": merchant, "offer": offer})
+    member = factories.create_member(district["building_a"], name="王秀英")
+    fund(member, 10)
+    db.session.commit()
+    for shop in shops:
+        shop["headers"] = token_for(shop["merchant"].owner)
+    return shops, member
+
+
+def post_redemption(app, headers, body):
+    response = app.test_client().post("/api/v1/redemptions", json=body, headers=headers)
+    return response.status_code, (response.get_json() or {}).get("code")
+
+
+def test_two_counters_redeem_the_last_points_at_once_and_one_succeeds(app, two_shops):
+    shops, member = two_shops
+    step = codes.step_of(utcnow())
+    # the phone's code now and the one before it: both valid, both the same 10 points
+    tokens = [codes.make_token(merchants.REDEEM, member.id, s) for s in (step, step - 1)]
+
+    def counter(n):
+        body = {"code": tokens[n], "offer_id": shops[n]["offer"].id, "idempotency_key": f"c{n}"}
+        return post_redemption(app, shops[n]["headers"], body)
+
+    outcomes = run_threads(app, 2, counter)
+    assert sorted(outcomes) == [(201, None), (409, "insufficient_balance")], outcomes
+    assert ledger.balances(member.id)["POINTS"] == {"balance": 10, "held": 10, "available": 0}
+    held = db.session.scalars(sa.select(Redemption).where(Redemption.member_id == member.id))
+    [redemption] = held.all()
+    # both counters press confirm at once: exactly one takes the points
+    staff_ids = [shop["merchant"].owner_id for shop in shops]
+    db.session.commit()  # SQLite: the main thread lets go of the write lock
+
+    def confirm(n):
+        staff = db.session.get(Member, staff_ids[n])
+        return merchants.confirm_redemption(redemption.id, staff=staff).status
+
+    confirmed = run_threads(app, 2, confirm)
+    assert sorted(map(str, confirmed)) == ["confirmed", "redemption_not_held"], confirmed
+    assert ledger.balances(member.id)["POINTS"]["balance"] == 0
+    assert ledger.verify_ledger().ok
+
+
+def test_one_code_at_two_counters_at_once_redeems_once(app, two_shops):
+    shops, member = two_shops
+    fund(member, 90)
+    db.session.commit()
+    token = merchants.current_redeem_code(member.id).token
+
+    def counter(n):
+        body = {"code": token, "offer_id": shops[n]["offer"].id, "idempotency_key": f"r{n}"}
+        return post_redemption(app, shops[n]["headers"], body)
+
+    outcomes = run_threads(app, 2, counter)
+    assert sorted(outcomes) == [(201, None), (409, "redeem_code_used")], outcomes
+    assert ledger.balances(member.id)["POINTS"]["held"] == 10
+
+
+def test_stock_holds_under_32_concurrent_redemptions(app, district):
+    merchant = create_merchant(district["a"])
+    offer = create_offer(merchant, points_cost=3, stock=5, budget_points=15)
+    members = [factories.create_member(district["building_a"]) for _ in range(32)]
+    for member in members:
+        fund(member, 10)
+    db.session.commit()
+    tokens = [merchants.current_redeem_code(m.id).token for m in members]
+    offer_id, staff_id = offer.id, merchant.owner_id
+
+    def redeem(n):
+        staff = db.session.get(Member, staff_id)
+        return merchants.redeem(
+            code=tokens[n], offer_id=offer_id, idempotency_key=f"s{n}", staff=staff
+        ).redemption.status
+
+    outcomes = run_threads(app, 32, redeem)
+    assert outcomes.count("held") == 5, outcomes
+    assert outcomes.count("offer_out_of_stock") == 27, outcomes
+    assert merchants.offer_usage([offer_id])[offer_id] == {"count": 5, "points": 15}
+
+
+def test_per_member_limits_hold_under_32_concurrent_redemptions(app, district):
+    merchant = create_merchant(district["a"])
+    offer = create_offer(
+        merchant,
+        points_cost=1,
+        per_member_daily=3,
+        per_member_monthly=4,
+        valid_from=utcnow() - timedelta(days=3),
+        valid_until=utcnow() + timedelta(days=3),
+    )
+    member = factories.create_member(district["building_a"], name="王秀英")
+    fund(member, 100)
+    db.session.commit()
+    # 32 counters, each with the member's code of a different 30-second step of today
+    today = merchants.local_day_start(utcnow()) + timedelta(hours=1)
+    moments = [today + timedelta(seconds=30 * n) for n in range(32)]
+    tokens = [merchants.current_redeem_code(member.id, now=m).token for m in moments]
+    offer_id, staff_id = offer.id, merchant.owner_id
+
+    def redeem(n):
+        staff = db.session.get(Member, staff_id)
+        return merchants.redeem(
+            code=tokens[n],
+            offer_id=offer_id,
+            idempotency_key=f"m{n}",
+            staff=staff,
+            now=moments[n],
+        ).redemption.status
+
+    outcomes = run_threads(app, 32, redeem)
+    assert outcomes.count("held") == 3, outcomes
+    assert outcomes.count("daily_limit_reached") == 29, outcomes
+    assert ledger.balances(member.id)["POINTS"]["held"] == 3

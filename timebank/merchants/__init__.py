@@ -1,0 +1,1 @@
+"""Merchants: shops that accept points, their offers, redemption at the counter, settlement."""

@@ -1,0 +1,105 @@
+"""What the counter, the dashboard and the member's phone show: redemptions by merchant
+and by member, the pending ones, and a merchant's day and month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from timebank.core.db import utcnow
+from timebank.extensions import db
+from timebank.merchants.models import REDEMPTION_STATUSES, Redemption
+from timebank.merchants.operations.limits import local_day_start, local_month_start
+from timebank.merchants.operations.settlement import merchant_balance
+
+#: the most a list of redemptions returns
+MAX_LIST = 100
+
+
+def _with_names(query: sa.Select) -> sa.Select:
+    return query.options(
+        joinedload(Redemption.member), joinedload(Redemption.offer), joinedload(Redemption.merchant)
+    )
+
+
+def merchant_redemptions(
+    merchant_id: int, *, status: str | None = None, limit: int = 10
+) -> list[Redemption]:
+    """A merchant's redemptions, newest first (the counter shows the last ten)."""
+    query = sa.select(Redemption).where(Redemption.merchant_id == merchant_id)
+    if status is not None and status in REDEMPTION_STATUSES:
+        query = query.where(Redemption.status == status)
+    query = query.order_by(Redemption.created_at.desc(), Redemption.id.desc())
+    return list(db.session.scalars(_with_names(query).limit(min(limit, MAX_LIST))))
+
+
+def member_redemptions(member_id: int, *, limit: int = 50) -> list[Redemption]:
+    """A member's redemptions, newest first: pending ones and receipts."""
+    query = (
+        sa.select(Redemption)
+        .where(Redemption.member_id == member_id)
+        .order_by(Redemption.created_at.desc(), Redemption.id.desc())
+    )
+    return list(db.session.scalars(_with_names(query).limit(min(limit, MAX_LIST))))
+
+
+def member_pending(member_id: int, *, now: datetime | None = None) -> list[Redemption]:
+    """The member's redemptions waiting for the shop to confirm (not yet timed out)."""
+    now = now or utcnow()
+    query = sa.select(Redemption).where(
+        Redemption.member_id == member_id,
+        Redemption.status == "held",
+        Redemption.expires_at > now,
+    )
+    return list(db.session.scalars(_with_names(query).order_by(Redemption.id)))
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    points: int
+
+
+@dataclass(frozen=True)
+class MerchantSummary:
+    """A merchant's dashboard figures."""
+
+    today: Tally
+    month: Tally
+    #: points received and not yet settled (the merchant's ledger balance)
+    balance: int
+    #: redemptions waiting for a decision at the counter now
+    waiting: int
+
+
+def _tally(merchant_id: int, since: datetime) -> Tally:
+    count, points = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Redemption.points), 0)).where(
+            Redemption.merchant_id == merchant_id,
+            Redemption.status == "confirmed",
+            Redemption.resolved_at >= since,
+        )
+    ).one()
+    return Tally(count, int(points))
+
+
+def merchant_summary(merchant_id: int, *, now: datetime | None = None) -> MerchantSummary:
+    """Confirmed (not refunded) redemptions today and this month, local time; the
+    unsettled balance; how many wait at the counter."""
+    now = now or utcnow()
+    waiting = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Redemption.merchant_id == merchant_id,
+            Redemption.status == "held",
+            Redemption.expires_at > now,
+        )
+    )
+    return MerchantSummary(
+        today=_tally(merchant_id, local_day_start(now)),
+        month=_tally(merchant_id, local_month_start(now)),
+        balance=merchant_balance(merchant_id),
+        waiting=waiting,
+    )

@@ -1,0 +1,386 @@
+"""Redemption at the counter, in two steps: staff scan the member's code and choose an
+offer, which places a hold on the member's points (``redeem``); then they confirm it
+(the hold commits to the merchant's account) or void it. A hold nobody confirms times
+out (``expire_stale_redemptions``).
+
+Locks are taken in one order everywhere: the offer (redeem) or the redemption (confirm,
+void, expire, refund), then the hold, then the accounts (in id order, by the ledger).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from timebank.core.access import Target
+from timebank.core.db import utcnow
+from timebank.core.errors import N_
+from timebank.extensions import db
+from timebank.ledger import operations as ledger
+from timebank.ledger.errors import HoldNotPending, IdempotencyConflict, IdempotencyKeyRequired
+from timebank.ledger.models import Account
+from timebank.merchants.errors import (
+    MemberNotActive,
+    MerchantNotApproved,
+    OfferWrongMerchant,
+    RedeemCodeRejected,
+    RedeemCodeUsed,
+    RedemptionExpired,
+    RedemptionNotFound,
+    RedemptionNotHeld,
+)
+from timebank.merchants.models import Merchant, Redemption
+from timebank.merchants.operations.limits import check_limits
+from timebank.merchants.operations.offers import (
+    check_eligible,
+    check_redeemable,
+    get_offer,
+    has_limits,
+    lock_offer,
+)
+from timebank.merchants.operations.redeem_codes import ReadCode, read_redeem_code
+from timebank.people import operations as people
+from timebank.people.models import Member
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    """A redemption placed (or, ``replayed``, the one its key placed before)."""
+
+    redemption: Redemption
+    replayed: bool = False
+
+
+def hold_timeout() -> timedelta:
+    return timedelta(seconds=current_app.config["TIMEBANK_REDEMPTION_HOLD_SECONDS"])
+
+
+#: what every page and answer about a redemption names (inner joins: never null)
+_NAMES = (
+    joinedload(Redemption.merchant, innerjoin=True),
+    joinedload(Redemption.offer, innerjoin=True),
+    joinedload(Redemption.member, innerjoin=True),
+)
+
+
+def get_redemption(redemption_id: int) -> Redemption:
+    """Return the redemption (with its merchant, offer and member) or raise
+    RedemptionNotFound."""
+    redemption = db.session.get(Redemption, redemption_id, options=_NAMES)
+    if redemption is None:
+        raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
+    return redemption
+
+
+def redemption_target(redemption_id: int) -> Target:
+    """What an action on a redemption is done to: its merchant (staff's scope)."""
+    row = db.session.execute(
+        sa.select(Redemption.merchant_id, Merchant.unit_id)
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(Redemption.id == redemption_id)
+    ).first()
+    if row is None:
+        raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
+    return Target(merchant=row.merchant_id, unit=row.unit_id)
+
+
+def redemption_member_target(redemption_id: int) -> Target:
+    """A redemption as its member sees it: done to the member (oneself, or a ward)."""
+    return Target(member=get_redemption(redemption_id).member_id)
+
+
+def lock_redemption(redemption_id: int) -> Redemption:
+    """The redemption row, locked FOR UPDATE (PostgreSQL). Raises RedemptionNotFound."""
+    redemption = db.session.scalar(
+        sa.select(Redemption)
+        .where(Redemption.id == redemption_id)
+        .options(*_NAMES)
+        .with_for_update(of=Redemption)
+        .execution_options(populate_existing=True)
+    )
+    if redemption is None:
+        raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
+    return redemption
+
+
+def _body_hash(code: str, offer_id: int) -> str:
+    return hashlib.sha256(f"{code.strip()}|{offer_id}".encode()).hexdigest()
+
+
+def _by_key(key: str, body_hash: str, *, code: ReadCode | None = None) -> Redemption | None:
+    """The redemption placed under ``key``; IdempotencyConflict if its request differs.
+    With ``code``: RedeemCodeUsed when another redemption used it (one query for both)."""
+    condition = Redemption.idempotency_key == key
+    if code is not None:
+        used = (Redemption.member_id == code.member_id) & (Redemption.code_step == code.step)
+        condition = condition | used
+    found = list(db.session.scalars(sa.select(Redemption).where(condition)))
+    redemption = next((r for r in found if r.idempotency_key == key), None)
+    if redemption is None and found:
+        raise RedeemCodeUsed()
+    if redemption is not None and redemption.body_hash != body_hash:
+        raise IdempotencyConflict(
+            "The idempotency key %(key)s was already used for a different request; "
+            "nothing was changed.",
+            params={"key": key},
+        )
+    return redemption
+
+
+#: the columns a new redemption leaves empty
+_UNSET = (
+    "hold_id", "transfer_id", "refund_transfer_id", "resolved_by_id", "refunded_by_id",
+    "resolved_at", "refunded_at", "refund_reason",
+)  # fmt: skip
+
+
+def _insert(values: dict, relations: dict, key: str, body_hash: str):
+    """Insert the new redemption unless a unique constraint holds a twin: then the same
+    key is a replay (a RedeemResult), the same code RedeemCodeUsed. One statement (INSERT
+    ... ON CONFLICT DO NOTHING), no savepoint; PostgreSQL waits for a running twin."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new_id = db.session.scalar(
+        insert(Redemption).values(**values).on_conflict_do_nothing().returning(Redemption.id)
+    )
+    if new_id is None:
+        if (twin := _by_key(key, body_hash)) is not None:
+            return RedeemResult(twin, replayed=True)
+        raise RedeemCodeUsed()
+    redemption = Redemption(id=new_id, **values)
+    make_transient_to_detached(redemption)
+    db.session.add(redemption)
+    for name, value in relations.items():
+        set_committed_value(redemption, name, value)
+    return redemption
+
+
+def _redeemer(offer, read: ReadCode) -> Member:
+    """The member a code names, if they may redeem ``offer``: active and eligible.
+    Raises MemberNotActive, NotEligible."""
+    member = people.get_member(read.member_id)
+    if not member.is_active:
+        raise MemberNotActive("%(name)s's account is not active.", params={"name": member.name})
+    check_eligible(offer, member)
+    return member
+
+
+def _accounts(member: Member, merchant_id: int) -> tuple[int, int]:
+    """The member's and the merchant's POINTS accounts, read in one query (opened when
+    missing)."""
+    keys = {f"member:{member.id}": None, f"merchant:{merchant_id}": None}
+    rows = db.session.execute(
+        sa.select(Account.owner_key, Account.id).where(
+            Account.ledger == "POINTS", Account.owner_key.in_(keys)
+        )
+    )
+    keys.update(dict(rows.all()))
+    debit = keys[f"member:{member.id}"] or (
+        ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
+    )
+    credit = keys[f"merchant:{merchant_id}"] or ledger.merchant_account(merchant_id, "POINTS").id
+    return debit, credit
+
+
+def _hold_points(redemption: Redemption, staff: Member) -> None:
+    """Hold the redemption's points on the member's account for the merchant."""
+    debit, credit = _accounts(redemption.member, redemption.merchant_id)
+    hold = ledger.place_hold(
+        ledger="POINTS",
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=redemption.points,
+        code="redeem",
+        idempotency_key=f"redemption:{redemption.id}",
+        timeout=hold_timeout(),
+        actor_id=staff.id,
+        reference_type="redemption",
+        reference_id=str(redemption.id),
+    )
+    redemption.hold_id = hold.id
+    redemption.expires_at = hold.expires_at
+    db.session.flush()
+
+
+def redeem(
+    *,
+    code: str,
+    offer_id: int,
+    idempotency_key: str,
+    staff: Member,
+    merchant_id: int | None = None,
+    now: datetime | None = None,
+) -> RedeemResult:
+    """Staff scanned ``code`` and chose an offer: hold the offer's points on the member's
+    account for the merchant, until confirmed, voided or timed out.
+
+    A retry with the same key and body returns the first result (``replayed``); a
+    different body is an IdempotencyConflict. Raises RedeemCodeRejected (invalid,
+    expired, not yet valid, used), OfferNotFound, MerchantNotApproved, OfferUnavailable
+    (withdrawn, not started, ended, out of stock, budget, daily or monthly limit),
+    NotEligible, InsufficientBalance; OfferWrongMerchant when ``merchant_id`` (the
+    counter's shop) is given and the offer is another's. The caller checked that staff
+    may redeem at the offer's merchant.
+    """
+    now = now or utcnow()
+    key = (idempotency_key or "").strip()
+    if not 1 <= len(key) <= 120:
+        raise IdempotencyKeyRequired(
+            "An idempotency key of 1 to 120 characters is required.",
+            errors={"idempotency_key": ["Required."]},
+        )
+    body_hash = _body_hash(code or "", offer_id)
+    try:
+        read = read_redeem_code(code, now=now)
+    except RedeemCodeRejected:
+        # a retry after the code expired is still a replay of what its key did
+        if (previous := _by_key(key, body_hash)) is not None:
+            return RedeemResult(previous, replayed=True)
+        raise
+    offer = get_offer(offer_id)
+    if merchant_id is not None and offer.merchant_id != merchant_id:
+        raise OfferWrongMerchant("This offer belongs to another shop.")
+    if has_limits(offer):
+        # limits are counted under the offer's lock; without any, redemptions of one
+        # offer run side by side (the member's account is locked by the hold)
+        offer = lock_offer(offer_id)
+    # a twin that committed while we waited is seen; one still running loses the key's
+    # unique constraint below, and then is seen
+    if (previous := _by_key(key, body_hash, code=read)) is not None:
+        return RedeemResult(previous, replayed=True)
+    check_redeemable(offer, now)
+    member = _redeemer(offer, read)
+    check_limits(offer, member.id, now)
+    values = {
+        "merchant_id": offer.merchant_id,
+        "offer_id": offer.id,
+        "member_id": member.id,
+        "code_step": read.step,
+        "points": offer.points_cost,
+        "status": "held",
+        "idempotency_key": key,
+        "body_hash": body_hash,
+        "staff_id": staff.id,
+        "created_at": now,
+        "expires_at": now + hold_timeout(),
+        # known now, so the answer reads nothing back
+        **dict.fromkeys(_UNSET),
+    }
+    relations = {"offer": offer, "member": member, "merchant": offer.merchant}
+    redemption = _insert(values, relations, key, body_hash)
+    if isinstance(redemption, RedeemResult):
+        return redemption
+    _hold_points(redemption, staff)
+    return RedeemResult(redemption)
+
+
+#: why a redemption no longer waits for a decision, in words pages translate
+_DECIDED = {
+    "confirmed": N_("This redemption was already confirmed."),
+    "voided": N_("This redemption was already cancelled."),
+    "refunded": N_("This redemption was already refunded."),
+}
+
+
+def _mark_expired(redemption: Redemption, now: datetime) -> None:
+    redemption.status = "expired"
+    redemption.resolved_at = now
+    db.session.flush()
+
+
+def _expired_error() -> RedemptionExpired:
+    return RedemptionExpired("Nobody confirmed in time: the points were released. Scan again.")
+
+
+def _require_held(redemption: Redemption, now: datetime) -> None:
+    """Raise RedemptionExpired (releasing the hold first, if it is past its time) or
+    RedemptionNotHeld unless the redemption waits for a decision."""
+    if redemption.status == "expired":
+        raise _expired_error()
+    if redemption.status != "held":
+        raise RedemptionNotHeld(_DECIDED[redemption.status])
+    if redemption.expires_at <= now:
+        ledger.expire_hold(redemption.hold_id, now=now)
+        _mark_expired(redemption, now)
+        raise _expired_error()
+
+
+def confirm_redemption(
+    redemption_id: int, *, staff: Member, now: datetime | None = None
+) -> Redemption:
+    """Take the held points: the hold commits to the merchant's account (one ``redeem``
+    transfer). Exactly one decision wins.
+
+    Raises RedemptionNotHeld, RedemptionExpired (the points were released; that is kept),
+    MerchantNotApproved (a suspended shop confirms nothing).
+    """
+    now = now or utcnow()
+    redemption = lock_redemption(redemption_id)
+    _require_held(redemption, now)
+    if redemption.merchant.status != "approved":
+        raise MerchantNotApproved(
+            "%(name)s is not approved to accept points.", params={"name": redemption.merchant.name}
+        )
+    try:
+        transfer = ledger.commit_hold(redemption.hold_id, actor_id=staff.id)
+    except HoldNotPending:
+        # the ledger's own clock or its expiry job released it first
+        _mark_expired(redemption, now)
+        raise _expired_error() from None
+    redemption.status = "confirmed"
+    redemption.transfer_id = transfer.id
+    redemption.resolved_by_id = staff.id
+    redemption.resolved_at = now
+    db.session.flush()
+    return redemption
+
+
+def void_redemption(
+    redemption_id: int, *, staff: Member, now: datetime | None = None
+) -> Redemption:
+    """Cancel a held redemption: the points are released in full.
+
+    Raises RedemptionNotHeld, RedemptionExpired (released anyway).
+    """
+    now = now or utcnow()
+    redemption = lock_redemption(redemption_id)
+    _require_held(redemption, now)
+    try:
+        ledger.void_hold(redemption.hold_id)
+    except HoldNotPending:
+        _mark_expired(redemption, now)
+        raise _expired_error() from None
+    redemption.status = "voided"
+    redemption.resolved_by_id = staff.id
+    redemption.resolved_at = now
+    db.session.flush()
+    return redemption
+
+
+def expire_stale_redemptions(now: datetime) -> int:
+    """Release the holds of redemptions nobody confirmed in time and mark them expired;
+    returns how many. For the scheduler (and ``timebank merchants expire-redemptions``):
+    running it twice changes nothing more."""
+    ids = list(
+        db.session.scalars(
+            sa.select(Redemption.id)
+            .where(Redemption.status == "held", Redemption.expires_at <= now)
+            .order_by(Redemption.id)
+        )
+    )
+    count = 0
+    for redemption_id in ids:
+        redemption = lock_redemption(redemption_id)
+        if redemption.status != "held" or redemption.expires_at > now:
+            continue  # confirmed or voided while we looked
+        ledger.expire_hold(redemption.hold_id, now=now)
+        _mark_expired(redemption, now)
+        count += 1
+    return count

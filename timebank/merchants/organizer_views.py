@@ -1,0 +1,245 @@
+"""Organizers' pages of merchants: approval (and adding a shop), offers oversight, and
+settlement (monthly statements, marking them paid, CSV and XLSX exports). A shop's owner
+opens its own statements here too."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from timebank.core import access
+from timebank.core.db import utcnow
+from timebank.core.errors import DomainError
+from timebank.core.web import ActionForm, Form, back, flash_form_errors, page
+from timebank.merchants import exports
+from timebank.merchants import operations as merchants
+from timebank.merchants.forms import ApplyForm, profile_fields
+from timebank.merchants.models import REASON_MAX
+from timebank.units import operations as units
+
+bp = Blueprint("merchant_admin", __name__)
+ID = "int(max=2147483647)"
+UNIT = f"/units/<{ID}:unit_id>"
+STATEMENT = f"/statements/<{ID}:statement_id>"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AddShopForm(ApplyForm):
+    owner_phone = StringField(_l("Owner's phone"), validators=[DataRequired(), Length(max=30)])
+
+
+class ReasonForm(Form):
+    reason = StringField(_l("Reason"), validators=[Length(max=REASON_MAX)])
+
+
+class PayForm(Form):
+    reference = StringField(
+        _l("Payment reference (bank transfer, receipt)"), validators=[Length(max=120)]
+    )
+
+
+@bp.route(f"{UNIT}/merchants")
+@page("merchants.oversee", target=units.unit_target)
+def unit_merchants(unit_id: int):
+    """Every shop of the subtree, waiting ones first, with their decisions."""
+    form = AddShopForm(formdata=None, unit_id=unit_id)
+    form.unit_id.choices = [(u.id, u.name) for u in units.list_units(within=[unit_id])]
+    return render_template(
+        "merchants/unit_merchants.html",
+        unit=units.get_unit(unit_id),
+        shops=merchants.merchants_in_unit(unit_id),
+        add_form=form,
+        reason_form=ReasonForm(formdata=None),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route(f"{UNIT}/merchants", methods=["POST"])
+@page("merchants.approve", target=units.unit_target)
+def add_shop(unit_id: int):
+    """An organizer adds a shop, naming its owner; it still waits for approval."""
+    form = AddShopForm()
+    form.unit_id.choices = [(u.id, u.name) for u in units.list_units(within=[unit_id])]
+    if form.validate_on_submit():
+        actor = access.current_actor()
+        access.authorize(actor, "merchants.approve", units.unit_target(form.unit_id.data))
+        merchant = merchants.apply_merchant(
+            unit_id=form.unit_id.data,
+            owner=merchants.member_by_phone(form.owner_phone.data),
+            actor=actor,
+            **profile_fields(form),
+        )
+        flash(_("%(name)s was added; approve it to open it.", name=merchant.name), "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("merchant_admin.unit_merchants", unit_id=unit_id))
+
+
+DECISIONS = {
+    "approve": (merchants.approve_merchant, _l("%(name)s is approved.")),
+    "reject": (merchants.reject_merchant, _l("%(name)s was turned down.")),
+    "suspend": (merchants.suspend_merchant, _l("%(name)s is suspended.")),
+    "reinstate": (merchants.reinstate_merchant, _l("%(name)s may redeem again.")),
+}
+
+
+@bp.route(
+    f"/merchants/<{ID}:merchant_id>/<any(approve, reject, suspend, reinstate):decision>",
+    methods=["POST"],
+)
+@page("merchants.approve", target=merchants.merchant_target)
+def decide(merchant_id: int, decision: str):
+    merchant = merchants.get_merchant(merchant_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        operation, message = DECISIONS[decision]
+        kwargs = {"reason": form.reason.data or ""} if decision in ("reject", "suspend") else {}
+        operation(merchant, actor=access.current_actor(), **kwargs)
+        flash(str(message) % {"name": merchant.name}, "success")
+    return redirect(back())
+
+
+@bp.route(f"{UNIT}/offers")
+@page("merchants.oversee", target=units.unit_target)
+def unit_offers(unit_id: int):
+    """Every offer of the subtree's shops, with how much of each is used."""
+    offers = merchants.offers_in_unit(unit_id)
+    return render_template(
+        "merchants/unit_offers.html",
+        unit=units.get_unit(unit_id),
+        offers=offers,
+        usage=merchants.offer_usage([o.id for o in offers]),
+        action_form=ActionForm(),
+    )
+
+
+def _month():
+    """The month asked for (``?month=YYYY-MM``), else last month."""
+    text = request.args.get("month") or request.form.get("month")
+    if not text:
+        return merchants.previous_month(utcnow())
+    try:
+        return merchants.parse_month(text)
+    except DomainError:
+        return merchants.previous_month(utcnow())
+
+
+@bp.route(f"{UNIT}/settlement")
+@page("merchants.settle", target=units.unit_target)
+def settlement(unit_id: int):
+    """A month's statements of the subtree's shops: build, pay, export."""
+    period = _month()
+    statements = merchants.unit_statements(unit_id, period)
+    now = utcnow()
+    return render_template(
+        "merchants/settlement.html",
+        unit=units.get_unit(unit_id),
+        period=period,
+        month=f"{period:%Y-%m}",
+        months=_recent_months(now),
+        statements=statements,
+        ended=merchants.month_bounds(period)[1] <= now,
+        total_fen=sum(s.amount_fen for s in statements),
+        total_points=sum(s.points_net for s in statements),
+        pay_form=PayForm(formdata=None),
+        action_form=ActionForm(),
+    )
+
+
+def _recent_months(now, count: int = 12) -> list[str]:
+    first = merchants.current_month(now)
+    months = []
+    for _step in range(count):
+        months.append(f"{first:%Y-%m}")
+        first = merchants.previous_month(merchants.month_bounds(first)[0])
+    return months
+
+
+@bp.route(f"{UNIT}/settlement", methods=["POST"])
+@page("merchants.settle", target=units.unit_target)
+def build(unit_id: int):
+    """Build (or rebuild from the ledger) the month's statement of every shop."""
+    period = _month()
+    if ActionForm().validate_on_submit():
+        built = merchants.build_unit_statements(unit_id, period)
+        flash(_("%(count)s statements built from the ledger.", count=len(built)), "success")
+    return redirect(url_for("merchant_admin.settlement", unit_id=unit_id, month=f"{period:%Y-%m}"))
+
+
+def _download(body: bytes, fmt: str, name: str) -> Response:
+    mimetype = "text/csv" if fmt == "csv" else XLSX
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.route(f"{UNIT}/settlement.<any(csv, xlsx):fmt>")
+@page("merchants.settle", target=units.unit_target)
+def export_month(unit_id: int, fmt: str):
+    period = _month()
+    statements = merchants.unit_statements(unit_id, period)
+    header, rows = exports.summary_table(statements)
+    body = (
+        exports.as_csv((header, rows))
+        if fmt == "csv"
+        else exports.as_xlsx([(f"{period:%Y-%m}", header, rows)])
+    )
+    return _download(body, fmt, f"statements-{unit_id}-{period:%Y-%m}")
+
+
+@bp.route(STATEMENT)
+@page("merchants.statements", target=merchants.statement_target)
+def statement(statement_id: int):
+    """One statement, line by line from the ledger."""
+    statement_ = merchants.get_statement(statement_id)
+    actor = access.current_actor()
+    target = merchants.statement_target(statement_id)
+    return render_template(
+        "merchants/statement.html",
+        statement=statement_,
+        lines=merchants.statement_lines(statement_.merchant_id, statement_.period_start),
+        settles=access.may(actor, "merchants.settle", target),
+        ended=merchants.month_bounds(statement_.period_start)[1] <= utcnow(),
+        pay_form=PayForm(formdata=None),
+    )
+
+
+@bp.route(f"{STATEMENT}.<any(csv, xlsx):fmt>")
+@page("merchants.statements", target=merchants.statement_target)
+def export_statement(statement_id: int, fmt: str):
+    statement_ = merchants.get_statement(statement_id)
+    summary, lines = exports.summary_table([statement_]), exports.lines_table(statement_)
+    if fmt == "csv":
+        body = exports.as_csv(summary, lines)
+    else:
+        body = exports.as_xlsx([(_("Statement"), *summary), (_("Redemptions"), *lines)])
+    return _download(body, fmt, f"statement-{statement_.merchant_id}-{statement_.month}")
+
+
+def _back_to_statement(error, kwargs):
+    flash(error.localized(), "error")
+    return redirect(url_for("merchant_admin.statement", statement_id=kwargs["statement_id"]))
+
+
+@bp.route(f"{STATEMENT}/pay", methods=["POST"])
+@page("merchants.settle", target=merchants.statement_target, on_error=_back_to_statement)
+def pay(statement_id: int):
+    """The unit paid the shop: post the settle transfer and close the statement."""
+    form = PayForm()
+    if form.validate_on_submit():
+        paid = merchants.mark_statement_paid(
+            statement_id, actor=access.current_actor(), reference=form.reference.data
+        )
+        flash(
+            _(
+                "%(name)s's statement of %(month)s is paid: ¥%(amount)s.",
+                name=paid.merchant.name,
+                month=paid.month,
+                amount=f"{paid.amount_fen / 100:.2f}",
+            ),
+            "success",
+        )
+    return redirect(url_for("merchant_admin.statement", statement_id=statement_id))
