@@ -79,6 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIMEBANK_JOB_RELEASE_HOLDS", "every 1m", "release holds past their timeout"),
     Setting("TIMEBANK_JOB_EXPIRE_POINTS", "30 0 * * *", "expire points, once a day"),
     Setting("TIMEBANK_JOB_VERIFY_LEDGER", "0 3 * * *", "verify the ledger and checkpoint it"),
+    Setting("TIMEBANK_JOB_MERCHANT_STATEMENTS", "0 2 1 * *", "merchants' statements, monthly"),
     Setting("TIMEBANK_JOB_REMIND_ACTIVITIES", "every 5m", "the day and hour before; cancelled"),
     Setting("TIMEBANK_JOB_REMIND_PARTY", "0 9 * * *", "party members not served this quarter"),
     Setting("TIMEBANK_JOB_REMIND_APPROVALS", "0 9 * * *", "organizers with approvals waiting"),

@@ -12,10 +12,7 @@ notification keys such as ``remind:<activity>:<member>:<kind>``, and for jobs do
 day or month the period mark written with their effects.
 
 Adding a job is one entry below (plus its setting's default in config.SETTINGS and a
-README row). Monthly merchant statements (issue 8) will be::
-
-    Job("merchant-statements", "timebank.jobs:merchant_statements", period="month",
-        doc=N_("Monthly statements for merchants, each missed month once, in order")),
+README row).
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ from timebank.activities import operations as activities
 from timebank.core.errors import N_
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import LEDGERS
+from timebank.merchants import operations as merchants
 from timebank.reminders import operations as reminders
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.table import Job
@@ -56,6 +54,13 @@ JOBS: tuple[Job, ...] = (
         doc=N_("Verify every hash chain and balance, then checkpoint; alert admins if broken"),
     ),
     Job(
+        "merchant-statements",
+        "timebank.jobs:merchant_statements",
+        period="month",
+        catch_up="each",
+        doc=N_("Build every merchant's statement of the month before; each missed month once"),
+    ),
+    Job(
         "remind-activities",
         "timebank.jobs:remind_activities",
         doc=N_("Remind members signed up the day and the hour before; tell them of cancellations"),
@@ -82,7 +87,16 @@ def close_checkouts(now: datetime) -> dict[str, int]:
 
 
 def release_holds(now: datetime) -> dict[str, int]:
-    return {"released": ledger.expire_holds(now)}
+    """Redemptions nobody confirmed in time (their holds released, marked expired), then
+    any other hold past its timeout."""
+    redemptions = merchants.expire_stale_redemptions(now)
+    return {"redemptions": redemptions, "released": redemptions + ledger.expire_holds(now)}
+
+
+def merchant_statements(as_of: datetime) -> dict[str, int]:
+    """The statements of the month that ended before ``as_of`` (each merchant once)."""
+    statements = merchants.build_monthly_statements(as_of)
+    return {"statements": len(statements), "points": sum(s.points_net for s in statements)}
 
 
 def expire_points(as_of: datetime) -> dict[str, int]:

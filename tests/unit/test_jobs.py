@@ -95,12 +95,49 @@ def test_release_holds_releases_a_timed_out_hold_once(world):
     )
     db.session.commit()
     now = utcnow()
-    assert counts(run("release-holds", now)) == [{"released": 0}]
-    assert counts(run("release-holds", now + timedelta(minutes=11))) == [{"released": 1}]
-    assert counts(run("release-holds", now + timedelta(minutes=12))) == [{"released": 0}]
+    nothing = {"redemptions": 0, "released": 0}
+    assert counts(run("release-holds", now)) == [nothing]
+    later = now + timedelta(minutes=11)
+    assert counts(run("release-holds", later)) == [{"redemptions": 0, "released": 1}]
+    assert counts(run("release-holds", now + timedelta(minutes=12))) == [nothing]
     db.session.refresh(hold)
     assert hold.status == "expired"
     assert ledger.balances(alice.id)["POINTS"] == {"balance": 50, "held": 0, "available": 50}
+
+
+def test_release_holds_expires_a_redemption_nobody_confirmed(world, app):
+    from tests.merchants_factories import code_of, create_merchant, create_offer, fund
+    from timebank.merchants import operations as merchants
+
+    shop = create_merchant(world["d"]["a"], organizer=world["organizer"])
+    offer = create_offer(shop, points_cost=10)
+    fund(world["alice"], 30)
+    held = merchants.redeem(
+        code=code_of(world["alice"]), offer_id=offer.id, idempotency_key="k-1",
+        staff=shop.owner,
+    ).redemption  # fmt: skip
+    db.session.commit()
+    timeout = app.config["TIMEBANK_REDEMPTION_HOLD_SECONDS"]
+    later = utcnow() + timedelta(seconds=timeout + 5)
+    assert counts(run("release-holds", later)) == [{"redemptions": 1, "released": 1}]
+    assert counts(run("release-holds", later)) == [{"redemptions": 0, "released": 0}]
+    db.session.refresh(held)
+    assert held.status == "expired"
+    assert ledger.balances(world["alice"].id)["POINTS"]["available"] == 30
+
+
+def test_merchant_statements_catch_up_each_missed_month_once_in_order(world):
+    from tests.merchants_factories import create_merchant
+
+    create_merchant(world["d"]["a"], organizer=world["organizer"])
+    db.session.commit()
+    first = datetime(2031, 1, 1, 3, 0, tzinfo=SHANGHAI)
+    assert [r.period for r in run("merchant-statements", first)] == ["2031-01"]
+    runs = run("merchant-statements", datetime(2031, 4, 2, 9, 0, tzinfo=SHANGHAI))
+    assert [(r.period, r.counts) for r in runs] == [
+        (month, {"statements": 1, "points": 0}) for month in ("2031-02", "2031-03", "2031-04")
+    ]
+    assert run("merchant-statements", datetime(2031, 4, 2, 10, 0, tzinfo=SHANGHAI)) == []
 
 
 # ---------------------------------------------------------------- expire-points
