@@ -563,6 +563,14 @@ def _cases() -> dict:
         **_projects_cases(),
         ("POST", "/api/v1/auth/token"): token_body,
         ("DELETE", "/api/v1/auth/token"): lambda w, c: Call("/api/v1/auth/token"),
+        ("POST", "/api/v1/auth/code"): lambda w, c: Call(
+            "/api/v1/auth/code", json={"phone": w.fresh_member().phone}
+        ),
+        ("POST", "/api/v1/me/password"): lambda w, c: Call(
+            "/api/v1/me/password",
+            json={"current": factories.PASSWORD, "new": factories.PASSWORD},
+        ),
+        ("POST", "/api/v1/me/sessions/end"): lambda w, c: Call("/api/v1/me/sessions/end"),
         ("GET", "/api/v1/me"): lambda w, c: Call("/api/v1/me"),
         ("GET", "/api/v1/me/attendance"): lambda w, c: Call("/api/v1/me/attendance"),
         ("GET", "/api/v1/me/badge"): lambda w, c: Call("/api/v1/me/badge"),

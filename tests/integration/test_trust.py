@@ -240,3 +240,139 @@ def test_the_audit_log_refuses_update_and_delete(app, district, make_member):
             db.session.execute(statement)
             db.session.flush()
         db.session.rollback()
+
+
+def test_wrong_passwords_are_throttled_per_phone_with_retry_after(client, district, make_member):
+    from tests import factories
+
+    member = make_member(district["a"])
+    wrong = {"phone": member.phone, "password": "not-the-password"}
+    answers = [client.post("/api/v1/auth/token", json=wrong).status_code for _ in range(7)]
+    assert answers == [401] * 5 + [429] * 2
+    refused = client.post(
+        "/api/v1/auth/token", json={"phone": member.phone, "password": factories.PASSWORD}
+    )
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 60
+    assert refused.json["code"] == "rate_limited"
+    page = client.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
+    assert (
+        page.status_code == 200
+        and "Too many attempts" in page.get_data(as_text=True)
+        or ("尝试次数过多" in page.get_data(as_text=True))
+    )
+
+
+def test_an_unknown_phone_is_answered_like_a_wrong_password(client, district, make_member):
+    """Same answer, and the same argon2 work (a dummy hash), whoever the phone is."""
+    from unittest import mock
+
+    from timebank.people.operations import login as login_ops
+
+    member = make_member(district["a"])
+    with mock.patch.object(
+        login_ops, "password_matches", wraps=login_ops.password_matches
+    ) as checked:
+        known = client.post("/api/v1/auth/token", json={"phone": member.phone, "password": "x"})
+        unknown = client.post("/api/v1/auth/token", json={"phone": "13999990000", "password": "x"})
+    assert known.status_code == unknown.status_code == 401
+    assert known.json["detail"] == unknown.json["detail"]
+    assert checked.call_count == 2 and checked.call_args_list[1].args[0].startswith("$argon2id$")
+
+
+def test_a_login_takes_no_write_lock_while_it_checks_the_password(app, district, make_member):
+    """The hash is checked outside any transaction: on SQLite a flood of wrong passwords
+    must not hold the write lock that everyone else waits for."""
+    from unittest import mock
+
+    from timebank.people.operations import login as login_ops
+
+    member = make_member(district["a"])
+    seen = {}
+
+    def check(stored, password):
+        seen["in_transaction"] = db.session().in_transaction()
+        return False
+
+    with mock.patch.object(login_ops, "password_matches", side_effect=check):
+        response = app.test_client().post(
+            "/api/v1/auth/token", json={"phone": member.phone, "password": "wrong"}
+        )
+    assert response.status_code == 401 and seen == {"in_transaction": False}
+
+
+def test_imported_members_log_in_by_sms_code_and_set_a_password(app, client, district, make_member):
+    from tests import sms
+
+    app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
+    imported = make_member(district["building_a"], password=None, name="导入的居民")
+    assert client.post("/api/v1/auth/code", json={"phone": imported.phone}).status_code == 202
+    unknown = client.post("/api/v1/auth/code", json={"phone": "13999990001"})
+    assert unknown.status_code == 202 and unknown.json == {"sent": True}  # says nothing more
+    code = sms.last_code(imported.phone)
+    weak = client.post(
+        "/api/v1/auth/token",
+        json={"phone": imported.phone, "code": code, "new_password": "12345678"},
+    )
+    assert weak.status_code == 422 and weak.json["code"] == "weak_password"
+    token = client.post(
+        "/api/v1/auth/token",
+        json={"phone": imported.phone, "code": code, "new_password": "my-own-pass-9"},
+    )
+    assert token.status_code == 201
+    again = client.post(
+        "/api/v1/auth/token", json={"phone": imported.phone, "password": "my-own-pass-9"}
+    )
+    assert again.status_code == 201
+
+
+def test_the_forgot_password_page_sets_a_new_one_and_ends_other_sessions(
+    app, district, make_member
+):
+    from tests import factories, sms
+
+    app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
+    member = make_member(district["building_a"])
+    other_device = app.test_client()
+    other_device.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
+    assert other_device.get("/").status_code == 200
+    token = other_device.post(
+        "/api/v1/auth/token", json={"phone": member.phone, "password": factories.PASSWORD}
+    ).json["token"]
+    browser = app.test_client()
+    login_page = browser.get("/login").get_data(as_text=True)
+    assert "forgot-password" in login_page
+    browser.post("/login/code/send?reset=1", data={"send-phone": member.phone})
+    done = browser.post(
+        "/login/code?reset=1",
+        data={
+            "phone": member.phone,
+            "code": sms.last_code(member.phone),
+            "new_password": "n3w-pass-word",
+        },
+    )
+    assert done.status_code == 302 and browser.get("/").status_code == 200
+    assert other_device.get("/").status_code == 302  # its session ended
+    ended = other_device.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert ended.status_code == 401
+
+
+def test_log_out_everywhere(app, district, make_member):
+    from tests import factories
+
+    member = make_member(district["building_a"])
+    phone, laptop = app.test_client(), app.test_client()
+    for device in (phone, laptop):
+        device.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
+    assert laptop.post("/me/sessions/end").status_code == 302
+    assert phone.get("/").status_code == 302 and laptop.get("/").status_code == 302
+
+
+def test_common_passwords_and_runs_are_refused(client, district, make_member, token_for):
+    member = make_member(district["a"])
+    for weak in ("12345678", "88888888", "abcdefgh", "password1", "woaini1314", member.phone):
+        response = client.post(
+            "/api/v1/me/password",
+            json={"current": "correct-horse-1", "new": weak},
+            headers=token_for(member),
+        )
+        assert response.status_code == 422 and response.json["code"] == "weak_password", weak

@@ -16,11 +16,14 @@ from timebank.people.schemas import (
     GuardianSchema,
     JoinLinkSchema,
     JoinSchema,
+    LoginCodeRequestSchema,
+    LoginCodeSentSchema,
     MemberListArgs,
     MemberPageSchema,
     MemberSchema,
     MeSchema,
     PartySchema,
+    PasswordChangeSchema,
     RejectSchema,
     RoleGrantSchema,
     RosterFileSchema,
@@ -42,8 +45,17 @@ class Token(ApiView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
     def post(self, data):
-        """Exchange phone and password for a bearer token."""
-        member = people.authenticate(data["phone"], data["password"])
+        """Exchange a phone and its password (or a login code) for a bearer token.
+
+        Wrong tries are limited per phone and per address: 429 with Retry-After."""
+        address = request.remote_addr
+        if "code" in data:
+            member = people.login_with_code(
+                data["phone"], data["code"], new_password=data.get("new_password"),
+                address=address,
+            )  # fmt: skip
+        else:
+            member = people.authenticate(data["phone"], data["password"], address=address)
         token, row = people.issue_token(member)
         body = {"token": token, "expires_at": row.expires_at, "member_id": member.id}
         return body, 201, {"Cache-Control": "no-store"}  # no cache keeps a bearer token
@@ -53,6 +65,38 @@ class Token(ApiView):
     def delete(self):
         """Revoke the token this request carries."""
         people.revoke_token(g.api_token)
+
+
+@blp.route("/auth/code")
+class LoginCode(ApiView):
+    @requires("site.public")
+    @blp.arguments(LoginCodeRequestSchema)
+    @blp.response(202, LoginCodeSentSchema)
+    def post(self, data):
+        """Text a login code to a member's phone: a first login, or a new password. The
+        answer is the same whether the phone is registered or not."""
+        people.send_login_code(data["phone"], address=request.remote_addr)
+        return {"sent": True}
+
+
+@blp.route("/me/password")
+class MyPassword(ApiView):
+    @requires("me.session")
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    def post(self, data):
+        """Change one's password (the current one proves it is you); every other session
+        and token ends, this one too: log in again."""
+        people.change_password(access.current_actor(), current=data["current"], new=data["new"])
+
+
+@blp.route("/me/sessions/end")
+class EndSessions(ApiView):
+    @requires("me.session")
+    @blp.response(204)
+    def post(self):
+        """Log out everywhere: every page session and bearer token of the caller ends."""
+        people.end_all_sessions(access.current_actor())
 
 
 @blp.route("/me")

@@ -1,14 +1,41 @@
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from timebank.core.schemas import Id, PageArgs, StrictSchema
 from timebank.people.models import MEMBER_STATUSES, ROLES
 
 
 class TokenRequestSchema(StrictSchema):
+    """A phone with its password, or with a login code sent by SMS (``POST /auth/code``);
+    with a code, ``new_password`` also sets a new password (and ends other sessions)."""
+
     phone = fields.String(required=True, validate=validate.Length(max=30))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    password = fields.String(load_only=True, validate=validate.Length(max=128))
+    code = fields.String(load_only=True, validate=validate.Length(min=1, max=10))
+    new_password = fields.String(load_only=True, validate=validate.Length(max=128))
+
+    @validates_schema
+    def _password_or_code(self, data, **kwargs):
+        if ("password" in data) == ("code" in data):
+            raise ValidationError("Send a password or a code.", "password")
+        if "new_password" in data and "code" not in data:
+            raise ValidationError("A new password comes with a login code.", "new_password")
+
+
+class LoginCodeRequestSchema(StrictSchema):
+    phone = fields.String(required=True, validate=validate.Length(max=30))
+
+
+class LoginCodeSentSchema(StrictSchema):
+    sent = fields.Boolean(
+        metadata={"description": "always true: whether the phone is registered is not said"}
+    )
+
+
+class PasswordChangeSchema(StrictSchema):
+    current = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    new = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 
 class TokenSchema(StrictSchema):

@@ -37,6 +37,23 @@ class LoginForm(Form):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
 
 
+class CodeRequestForm(Form):
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
+
+
+class CodeLoginForm(Form):
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
+    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=10)])
+    new_password = PasswordField(
+        _l("New password (optional: leave empty to keep yours)"), validators=[Length(max=128)]
+    )
+
+
+class PasswordForm(Form):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+
+
 class JoinForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
@@ -69,10 +86,82 @@ class ImportForm(Form):
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        member = people.authenticate(form.phone.data, form.password.data)
-        login_user(member)
+        member = people.authenticate(
+            form.phone.data, form.password.data, address=request.remote_addr
+        )
+        _start_session(member)
         return redirect(safe_next(request.args.get("next")) or url_for("people.home"))
     return render_template("people/login.html", form=form)
+
+
+def _start_session(member) -> None:
+    """A fresh session for the member: nothing from before the login is kept (session
+    fixation) but the chosen language."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(member)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@page("site.public", on_error=REDISPLAY)
+def login_with_code():
+    """Log in with a code sent by SMS: a first login (imported members have no password),
+    or a forgotten one (set a new password with the code)."""
+    request_form, form = CodeRequestForm(prefix="send"), CodeLoginForm()
+    if request.method == "GET":
+        form.phone.data = request.args.get("phone", "")
+    if form.validate_on_submit():
+        member = people.login_with_code(
+            form.phone.data, form.code.data, new_password=form.new_password.data or None,
+            address=request.remote_addr,
+        )  # fmt: skip
+        _start_session(member)
+        if form.new_password.data:
+            flash(_("Your new password is set; other devices were logged out."), "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("people.home"))
+    reset = request.args.get("reset") == "1"
+    return render_template(
+        "people/login_code.html", request_form=request_form, form=form, reset=reset
+    )
+
+
+@bp.route("/login/code/send", methods=["POST"])
+@page("site.public", on_error=REDISPLAY)
+def send_login_code():
+    form = CodeRequestForm(prefix="send")
+    if form.validate_on_submit():
+        people.send_login_code(form.phone.data, address=request.remote_addr)
+        flash(_("If this phone is registered, a code is on its way by SMS."), "success")
+        reset = "1" if request.args.get("reset") == "1" else None
+        return redirect(url_for("people.login_with_code", phone=form.phone.data, reset=reset))
+    flash_form_errors(form)
+    return redirect(url_for("people.login_with_code"))
+
+
+@bp.route("/me/security", methods=["GET", "POST"])
+@page("me.session", on_error=REDISPLAY)
+def security():
+    """Change one's password, or log out everywhere."""
+    member = access.current_actor()
+    form = PasswordForm()
+    if form.validate_on_submit():
+        people.change_password(member, current=form.current.data, new=form.new.data)
+        _start_session(member)  # this device stays logged in; every other one is out
+        flash(_("Your password was changed; other devices were logged out."), "success")
+        return redirect(url_for("people.home"))
+    return render_template("people/security.html", form=form, action_form=ActionForm())
+
+
+@bp.route("/me/sessions/end", methods=["POST"])
+@page("me.session")
+def end_sessions():
+    if ActionForm().validate_on_submit():
+        people.end_all_sessions(access.current_actor())
+        logout_user()
+        flash(_("You were logged out everywhere."), "success")
+    return redirect(url_for("people.login"))
 
 
 @bp.route("/logout", methods=["POST"])
