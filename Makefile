@@ -21,7 +21,7 @@ setup: $(VENV)/.installed
 # stops it when the server ends (Ctrl-C, kill), and --exit-with-parent when the shell is
 # killed outright.
 run: setup
-	$(BIN)/timebank setup
+	$(BIN)/timebank setup --url http://127.0.0.1:$(PORT)
 	@$(BIN)/timebank scheduler --exit-with-parent & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/timebank run --host 127.0.0.1 --port $(PORT)

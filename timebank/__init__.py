@@ -41,6 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(config))
+    if app.config["TIMEBANK_PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TIMEBANK_PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     from timebank.core.hygiene import AsciiIntegerConverter
 
     app.url_map.converters["int"] = AsciiIntegerConverter

@@ -92,15 +92,23 @@ def demo(members: int, seed: int) -> None:
 
 @click.command("setup")
 @click.option("--demo/--no-demo", "with_demo", default=True, help="load demo data once")
+@click.option(
+    "--url", default=None, help="where the server will answer (make run passes its own)"
+)
 @click.pass_context
-def setup(ctx: click.Context, with_demo: bool) -> None:
+def setup(ctx: click.Context, with_demo: bool, url: str | None) -> None:
     """Create or migrate the database to the newest schema, then load demo data once."""
+    from flask import current_app
     from flask_migrate import upgrade
+
+    from timebank.core.urls import DEVELOPMENT_URL
 
     upgrade()
     click.echo("Database is at the newest migration.")
     if with_demo:
         ctx.invoke(demo)
+    served = current_app.config["TIMEBANK_BASE_URL"] or (url or DEVELOPMENT_URL).rstrip("/")
+    click.echo(f"Open {served}/login (join links and kiosk codes name the address you open).")
 
 
 @click.group("ledger")

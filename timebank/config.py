@@ -35,7 +35,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIMEBANK_DEFAULT_LOCALE", "zh_CN", "zh_CN or en"),
     Setting("TIMEBANK_TIMEZONE", "Asia/Shanghai", "the deployment's local time zone"),
     Setting(
-        "TIMEBANK_BASE_URL", "http://127.0.0.1:5000", "public URL used in QR codes and join links"
+        "TIMEBANK_BASE_URL",
+        "",
+        "public URL in QR codes, join links and SMS; empty: the address each request came to",
+    ),
+    Setting(
+        "TIMEBANK_PROXY_FIX",
+        "0",
+        "how many proxies (nginx, a load balancer) stand in front: trust their X-Forwarded-*",
     ),
     Setting("TIMEBANK_TOKEN_TTL_HOURS", "720", "lifetime of API bearer tokens"),
     Setting(
@@ -138,6 +145,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEBANK_TIMEZONE"),
         "TIMEBANK_TIMEZONE": _env("TIMEBANK_TIMEZONE"),
         "TIMEBANK_BASE_URL": _env("TIMEBANK_BASE_URL").rstrip("/"),
+        "TIMEBANK_PROXY_FIX": int(_env("TIMEBANK_PROXY_FIX")),
         "TIMEBANK_TOKEN_TTL_HOURS": int(_env("TIMEBANK_TOKEN_TTL_HOURS")),
         "TIMEBANK_SMS_ADAPTER": _env("TIMEBANK_SMS_ADAPTER"),
         "TIMEBANK_OTP_TTL_MINUTES": int(_env("TIMEBANK_OTP_TTL_MINUTES")),

@@ -210,7 +210,7 @@ def _add_guardians() -> None:
 
 def login_details() -> str:
     return (
-        "Log in at http://127.0.0.1:5000/login with:\n"
+        "Log in with:\n"
         f"  admin      {ADMIN_PHONE} / {ADMIN_PASSWORD}\n"
         f"  organizers 13800000001, 13800000002, 13800000003 / {DEMO_PASSWORD}\n"
         f"  volunteers 13900000000 ... / {DEMO_PASSWORD}\n"

@@ -376,3 +376,30 @@ def test_common_passwords_and_runs_are_refused(client, district, make_member, to
             headers=token_for(member),
         )
         assert response.status_code == 422 and response.json["code"] == "weak_password", weak
+
+
+def test_links_name_the_address_the_service_is_reached_at(
+    app, client, district, make_member, token_for
+):
+    """Unset TIMEBANK_BASE_URL: join links and kiosk codes use the request's address;
+    behind a proxy (TIMEBANK_PROXY_FIX) the address the proxy was asked for."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.config["TIMEBANK_BASE_URL"] = ""
+    headers = token_for(make_member(district["a"], roles=("organizer",)))
+    url = f"/api/v1/units/{district['a'].id}/join-link"
+    made = client.post(url, headers=headers, base_url="http://tb.lanzhou.example:8080")
+    assert made.json["url"].startswith("http://tb.lanzhou.example:8080/join/")
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    proxied = client.get(
+        url,
+        headers={**headers, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "jiedao.example.cn"},
+    )
+    assert proxied.json["url"].startswith("https://jiedao.example.cn/join/")
+
+
+def test_setup_prints_the_address_it_will_be_served_at(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["setup", "--no-demo", "--url", "http://127.0.0.1:5055"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:5055/login" in result.output

@@ -33,6 +33,7 @@ from timebank.core.errors import (
 )
 from timebank.core.hygiene import check_request
 from timebank.core.uow import unit_of_work
+from timebank.core.urls import base_url
 
 
 def is_api_request() -> bool:
@@ -217,7 +218,7 @@ def _security_headers(response):
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
-    if current_app.config["TIMEBANK_BASE_URL"].startswith("https://"):
+    if base_url().startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 

@@ -15,6 +15,7 @@ from timebank import LOCALES
 from timebank.core.access import Target
 from timebank.core.db import utcnow
 from timebank.core.uow import after_commit
+from timebank.core.urls import public_url
 from timebank.extensions import db
 from timebank.inbox.channels import OutgoingMessage, deliver
 from timebank.inbox.errors import NotificationNotFound
@@ -79,14 +80,13 @@ def notify(
             db.session.add(notification)
     except IntegrityError:
         return None  # written by a concurrent transaction with the same key
-    base = current_app.config["TIMEBANK_BASE_URL"]
     message = OutgoingMessage(
         member_id=member.id,
         phone=member.phone,
         kind=kind,
         title=title,
         body=body,
-        url=f"{base}{link}" if link else None,
+        url=public_url(link) if link else None,
     )
     after_commit(db.session, lambda: deliver(message))
     return notification

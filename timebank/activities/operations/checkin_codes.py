@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
-
 from timebank.activities.errors import TokenExpired, TokenInvalid, TokenWrongActivity
 from timebank.activities.models import Activity
 from timebank.activities.operations.approval import attendance_counts
@@ -20,6 +18,7 @@ from timebank.core import codes
 from timebank.core.db import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.core.qr import qr_svg
+from timebank.core.urls import public_url
 from timebank.people.models import Member
 
 #: the code on an activity's kiosk: ``<activity id>.<step>.<sig>``, or typed ``<id>-<digits>``
@@ -53,7 +52,7 @@ def badge_token(member_id: int, step: int) -> str:
 
 
 def checkin_url(token: str) -> str:
-    return f"{current_app.config['TIMEBANK_BASE_URL']}/checkin/{token}"
+    return public_url(f"/checkin/{token}")
 
 
 def current_code(activity: Activity, *, now: datetime | None = None) -> dict:

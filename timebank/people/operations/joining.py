@@ -6,10 +6,10 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app
 
 from timebank.core.db import utcnow
 from timebank.core.errors import InvalidInput
+from timebank.core.urls import public_url
 from timebank.extensions import db
 from timebank.people.errors import (
     CodeInvalid,
@@ -75,7 +75,7 @@ def get_join_link(code: str) -> JoinLink:
 
 def join_url(link: JoinLink) -> str:
     """The address a resident opens (or scans from the poster) to join the link's unit."""
-    return f"{current_app.config['TIMEBANK_BASE_URL']}/join/{link.code}"
+    return public_url(f"/join/{link.code}")
 
 
 def start_registration(*, code: str, phone: str, name: str, password: str) -> Member:
