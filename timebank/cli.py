@@ -92,9 +92,7 @@ def demo(members: int, seed: int) -> None:
 
 @click.command("setup")
 @click.option("--demo/--no-demo", "with_demo", default=True, help="load demo data once")
-@click.option(
-    "--url", default=None, help="where the server will answer (make run passes its own)"
-)
+@click.option("--url", default=None, help="where the server will answer (make run passes its own)")
 @click.pass_context
 def setup(ctx: click.Context, with_demo: bool, url: str | None) -> None:
     """Create or migrate the database to the newest schema, then load demo data once."""
