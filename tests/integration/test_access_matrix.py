@@ -585,6 +585,9 @@ def _cases() -> dict:
         ),
         ("POST", "/api/v1/join"): join,
         ("POST", "/api/v1/join/verify"): join_verify,
+        ("POST", "/api/v1/join/resend"): lambda w, c: Call(
+            "/api/v1/join/resend", json={"phone": factories.next_phone()}
+        ),
         ("POST", "/api/v1/members"): lambda w, c: Call(
             "/api/v1/members",
             json={"name": "新成员", "phone": factories.next_phone(), "home_unit_id": ua(w)},

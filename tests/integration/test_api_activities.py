@@ -316,7 +316,7 @@ def test_review_queue_and_approval_credits_once(client, setup, token_for):
     queue = client.get(
         f"/api/v1/activities/{activity.id}/attendance?status=review", headers=organizer
     )
-    assert [a["review_reason"] for a in queue.json] == ["outside_radius"]
+    assert [a["review_reason"] for a in queue.json] == ["outside_radius,late_upload"]
     attendance_id = queue.json[0]["id"]
     approve = f"/api/v1/activities/{activity.id}/attendance/approve"
     for _ in range(3):

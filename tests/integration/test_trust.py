@@ -403,3 +403,62 @@ def test_setup_prints_the_address_it_will_be_served_at(app):
     result = runner.invoke(args=["setup", "--no-demo", "--url", "http://127.0.0.1:5055"])
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:5055/login" in result.output
+
+
+def test_a_forwarded_screenshot_uploaded_later_is_held_for_review(
+    client, district, make_member, token_for
+):
+    """Take a kiosk code, wait 70 s, send it with the time it was taken: it is recorded
+    but held for review (it used to be pending, as good as a live scan); a live scan of
+    the current code is accepted at once."""
+    from datetime import timedelta
+
+    from tests.activities_factories import create_activity
+    from timebank.activities import operations as activities
+    from timebank.core.db import utcnow
+
+    organizer = make_member(district["a"], roles=("organizer",))
+    activity = create_activity(
+        district["a"], organizer=organizer, starts_at=utcnow() - timedelta(minutes=10)
+    )
+    db.session.commit()
+    taken = utcnow() - timedelta(seconds=70)
+    old_code = activities.kiosk_token(activity.id, activities.step_of(taken))
+    forwarded = client.post(
+        "/api/v1/checkins",
+        json={"token": old_code, "scanned_at": taken.isoformat()},
+        headers=token_for(make_member(district["building_a"])),
+    )
+    assert forwarded.status_code == 201
+    assert forwarded.json["attendance"]["status"] == "review"
+    assert "late_upload" in forwarded.json["attendance"]["review_reason"]
+    live_code = activities.current_code(activity)["token"]
+    live = client.post(
+        "/api/v1/checkins",
+        json={"token": live_code},
+        headers=token_for(make_member(district["building_a"])),
+    )
+    assert live.status_code == 201 and "late_upload" not in (
+        live.json["attendance"]["review_reason"] or ""
+    )
+
+
+def test_the_verify_page_sends_the_code_again_with_the_same_registration(
+    app, client, district, make_member
+):
+    from tests import sms
+
+    app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
+    link = people.renew_join_link(district["a"].id, actor=make_member(district["a"]))
+    db.session.commit()
+    phone = "13655559999"
+    _join(client, link.code, phone, "赵阿姨", "zhao-pass-2026")
+    first = sms.last_code(phone)
+    page = client.get(f"/join/verify?phone={phone}").get_data(as_text=True)
+    assert "resend-code" in page
+    assert client.post("/join/resend", data={"resend-phone": phone}).status_code == 302
+    second = sms.last_code(phone)
+    assert len([m for p, m in sms.SENT if p == phone]) == 2 and "赵阿姨" in sms.SENT[-1][1]
+    verified = client.post("/api/v1/join/verify", json={"phone": phone, "code": second})
+    assert verified.status_code == 200 and verified.json["name"] == "赵阿姨"
+    assert first  # the first code was sent too; either works while it lives

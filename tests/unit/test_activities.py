@@ -282,6 +282,9 @@ def test_offline_scan_is_credited_at_the_proven_time(d):
     result = activities.check_in(volunteer, token, now=later, scanned_at=scanned, nonce="n-1")
     assert result.action == "checked_in"
     assert result.attendance.checked_in_at == scanned
+    # only the phone vouches for the time: a late upload waits for an organizer
+    assert result.attendance.status == "review"
+    assert "late_upload" in result.attendance.review_reason
     assert result.checkin.received_at == later
     # the re-upload of the same scan changes nothing, even a day later
     again = activities.check_in(

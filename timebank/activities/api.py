@@ -141,6 +141,7 @@ class Checkins(ApiView):
         ``token_invalid``, ``token_expired``, ``token_wrong_activity``, ``outside_window``,
         ``not_signed_up``, ``activity_cancelled``, ``not_party_member``.
         """
+        activities.count_scan_attempt(access.acting_member())
         result = activities.check_in(
             access.acting_member(),
             data["token"],

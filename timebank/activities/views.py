@@ -62,6 +62,7 @@ REASON_NAMES = {
     "no_location": _l("no location sent"),
     "outside_radius": _l("scanned outside the activity's area"),
     "typed_code": _l("typed the short code instead of scanning"),
+    "late_upload": _l("sent later than it was scanned (a forwarded screenshot looks the same)"),
 }
 RESULT_NAMES = {
     "checked_in": _l("You are checked in."),
@@ -207,15 +208,11 @@ def detail(activity_id: int):
 
 
 _TO_DETAIL = redirect_to("activities.detail", "activity_id")
-
-
-def _back_to_detail(error, kwargs):
-    flash(error.localized(), "error")
-    return _TO_DETAIL(error, kwargs)
+_TO_ATTENDANCE = redirect_to("activities.detail", "activity_id", anchor="attendance")
 
 
 @bp.route(f"{ACTIVITY}/<any(signup, withdraw):choice>", methods=["POST"])
-@page("activities.join", target=TARGET, on_error=_back_to_detail)
+@page("activities.join", target=TARGET, on_error=_TO_DETAIL)
 def signup(activity_id: int, choice: str):
     activity = activities.get_activity(activity_id)
     if ActionForm().validate_on_submit():
@@ -229,7 +226,7 @@ def signup(activity_id: int, choice: str):
 
 
 @bp.route(f"{ACTIVITY}/cancel", methods=["POST"])
-@page("activities.manage", target=TARGET, on_error=_back_to_detail)
+@page("activities.manage", target=TARGET, on_error=_TO_DETAIL)
 def cancel(activity_id: int):
     if ActionForm().validate_on_submit():
         activities.cancel_activity(
@@ -241,13 +238,12 @@ def cancel(activity_id: int):
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
 
-def _to_attendance(error, kwargs):
-    flash(error.localized(), "error")
-    return redirect(url_for("activities.detail", activity_id=kwargs["activity_id"]) + "#attendance")
-
-
 @bp.route(f"{ACTIVITY}/attendance", methods=["POST"])
-@page("attendance.approve", target=TARGET, on_error=_to_attendance)
+@page(
+    "attendance.approve",
+    target=TARGET,
+    on_error=redirect_to("activities.detail", "activity_id", anchor="attendance"),
+)
 def decide(activity_id: int):
     """Approve or reject the ticked attendances (bulk)."""
     activity = activities.get_activity(activity_id)
@@ -271,7 +267,7 @@ def decide(activity_id: int):
 
 
 @bp.route(f"{ACTIVITY}/manual", methods=["POST"])
-@page("activities.manage", target=TARGET, on_error=_back_to_detail)
+@page("activities.manage", target=TARGET, on_error=_TO_DETAIL)
 def manual(activity_id: int):
     """Check in by name or phone number a member without a smartphone."""
     activity = activities.get_activity(activity_id)
@@ -320,6 +316,7 @@ def checkin_submit(token: str):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("activities.checkin_page", token=token[:300]))
     lat, lng = _coordinate(request.form.get("lat"), 90), _coordinate(request.form.get("lng"), 180)
+    activities.count_scan_attempt(access.acting_member())
     result = activities.check_in(access.acting_member(), token[:300], lat=lat, lng=lng)
     return render_template(
         "activities/checkin_result.html",
@@ -351,6 +348,7 @@ def checkin_upload():
     except ValidationError as error:
         # a field error here means a code that is not ours
         raise InvalidInput("This check-in code is not valid.", errors=error.messages) from None
+    activities.count_scan_attempt(access.acting_member())
     result = activities.check_in(
         access.acting_member(),
         data["token"],

@@ -106,9 +106,11 @@ def back() -> str:
 
 
 def redirect_to(endpoint: str, *url_args: str, anchor: str | None = None) -> Callable:
-    """An ``on_error`` that redirects to ``endpoint`` with the named URL arguments."""
+    """An ``on_error`` that flashes the refusal and redirects to ``endpoint`` with the
+    named URL arguments."""
 
     def target(error: DomainError, kwargs: dict):
+        flash(error.localized(), "error")
         values = {name: kwargs[name] for name in url_args}
         return redirect(url_for(endpoint, **values) + (f"#{anchor}" if anchor else ""))
 

@@ -368,13 +368,8 @@ def dashboard(merchant_id: int):
 _TO_DASHBOARD = redirect_to("merchants.dashboard", "merchant_id")
 
 
-def _back_to_dashboard(error, kwargs):
-    flash(error.localized(), "error")
-    return _TO_DASHBOARD(error, kwargs)
-
-
 @bp.route(f"{MERCHANT}/offers", methods=["POST"])
-@page("merchants.manage", target=OWNED, on_error=_back_to_dashboard)
+@page("merchants.manage", target=OWNED, on_error=_TO_DASHBOARD)
 def new_offer(merchant_id: int):
     form = OfferForm()
     if form.validate_on_submit():
@@ -398,7 +393,7 @@ def withdraw(offer_id: int):
 
 
 @bp.route(f"{MERCHANT}/staff", methods=["POST"])
-@page("merchants.manage", target=OWNED, on_error=_back_to_dashboard)
+@page("merchants.manage", target=OWNED, on_error=_TO_DASHBOARD)
 def invite(merchant_id: int):
     form = StaffForm()
     if form.validate_on_submit():
@@ -412,7 +407,7 @@ def invite(merchant_id: int):
 
 
 @bp.route(f"{MERCHANT}/staff/<{ID}:member_id>/remove", methods=["POST"])
-@page("merchants.manage", target=OWNED, on_error=_back_to_dashboard)
+@page("merchants.manage", target=OWNED, on_error=_TO_DASHBOARD)
 def remove(merchant_id: int, member_id: int):
     if ActionForm().validate_on_submit():
         merchants.remove_staff(

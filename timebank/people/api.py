@@ -271,6 +271,18 @@ class Join(ApiView):
         return people.start_registration(**data)
 
 
+@blp.route("/join/resend")
+class JoinResend(ApiView):
+    @requires("site.public")
+    @blp.arguments(LoginCodeRequestSchema)
+    @blp.response(202, LoginCodeSentSchema)
+    def post(self, data):
+        """Send a registration waiting for its phone to be proved a new code (same answer
+        for any phone)."""
+        people.resend_join_code(data["phone"], address=request.remote_addr)
+        return {"sent": True}
+
+
 @blp.route("/join/verify")
 class JoinVerify(ApiView):
     @requires("site.public")

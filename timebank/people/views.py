@@ -20,6 +20,7 @@ from timebank.core.web import (
     Form,
     flash_form_errors,
     page,
+    redirect_to,
     safe_next,
 )
 from timebank.people import operations as people
@@ -351,4 +352,18 @@ def verify():
     if form.validate_on_submit():
         people.verify_phone(phone=form.phone.data, code=form.code.data)
         return render_template("people/joined.html")
-    return render_template("people/verify.html", form=form)
+    return render_template(
+        "people/verify.html", form=form, resend_form=CodeRequestForm(prefix="resend")
+    )
+
+
+@bp.route("/join/resend", methods=["POST"])
+@page("site.public", on_error=redirect_to("people.verify"))
+def resend_code():
+    form = CodeRequestForm(prefix="resend")
+    if form.validate_on_submit():
+        people.resend_join_code(form.phone.data, address=request.remote_addr)
+        flash(_("A new code is on its way by SMS."), "success")
+        return redirect(url_for("people.verify", phone=form.phone.data))
+    flash_form_errors(form)
+    return redirect(url_for("people.verify"))

@@ -15,7 +15,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from timebank.activities.errors import MemberAmbiguous, OutsideWindow, SignupRequired
 from timebank.activities.models import Activity, Attendance, CheckIn
-from timebank.activities.operations.checkin_codes import verify_badge_code, verify_kiosk_code
+from timebank.activities.operations.checkin_codes import (
+    STEP_SECONDS,
+    verify_badge_code,
+    verify_kiosk_code,
+)
 from timebank.activities.operations.lookups import (
     get_activity,
     require_party_member,
@@ -23,6 +27,7 @@ from timebank.activities.operations.lookups import (
 )
 from timebank.activities.operations.signups import get_signup
 from timebank.core.db import utcnow
+from timebank.core.throttle import CHECKINS_MEMBER
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.errors import MemberNotFound
@@ -72,15 +77,22 @@ def _location_risk(
 
 
 def _risk_signals(
-    activity: Activity, *, method: str, lat: float | None, lng: float | None, typed: bool
+    activity: Activity,
+    *,
+    method: str,
+    lat: float | None,
+    lng: float | None,
+    typed: bool,
+    late: bool = False,
 ) -> tuple[int | None, str | None]:
     """(distance in metres or None, comma-separated review reasons or None)."""
     # staff saw the member in person: where a badge or a name was entered says nothing
     distance, reason = (
         (None, None) if method in ("badge", "manual") else _location_risk(activity, lat, lng)
     )
-    if typed:
-        reason = f"{reason},typed_code" if reason else "typed_code"
+    for flagged, signal in ((typed, "typed_code"), (late, "late_upload")):
+        if flagged:
+            reason = f"{reason},{signal}" if reason else signal
     return distance, reason
 
 
@@ -220,11 +232,13 @@ def record_scan(
     nonce: str | None = None,
     actor: Member | None = None,
     typed: bool = False,
+    late: bool = False,
 ) -> ScanResult:
     """Turn a verified scan at the proven time ``at`` into a check-in or check-out.
 
-    Risk signals (no location, outside the radius, a typed short code) hold the
-    attendance for review instead of refusing it.
+    Risk signals (no location, outside the radius, a typed short code, an upload that
+    arrives later than it claims to have been scanned: ``late``) hold the attendance
+    for review instead of refusing it.
 
     The first scan checks in; a later one checks out when the activity asks for it. A
     repeat (same step, within two minutes, or after check-out) is an idempotent replay.
@@ -241,7 +255,9 @@ def record_scan(
     elif at > activity.ends_at + CHECKOUT_CLOSES_AFTER:
         raise OutsideWindow("Check-out closed two hours after the activity ended.")
     kind = "in" if attendance is None else "out"
-    distance, reason = _risk_signals(activity, method=method, lat=lat, lng=lng, typed=typed)
+    distance, reason = _risk_signals(
+        activity, method=method, lat=lat, lng=lng, typed=typed, late=late
+    )
     scan = {
         "activity_id": activity.id, "member_id": member.id, "kind": kind, "method": method,
         "scanned_at": at, "received_at": now, "token_step": step, "lat": lat, "lng": lng,
@@ -260,6 +276,13 @@ def record_scan(
             raise
         return _replay(attendance, scans)
     return ScanResult(attendance, check_in, "checked_in" if kind == "in" else "checked_out")
+
+
+def count_scan_attempt(member: Member) -> None:
+    """A member's check-in submissions are limited (core/throttle.py): RateLimited past
+    them. Counts this one."""
+    CHECKINS_MEMBER.check(str(member.id))
+    CHECKINS_MEMBER.count(str(member.id))
 
 
 def _by_nonce(member: Member, nonce: str | None) -> ScanResult | None:
@@ -288,6 +311,11 @@ def check_in(
 ) -> ScanResult:
     """A volunteer's phone submits a kiosk code (live, or later with ``scanned_at``).
 
+    Only the phone says when an offline scan was made, and a screenshot of the kiosk
+    forwarded to a chat group can be "scanned" later with the time it was taken: an
+    upload arriving more than one step after its claimed time is recorded but held for
+    review (``late_upload``). A live scan is accepted at once.
+
     A nonce seen before returns the first result unchanged. Raises CheckinRejected
     (see ``verify_kiosk_code`` and ``record_scan``) and NotFound for a deleted activity.
     """
@@ -310,6 +338,7 @@ def check_in(
         lng=lng,
         nonce=nonce,
         typed=verified.typed,
+        late=scanned_at is not None and now - scanned_at > timedelta(seconds=STEP_SECONDS),
     )
 
 

@@ -37,6 +37,7 @@ from timebank.people.operations.joining import (
     join_url,
     reject_member,
     renew_join_link,
+    resend_join_code,
     start_registration,
     verify_phone,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "register_party",
     "reject_member",
     "renew_join_link",
+    "resend_join_code",
     "revoke_token",
     "send_phone_code",
     "take_phone_code",

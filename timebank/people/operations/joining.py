@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from timebank.core.db import utcnow
 from timebank.core.errors import InvalidInput
+from timebank.core.throttle import CODES_ADDRESS
 from timebank.core.urls import public_url
 from timebank.extensions import db
 from timebank.people.errors import (
@@ -18,7 +19,7 @@ from timebank.people.errors import (
     NotPending,
     PhoneTaken,
 )
-from timebank.people.models import JoinLink, Member
+from timebank.people.models import JoinLink, Member, PhoneVerification
 from timebank.people.operations.audit import record_audit
 from timebank.people.operations.credentials import (
     check_password_strength,
@@ -105,6 +106,31 @@ def start_registration(*, code: str, phone: str, name: str, password: str) -> Me
         phone, purpose="join", name=name, unit_id=link.unit_id, password_hash=password_hash
     )
     return member
+
+
+def resend_join_code(phone: str, *, address: str | None = None) -> None:
+    """Send the registration of an unverified phone a new code, with the same details as
+    the newest one (an attacker pressing "resend" changes nothing). The answer is the
+    same for any phone. Raises InvalidInput for a malformed phone, RateLimited."""
+    phone = normalize_phone(phone)
+    if address:
+        CODES_ADDRESS.check(address)
+        CODES_ADDRESS.count(address)
+    member = find_member_by_phone(phone)
+    if member is None or member.status != "unverified":
+        return
+    latest = db.session.scalar(
+        sa.select(PhoneVerification)
+        .where(PhoneVerification.phone == phone, PhoneVerification.purpose == "join")
+        .order_by(PhoneVerification.id.desc())
+        .limit(1)
+    )
+    if latest is None:
+        return
+    send_phone_code(
+        phone, purpose="join", name=latest.name, unit_id=latest.unit_id,
+        password_hash=latest.password_hash,
+    )  # fmt: skip
 
 
 def verify_phone(*, phone: str, code: str) -> Member:

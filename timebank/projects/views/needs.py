@@ -199,11 +199,6 @@ def need_detail(need_id: int):
 _TO_NEED = redirect_to("projects.need_detail", "need_id")
 
 
-def _back_to_need(error, kwargs):
-    flash(error.localized(), "error")
-    return _TO_NEED(error, kwargs)
-
-
 def _form_id(name: str) -> int:
     raw = request.form.get(name, "")
     if not (raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31):
@@ -212,7 +207,7 @@ def _form_id(name: str) -> int:
 
 
 @bp.route(f"{NEED}/<any(decline, merge, accept):decision>", methods=["POST"])
-@page("needs.manage", target=projects.need_target, on_error=_back_to_need)
+@page("needs.manage", target=projects.need_target, on_error=_TO_NEED)
 def decide_need(need_id: int, decision: str):
     """An organizer declines the need, merges it into another, or accepts it into a
     project."""
@@ -236,7 +231,7 @@ def decide_need(need_id: int, decision: str):
 
 
 @bp.route(f"{NEED}/take", methods=["POST"])
-@page("wishes.take", target=projects.need_target, on_error=_back_to_need)
+@page("wishes.take", target=projects.need_target, on_error=_TO_NEED)
 def take_wish(need_id: int):
     if ActionForm().validate_on_submit():
         projects.take_wish(projects.get_need(need_id), access.acting_member())
@@ -245,7 +240,7 @@ def take_wish(need_id: int):
 
 
 @bp.route(f"{NEED}/release", methods=["POST"])
-@page("wishes.take", target=projects.wish_taker_target, on_error=_back_to_need)
+@page("wishes.take", target=projects.wish_taker_target, on_error=_TO_NEED)
 def release_wish(need_id: int):
     need = projects.get_need(need_id)
     if ActionForm().validate_on_submit():
@@ -256,7 +251,7 @@ def release_wish(need_id: int):
 
 
 @bp.route(f"{NEED}/confirm", methods=["POST"])
-@page("needs.confirm", target=projects.need_resident_target, on_error=_back_to_need)
+@page("needs.confirm", target=projects.need_resident_target, on_error=_TO_NEED)
 def confirm_need(need_id: int):
     if ActionForm().validate_on_submit():
         raw = request.form.get("rating", "")

@@ -200,17 +200,12 @@ def project_detail(project_id: int):
 _TO_PROJECT = redirect_to("projects.project_detail", "project_id")
 
 
-def _back_to_project(error, kwargs):
-    flash(error.localized(), "error")
-    return _TO_PROJECT(error, kwargs)
-
-
 def _to_project(project_id: int):
     return redirect(url_for("projects.project_detail", project_id=project_id))
 
 
 @bp.route(f"{PROJECT}/claim", methods=["POST"])
-@page("projects.claim", target=TARGET, on_error=_back_to_project)
+@page("projects.claim", target=TARGET, on_error=_TO_PROJECT)
 def claim(project_id: int):
     """Claim a place; or, as a partner organization's contact, claim for it and name who
     serves (``organization_id`` and ticked ``member_ids``)."""
@@ -235,7 +230,7 @@ def claim(project_id: int):
 
 
 @bp.route(f"{PROJECT}/withdraw", methods=["POST"])
-@page("projects.claim", target=TARGET, on_error=_back_to_project)
+@page("projects.claim", target=TARGET, on_error=_TO_PROJECT)
 def withdraw(project_id: int):
     project = projects.get_project(project_id)
     if ActionForm().validate_on_submit():
@@ -255,7 +250,7 @@ def withdraw(project_id: int):
 
 
 @bp.route(f"{PROJECT}/assign", methods=["POST"])
-@page("projects.assign", target=TARGET, on_error=_back_to_project)
+@page("projects.assign", target=TARGET, on_error=_TO_PROJECT)
 def assign(project_id: int):
     project = projects.get_project(project_id)
     if ActionForm().validate_on_submit():
@@ -266,7 +261,7 @@ def assign(project_id: int):
 
 
 @bp.route(f"{PROJECT}/status", methods=["POST"])
-@page("projects.manage", target=TARGET, on_error=_back_to_project)
+@page("projects.manage", target=TARGET, on_error=_TO_PROJECT)
 def change_status(project_id: int):
     project = projects.get_project(project_id)
     if ActionForm().validate_on_submit():
