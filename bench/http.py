@@ -97,7 +97,7 @@ def prepare(url: str, members: int) -> dict:
     with app.app_context():
         upgrade()
         with unit_of_work():
-            unit = units.create_unit(name="压测社区", kind="community", parent_id=None)
+            unit = units.create_unit(name="压测街道", kind="street", parent_id=None)
             organizer = people.create_member(
                 phone="19800000000", name="压测组织者", home_unit_id=unit.id,
                 roles=[("organizer", unit.id)],

@@ -111,9 +111,7 @@ _phones = iter(range(19_800_000_000, 19_900_000_000))
 
 
 def new_unit() -> int:
-    return units.create_unit(
-        name=f"压测-{uuid.uuid4().hex[:8]}", kind="community", parent_id=None
-    ).id
+    return units.create_unit(name=f"压测-{uuid.uuid4().hex[:8]}", kind="street", parent_id=None).id
 
 
 def new_member(unit_id: int) -> int:

@@ -17,7 +17,12 @@ def next_phone() -> str:
     return str(next(_phones))
 
 
-def create_unit(name: str | None = None, kind: str = "community", parent=None):
+def create_unit(name: str | None = None, kind: str | None = None, parent=None):
+    """A unit under ``parent``; its kind by default fits there (a street at the top)."""
+    if kind is None:
+        kind = {None: "street", "street": "community", "community": "grid"}.get(
+            parent.kind if parent else None, "building"
+        )
     unit = units.create_unit(
         name=name or f"单元{next(_names)}", kind=kind, parent_id=parent.id if parent else None
     )

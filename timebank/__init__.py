@@ -127,6 +127,16 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.merchants import operations as merchants
 
     access.register_target("merchant", merchants.merchant_target)
+    from timebank.activities import operations as activities
+    from timebank.core.names import register_lookup, register_names
+    from timebank.projects import operations as projects
+
+    register_names("member", people.member_names)
+    register_names("unit", units.unit_names)
+    register_names("attendance", activities.attendance_titles)
+    register_names("hour_log", projects.hour_log_titles)
+    register_lookup("member_by_phone", people.active_member_id_by_phone)
+    register_lookup("line_of_unit", units.line_of)
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
         inbox_api.blp, merchants_api.blp,
@@ -157,9 +167,24 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from timebank.core import access, formats
+
+    formats.register(app)
+
+    def acting_args() -> dict:
+        """``{"for": ward id}`` while a guardian acts for a ward: links keep acting."""
+        actor, acting = g.get("actor"), access.acting_member()
+        if actor is not None and acting is not None and acting.id != actor.id:
+            return {"for": acting.id}
+        return {}
+
     @app.context_processor
     def _inject():
-        return {"current_locale": str(get_locale() or ""), "LOCALES": LOCALES}
+        return {
+            "current_locale": str(get_locale() or ""),
+            "LOCALES": LOCALES,
+            "acting_args": acting_args,
+        }
 
     @app.before_request
     def _fresh_request_state():

@@ -20,6 +20,9 @@ from timebank.units.models import Unit
 
 STREET = "西柳沟街道"
 COMMUNITIES = ("上坎社区", "古浪路社区", "福利东路社区")
+#: the grid leaders (网格长) of the communities, by full name: a name is a person's, the
+#: role and the community are said beside it on every page
+ORGANIZER_NAMES = ("李建华", "马桂芳", "赵志刚")
 ORGANIZATIONS = (
     ("兰州石化公司", "company"),
     ("西固区第一小学", "school"),
@@ -116,6 +119,8 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
     communities = []
     for c_index, community_name in enumerate(COMMUNITIES):
         community = units.create_unit(name=community_name, kind="community", parent_id=street.id)
+        # each community's square, where its activities usually meet (西固区, 兰州)
+        units.set_place(community.id, lat=36.0905 + c_index * 0.004, lng=103.6270 + c_index * 0.005)
         communities.append(community)
         for g in range(1, 4):
             grid = units.create_unit(name=f"第{g}网格", kind="grid", parent_id=community.id)
@@ -140,7 +145,7 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
     for index, community in enumerate(communities, start=1):
         people.create_member(
             phone=f"1380000000{index}",
-            name=f"{community.name[:3]}网格长",
+            name=ORGANIZER_NAMES[index - 1],
             password_hash=demo_hash,
             home_unit_id=community.id,
             roles=[("organizer", community.id), ("volunteer", community.id)],

@@ -95,8 +95,8 @@ def test_kiosk_check_in_approval_and_balance(
     detail.wait_for_selector("tr[data-status=approved]")
 
     phone.goto(f"{live_server}/me/activities")
-    assert phone.locator("#balance-hours").inner_text() == "1:00"
-    assert phone.locator("#balance-points").inner_text() == "10"
+    assert phone.locator("#balance-hours").inner_text() == "1小时"
+    assert phone.locator("#balance-points").inner_text() == "10 积分"
     assert phone.locator("#my-attendance tr[data-status=approved]").count() == 1
 
 

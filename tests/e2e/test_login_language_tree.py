@@ -22,10 +22,10 @@ def test_organizer_logs_in_switches_language_and_sees_the_unit_tree(
 
     page.click("a[data-nav=units]")
     page.wait_for_selector("#unit-tree")
-    assert page.locator("h1").inner_text() == "Unit tree"
+    assert page.locator("h1").inner_text() == "Grids and communities"
     tree = page.locator("#unit-tree").inner_text()
     assert "上坎社区" in tree and "第1网格" in tree and "101号楼" in tree
     assert "古浪路社区" not in tree  # another community's organizer's business
     page.click(f"li[data-unit-id='{district['grid_a'].id}'] > a")
-    page.wait_for_selector("text=Below this unit")
+    page.wait_for_selector("#saved-place")
     assert "101号楼" in page.content()

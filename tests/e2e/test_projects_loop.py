@@ -99,8 +99,8 @@ def test_from_a_need_to_verified_hours_through_the_pages(
     expect(office.locator("#queue tr[data-status=pending]")).to_have_count(0)
 
     resident.goto(f"{base}/me/statement")
-    expect(resident.locator("[data-balance=HOURS]")).to_have_text("1:30")
-    expect(resident.locator("[data-balance=POINTS]")).to_have_text("15")
+    expect(resident.locator("[data-balance=HOURS]")).to_have_text("1 h 30 min")
+    expect(resident.locator("[data-balance=POINTS]")).to_have_text("15 points")
     resident.goto(f"{base}/me/hour-logs")
     expect(resident.locator("#my-hour-logs tr[data-status=approved]")).to_contain_text(
         "90 min, 15 points credited"

@@ -73,7 +73,7 @@ def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
     expect(phone.locator("main h1")).to_have_text("My redeem code")
     expect(phone.locator("#receipts li[data-status=confirmed] .status")).to_have_text("Confirmed")
     phone.goto(f"{live_server}/me/statement")
-    expect(phone.locator("[data-balance=POINTS]")).to_have_text("15")
+    expect(phone.locator("[data-balance=POINTS]")).to_have_text("15 points")
     till.click("#lang-switch")
     expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("Confirmed")
     assert violations == []

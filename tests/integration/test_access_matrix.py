@@ -650,6 +650,9 @@ def _cases() -> dict:
             },
         ),
         ("GET", A): lambda w, c: Call(f"/api/v1/activities/{act(w)}"),
+        ("PATCH", A): lambda w, c: Call(
+            f"/api/v1/activities/{act(w)}", json={"description": unique("带好手套")}
+        ),
         ("POST", f"{A}/cancel"): lambda w, c: Call(
             f"/api/v1/activities/{w.fresh_activity().id}/cancel", json={"reason": "下雨"}
         ),

@@ -321,8 +321,11 @@ def test_review_queue_and_approval_credits_once(client, setup, token_for):
     approve = f"/api/v1/activities/{activity.id}/attendance/approve"
     for _ in range(3):
         response = client.post(approve, headers=organizer, json={"ids": [attendance_id]})
-        assert response.status_code == 200 and response.json[0]["status"] == "approved"
-    assert response.json[0]["minutes"] == 105 and response.json[0]["points"] == 10
+        assert response.status_code == 200
+        assert response.json["decided"][0]["status"] == "approved"
+        assert response.json["refused"] == [] and response.json["warnings"] == []
+    assert response.json["decided"][0]["minutes"] == 105
+    assert response.json["decided"][0]["points"] == 10
     balances = client.get("/api/v1/me/balances", headers=token_for(volunteer)).json
     assert balances["HOURS"] == 105 and balances["POINTS"] == 10
     reject = client.post(
@@ -332,7 +335,8 @@ def test_review_queue_and_approval_credits_once(client, setup, token_for):
     )
     assert reject.status_code == 409 and reject.json["code"] == "already_approved"
     missing = client.post(approve, headers=organizer, json={"ids": [999999]})
-    assert missing.status_code == 404 and missing.json["code"] == "attendance_not_found"
+    assert missing.status_code == 200 and missing.json["decided"] == []
+    assert missing.json["refused"][0]["code"] == "attendance_not_found"
     mine = client.get("/api/v1/me/attendance", headers=token_for(volunteer)).json
     assert mine[0]["status"] == "approved"
 
@@ -475,7 +479,8 @@ def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, setup, t
         headers=headers,
         json={"ids": ids},
     )
-    assert approved.status_code == 200 and {a["minutes"] for a in approved.json} == {120}
+    assert approved.status_code == 200
+    assert {a["minutes"] for a in approved.json["decided"]} == {120}
 
 
 def test_manual_check_in_welcomes_a_member_of_another_community(client, setup, token_for):

@@ -163,10 +163,11 @@ def test_statement_page_in_both_languages(client, district, make_member, login):
     _earn(alice, district["a"], minutes=90, points=15)
     login(alice)
     zh = client.get("/me/statement").get_data(as_text=True)
-    assert "我的账单" in zh and "1:30" in zh and "签到服务" in zh
+    assert "我的账单" in zh and "1小时30分钟" in zh and "15 积分" in zh and "参加活动" in zh
     client.post("/lang/en")
     en = client.get("/me/statement").get_data(as_text=True)
-    assert "My statement" in en and "+90" in en and "attendance #1" in en
+    assert "My statement" in en and "+1 h 30 min" in en and "+15 points" in en
+    assert "Served at" in en and "#1" not in en
 
 
 def test_pending_page_lets_a_second_organizer_approve(client, district, make_member, login):

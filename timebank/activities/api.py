@@ -7,10 +7,13 @@ from flask_smorest import Blueprint
 
 from timebank.activities import operations as activities
 from timebank.activities.models import category_name
+from timebank.activities.notes import zero_minutes_note
 from timebank.activities.schemas import (
     ActivityListArgs,
     ActivityPageSchema,
     ActivitySchema,
+    ActivityUpdateSchema,
+    ApprovalSchema,
     AttendanceIdsSchema,
     AttendanceListArgs,
     AttendanceSchema,
@@ -82,6 +85,17 @@ class ActivityById(ApiView):
     def get(self, activity_id):
         """One activity (any member may open any activity: walk-ins are welcome)."""
         return activities.get_activity(activity_id)
+
+    @requires("activities.manage", target=TARGET)
+    @blp.arguments(ActivityUpdateSchema)
+    @blp.response(200, ActivitySchema)
+    def patch(self, data, activity_id):
+        """Change an activity. Before the first check-in, any field but the unit; after
+        it, only title, description, category, capacity and signup_required (409
+        ``activity_locked`` otherwise: the window, place and points rule decided how
+        attendance counts)."""
+        activity = activities.get_activity(activity_id)
+        return activities.update_activity(activity, actor=access.current_actor(), **data)
 
 
 @blp.route(f"{ACTIVITY}/cancel")
@@ -196,12 +210,28 @@ class AttendanceList(ApiView):
 class Approve(ApiView):
     @requires("attendance.approve", target=TARGET)
     @blp.arguments(AttendanceIdsSchema)
-    @blp.response(200, AttendanceSchema(many=True))
+    @blp.response(200, ApprovalSchema)
     def post(self, data, activity_id):
-        """Approve attendances (up to 200, all or none): posts HOURS and POINTS with key
-        ``attendance:<id>``; approving again credits nothing more."""
+        """Approve attendances (up to 200): the valid ones are approved and credited (HOURS
+        and POINTS, key ``attendance:<id>``; approving again credits nothing more); each
+        other one comes back in ``refused`` with its code (``four_eyes``,
+        ``checkout_missing``, ``attendance_rejected``, ``activity_not_over``,
+        ``attendance_not_found``); ``warnings`` names those credited zero minutes."""
         activity = activities.get_activity(activity_id)
-        return activities.approve_attendance(activity, data["ids"], actor=access.current_actor())
+        outcome = activities.approve_valid_attendance(
+            activity, data["ids"], actor=access.current_actor()
+        )
+        return {
+            "decided": outcome.decided,
+            "refused": [
+                {"id": i, "code": error.code, "detail": error.localized()}
+                for i, error in outcome.refused
+            ],
+            "warnings": [
+                {"id": a.id, "code": "zero_minutes", "detail": zero_minutes_note(a)}
+                for a in outcome.zero_minutes
+            ],
+        }
 
 
 @blp.route(f"{ACTIVITY}/attendance/reject")

@@ -88,3 +88,9 @@ class MemberAmbiguous(InvalidInput):
 
 class NothingSelected(InvalidInput):
     code = "nothing_selected"
+
+
+class ActivityLocked(Conflict):
+    """A change that would alter hours or points already earned at the activity."""
+
+    code = "activity_locked"

@@ -155,6 +155,45 @@ class AttendanceSchema(StrictSchema):
     decided_at = fields.DateTime(allow_none=True)
 
 
+class NoteSchema(StrictSchema):
+    #: the attendance concerned
+    id = fields.Integer()
+    #: a stable code: the error's (four_eyes, checkout_missing, ...) or zero_minutes
+    code = fields.String()
+    #: for people, in the caller's language
+    detail = fields.String()
+
+
+class ApprovalSchema(StrictSchema):
+    #: the attendances approved now (or before) and credited
+    decided = fields.List(fields.Nested(AttendanceSchema))
+    #: the others, each with the reason it was kept back
+    refused = fields.List(fields.Nested(NoteSchema))
+    #: approved, but with something to look at (zero_minutes: nothing but a bonus credited)
+    warnings = fields.List(fields.Nested(NoteSchema))
+
+
+class ActivityUpdateSchema(StrictSchema):
+    """The fields an organizer may change; each is optional. After the first check-in,
+    only title, description, category, capacity and signup_required."""
+
+    title = fields.String(validate=validate.Length(min=1, max=TITLE_MAX))
+    description = fields.String(validate=validate.Length(max=DESCRIPTION_MAX))
+    category = fields.String(validate=validate.Length(min=1, max=40))
+    kind = fields.String(validate=validate.OneOf(ACTIVITY_KINDS))
+    starts_at = Moment()
+    ends_at = Moment()
+    lat = Latitude(allow_none=True)
+    lng = Longitude(allow_none=True)
+    radius_m = fields.Integer(strict=True, allow_none=True, validate=RADIUS_M.schema())
+    capacity = fields.Integer(strict=True, allow_none=True, validate=CAPACITY.schema())
+    signup_required = fields.Boolean()
+    points_per_hour = Count()
+    checkin_bonus = Count()
+    checkin_mode = fields.String(validate=validate.OneOf(CHECKIN_MODES))
+    requires_checkout = fields.Boolean()
+
+
 class CheckinResultSchema(StrictSchema):
     #: checked_in, checked_out, already_checked_in or already_checked_out
     result = fields.String(attribute="action")

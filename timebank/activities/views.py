@@ -3,44 +3,24 @@ attendance, the organizer's attendance review and the party-member view."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from wtforms import (
-    BooleanField,
-    DateTimeLocalField,
-    FloatField,
-    IntegerField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, Length, Optional
-from wtforms.validators import ValidationError as InvalidField
 
 from timebank.activities import operations as activities
 from timebank.activities.errors import NothingSelected
 from timebank.activities.models import (
-    ACTIVITY_KINDS,
-    CAPACITY,
-    CHECKIN_MODES,
-    DESCRIPTION_MAX,
-    LATITUDE,
-    LONGITUDE,
-    POINTS,
-    RADIUS_M,
-    TITLE_MAX,
     category_name,
 )
+from timebank.activities.notes import zero_minutes_note
 from timebank.activities.schemas import CheckinRequestSchema
 from timebank.core import access
-from timebank.core.errors import InvalidInput, problem
+from timebank.core.errors import N_, InvalidInput, problem
 from timebank.core.qr import qr_svg
-from timebank.core.web import REDISPLAY, ActionForm, Form, flash_form_errors, page, redirect_to
+from timebank.core.web import ActionForm, page, redirect_to
 from timebank.ledger import operations as ledger
 from timebank.units import operations as units
 
@@ -64,51 +44,26 @@ REASON_NAMES = {
     "typed_code": _l("typed the short code instead of scanning"),
     "late_upload": _l("sent later than it was scanned (a forwarded screenshot looks the same)"),
 }
+#: what the organizer reads after checking someone else in (by name, phone or badge)
+CHECKED_IN_NAMES = {
+    "checked_in": N_("%(name)s is checked in."),
+    "checked_out": N_("%(name)s is checked out."),
+    "already_checked_in": N_("%(name)s was already checked in."),
+    "already_checked_out": N_("%(name)s was already checked out."),
+}
+#: why the page offers no sign-up button
+JOIN_REFUSALS = {
+    "cancelled": _l("This activity was cancelled."),
+    "over": _l("This activity is over."),
+    "party_only": _l("Only party members attend this activity."),
+    "full": _l("All places are taken."),
+}
 RESULT_NAMES = {
     "checked_in": _l("You are checked in."),
     "checked_out": _l("You are checked out."),
     "already_checked_in": _l("You were already checked in."),
     "already_checked_out": _l("You were already checked out."),
 }
-
-
-def _a_real_moment(form, field):
-    # the local time must exist in UTC too (0001-01-01 in Shanghai does not)
-    if field.data is not None and not 1900 <= field.data.year <= 9998:
-        raise InvalidField(_l("Give a date between 1900 and 9998."))
-
-
-class ActivityForm(Form):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=TITLE_MAX)])
-    unit_id = SelectField(_l("Unit"), coerce=int)
-    category = SelectField(_l("Category"))
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, KIND_NAMES[k]) for k in ACTIVITY_KINDS])
-    description = TextAreaField(_l("Description"), validators=[Length(max=DESCRIPTION_MAX)])
-    starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired(), _a_real_moment])
-    ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired(), _a_real_moment])
-    capacity = IntegerField(
-        _l("Places (empty: no limit)"), validators=[Optional(), CAPACITY.form()]
-    )
-    signup_required = BooleanField(_l("Only members who signed up may check in"))
-    points_per_hour = IntegerField(
-        _l("Points per hour"), default=0, validators=[Optional(), POINTS.form()]
-    )
-    checkin_bonus = IntegerField(
-        _l("Points for attending"), default=0, validators=[Optional(), POINTS.form()]
-    )
-    checkin_mode = SelectField(
-        _l("Check-in mode"), choices=[SelectChoice(m, MODE_NAMES[m]) for m in CHECKIN_MODES]
-    )
-    requires_checkout = BooleanField(_l("Volunteers also check out"), default=True)
-    lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), LATITUDE.form()])
-    lng = FloatField(_l("Longitude (optional)"), validators=[Optional(), LONGITUDE.form()])
-    radius_m = IntegerField(_l("Radius in metres"), validators=[Optional(), RADIUS_M.form()])
-
-
-def _aware(local: datetime | None) -> datetime | None:
-    if local is None:
-        return None
-    return local.replace(tzinfo=activities.local_zone()).astimezone(UTC)
 
 
 @bp.app_template_filter("local_time")
@@ -137,53 +92,24 @@ def _organized_units():
 @page("activities.view")
 def index():
     actor = access.current_actor()
+    acting = access.acting_for_here(actor)  # links keep ?for= while a guardian acts
     category = request.args.get("category") or None
     if category not in activities.categories():
         category = None
+    when = "past" if request.args.get("when") == "past" else "upcoming"
+    items = activities.list_activities(
+        acting, category=category, status=None if when == "past" else "published", when=when
+    )[:100]
     return render_template(
         "activities/list.html",
-        items=activities.list_activities(actor, category=category, status="published"),
+        items=items,
+        acting=acting,
+        when=when,
         category=category,
         categories=activities.categories(),
         can_create=bool(access.scope_roots(actor, "activities.manage")),
         organized_roots=[units.get_unit(uid) for uid in access.scope_roots(actor, "members.view")],
     )
-
-
-@bp.route("/activities/new", methods=["GET", "POST"])
-@page("activities.manage", on_error=REDISPLAY)
-def new():
-    actor = access.current_actor()
-    access.authorize_anywhere(actor, "activities.manage")
-    form = ActivityForm()
-    form.unit_id.choices = [(u.id, u.name) for u in _organized_units()]
-    form.category.choices = [SelectChoice(c, category_name(c)) for c in activities.categories()]
-    if form.validate_on_submit():
-        access.authorize(actor, "activities.manage", units.unit_target(form.unit_id.data))
-        activity = activities.create_activity(
-            actor=actor,
-            unit_id=form.unit_id.data,
-            title=form.title.data,
-            description=form.description.data or "",
-            category=form.category.data,
-            kind=form.kind.data,
-            starts_at=_aware(form.starts_at.data),
-            ends_at=_aware(form.ends_at.data),
-            lat=form.lat.data,
-            lng=form.lng.data,
-            radius_m=form.radius_m.data,
-            capacity=form.capacity.data,
-            signup_required=form.signup_required.data,
-            points_per_hour=form.points_per_hour.data or 0,
-            checkin_bonus=form.checkin_bonus.data or 0,
-            checkin_mode=form.checkin_mode.data,
-            requires_checkout=form.requires_checkout.data,
-        )
-        flash(_("%(title)s was published.", title=activity.title), "success")
-        return redirect(url_for("activities.detail", activity_id=activity.id))
-    if request.method == "POST":
-        flash_form_errors(form)
-    return render_template("activities/new.html", form=form)
 
 
 @bp.route(ACTIVITY)
@@ -193,12 +119,16 @@ def detail(activity_id: int):
     activity = activities.get_activity(activity_id)
     target = TARGET(activity_id)
     approves = access.may(actor, "attendance.approve", target)
-    signup = activities.get_signup(activity.id, actor.id)
+    member = access.acting_for_here(actor)
+    signup = activities.get_signup(activity.id, member.id)
     return render_template(
         "activities/detail.html",
         activity=activity,
+        refusal=activities.why_cannot_join(activity, member),
+        JOIN_REFUSALS=JOIN_REFUSALS,
         manages=access.may(actor, "activities.manage", target),
         approves=approves,
+        member=member,
         signed_up=signup is not None and signup.status == "signed_up",
         places_taken=activities.active_signup_count(activity.id),
         attendance=activities.list_attendance(activity) if approves else [],
@@ -215,14 +145,19 @@ _TO_ATTENDANCE = redirect_to("activities.detail", "activity_id", anchor="attenda
 @page("activities.join", target=TARGET, on_error=_TO_DETAIL)
 def signup(activity_id: int, choice: str):
     activity = activities.get_activity(activity_id)
+    member, actor = access.acting_member(), access.current_actor()
     if ActionForm().validate_on_submit():
         if choice == "signup":
-            activities.sign_up(activity, access.acting_member())
-            flash(_("You have signed up."), "success")
+            activities.sign_up(activity, member)
+            if member.id == actor.id:
+                flash(_("You have signed up."), "success")
+            else:
+                flash(_("%(name)s is signed up.", name=member.name), "success")
         else:
-            activities.withdraw(activity, access.acting_member())
+            activities.withdraw(activity, member)
             flash(_("You have withdrawn."), "success")
-    return redirect(url_for("activities.detail", activity_id=activity_id))
+    ward = {"for": member.id} if member.id != actor.id else {}
+    return redirect(url_for("activities.detail", activity_id=activity_id, **ward))
 
 
 @bp.route(f"{ACTIVITY}/cancel", methods=["POST"])
@@ -261,9 +196,25 @@ def decide(activity_id: int):
             activities.reject_attendance(activity, ids, actor=actor, reason=reason)
             flash(_("%(count)s rejected.", count=len(ids)), "success")
         else:
-            activities.approve_attendance(activity, ids, actor=actor)
-            flash(_("%(count)s approved and credited.", count=len(ids)), "success")
+            _flash_approval(
+                activity, activities.approve_valid_attendance(activity, ids, actor=actor)
+            )
     return redirect(url_for("activities.detail", activity_id=activity_id) + "#attendance")
+
+
+def _flash_approval(activity, outcome) -> None:
+    """How many were approved, each one kept back (by name, with why), and each credited
+    zero minutes."""
+    if outcome.decided:
+        flash(_("%(count)s approved and credited.", count=len(outcome.decided)), "success")
+    if outcome.refused:
+        names = {a.id: a.member.name for a in activities.list_attendance(activity)}
+        flash(_("%(count)s could not be approved:", count=len(outcome.refused)), "error")
+        for attendance_id, error in outcome.refused:
+            who = names.get(attendance_id, f"#{attendance_id}")
+            flash(f"{who}: {error.localized()}", "error")
+    for attendance in outcome.zero_minutes:
+        flash(zero_minutes_note(attendance), "info")
 
 
 @bp.route(f"{ACTIVITY}/manual", methods=["POST"])
@@ -277,7 +228,7 @@ def manual(activity_id: int):
             activity, request.form.get("member", ""), actor=actor
         )
         result = activities.manual_check_in(activity, member, actor=actor)
-        flash(f"{member.name}: {RESULT_NAMES[result.action]}", "success")
+        flash(_(CHECKED_IN_NAMES[result.action], name=member.name), "success")
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
 
@@ -397,15 +348,19 @@ def badge_submit(activity_id: int):
             (request.form.get("code") or "")[:300],
             actor=access.current_actor(),
         )
-        flash(f"{result.attendance.member.name}: {RESULT_NAMES[result.action]}", "success")
+        name = result.attendance.member.name
+        flash(_(CHECKED_IN_NAMES[result.action], name=name), "success")
     return redirect(url_for("activities.badge_scan", activity_id=activity_id))
 
 
 @bp.route("/me/badge")
 @page("me.activities")
 def my_badge():
-    badge = activities.current_badge(access.acting_member())
-    return render_template("activities/badge.html", badge=badge, svg=qr_svg(badge["token"]))
+    member = access.acting_member()
+    badge = activities.current_badge(member)
+    return render_template(
+        "activities/badge.html", badge=badge, svg=qr_svg(badge["token"]), member=member
+    )
 
 
 @bp.route("/me/activities")
@@ -414,6 +369,7 @@ def mine():
     member = access.acting_member()
     return render_template(
         "activities/mine.html",
+        member=member,
         signups=activities.my_signups(member),
         attendance=activities.my_attendance(member),
         balances=ledger.balances(member.id),
@@ -428,3 +384,6 @@ def party(unit_id: int):
         unit=units.get_unit(unit_id),
         rows=activities.party_report(unit_id),
     )
+
+
+from timebank.activities import form_views  # noqa: E402,F401 - its pages join this blueprint

@@ -193,6 +193,10 @@ _declare(
 _declare(
     "redemptions.refund", S, STAFF, doc="staff of that one shop: refund a confirmed redemption"
 )
+# ---- usability (issue 11): members' records kept on pages
+_declare("members.manage", U, ORGANIZERS, doc="correct, suspend, reinstate or move a member")
+_declare("units.place", U, ORGANIZERS, doc="a grid's or community's saved meeting place")
+# ---- end of usability
 del P, M, W, U, S, G
 
 
@@ -345,6 +349,15 @@ def current_actor():
 def acting_member():
     """The member acted for: the caller, or the ward a guardian names."""
     return g.get("acting_member") or g.get("actor")
+
+
+def acting_for_here(actor):
+    """On a page open to every member (MEMBER scope), the ward a guardian names with
+    ``?for=`` (or ``actor``), so the page can offer what the ward may do; raises like
+    the WARD scope's check. Acting itself happens on WARD pages, which check again."""
+    acting = _backend.acting_for(actor)
+    g.acting_member = acting
+    return acting
 
 
 def requires(name: str, *, target: Callable[..., Target] | None = None):

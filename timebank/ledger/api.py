@@ -13,6 +13,7 @@ from timebank.ledger.models import PendingCredit
 from timebank.ledger.schemas import (
     BalancesSchema,
     CheckpointSchema,
+    DecisionSchema,
     HistoryArgs,
     HistoryPageSchema,
     PendingCreditSchema,
@@ -152,16 +153,20 @@ class PendingCredits(ApiView):
 @blp.route("/pending-credits/<int(max=2147483647):pending_id>/<any(approve, reject):decision>")
 class PendingDecision(ApiView):
     @requires("ledger.approve", target=ledger.pending_credit_target)
+    @blp.arguments(DecisionSchema, required=False)
     @blp.response(200, PendingCreditSchema)
-    def post(self, pending_id, decision):
-        """Approve (posts the credit) or reject; never by the person who asked."""
+    def post(self, data, pending_id, decision):
+        """Approve (posts the credit) or reject, optionally with ``{"reason": ...}`` that the
+        requester reads; never by the person who asked."""
         approver = access.current_actor()
         if decision == "approve":
             ledger.approve_manual_credit(
                 pending_id, approver_id=approver.id, approver_wards=access.wards_of(approver)
             )
         else:
-            ledger.reject_manual_credit(pending_id, approver_id=approver.id)
+            ledger.reject_manual_credit(
+                pending_id, approver_id=approver.id, reason=(data or {}).get("reason")
+            )
         return ledger.get_pending_credit(pending_id)
 
 

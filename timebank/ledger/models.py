@@ -324,6 +324,8 @@ class PendingCredit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     #: when it was decided
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: why the second organizer rejected it (shown to the requester)
+    reject_reason: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
 
     def __repr__(self) -> str:
         return f"<PendingCredit {self.id} {self.code} {self.amount} {self.status}>"

@@ -52,6 +52,19 @@ class PendingCreditSchema(StrictSchema):
     transfer_id = fields.Integer(allow_none=True)
     idempotency_key = fields.String()
     created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    reject_reason = fields.String(allow_none=True)
+
+
+class DecisionSchema(StrictSchema):
+    """The body of a decision on a pending credit (optional)."""
+
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "why it is rejected (ignored on approve)"},
+    )
 
 
 class TransferResultSchema(StrictSchema):

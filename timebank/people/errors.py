@@ -121,3 +121,15 @@ class GuardianshipNotFound(NotFound):
 
 class GuardianNotPending(Conflict):
     code = "guardianship_decided"
+
+
+class MemberNotActive(Conflict):
+    code = "member_not_active"
+
+
+class MemberNotSuspended(Conflict):
+    code = "member_not_suspended"
+
+
+class HomeOutsideJoinLink(InvalidInput):
+    code = "home_outside_join_link"

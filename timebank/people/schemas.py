@@ -125,6 +125,8 @@ class JoinSchema(StrictSchema):
     phone = fields.String(required=True, validate=validate.Length(max=30))
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    #: the building or grid the resident lives in, at or below the link's unit
+    unit_id = Id(load_default=None, allow_none=True)
 
 
 class VerifyPhoneSchema(StrictSchema):

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from timebank import LOCALES
 from timebank.core import access
+from timebank.core.access import Target
 from timebank.core.errors import DomainError
 from timebank.core.qr import qr_svg
 from timebank.core.web import (
@@ -23,6 +24,7 @@ from timebank.core.web import (
     redirect_to,
     safe_next,
 )
+from timebank.ledger import operations as ledger
 from timebank.people import operations as people
 from timebank.people.models import MEMBER_STATUSES
 from timebank.scheduling import operations as scheduling
@@ -56,6 +58,7 @@ class PasswordForm(Form):
 
 
 class JoinForm(Form):
+    unit_id = SelectField(_l("Your building or grid"), coerce=int, validate_choice=False)
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
@@ -80,6 +83,19 @@ class ImportForm(Form):
             FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file.")),
         ],
     )
+
+
+@bp.app_context_processor
+def _navigation():
+    def shows_units() -> bool:
+        """The grid tree is for those who look after part of it (volunteers see only
+        their own line, which their home page names)."""
+        actor = access.current_actor() or (
+            current_user._get_current_object() if current_user.is_authenticated else None
+        )
+        return actor is not None and bool(access.scope_roots(actor, "units.tree"))
+
+    return {"shows_units": shows_units}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -199,7 +215,8 @@ def home():
         roles=sorted(member.roles, key=lambda r: r.role),
         organized_units=[units.get_unit(uid) for uid in organizes],
         pending=people.count_members(organizes, status="pending"),
-        wards=people.wards_of(member),
+        balances=ledger.balances(member.id),
+        wards=[(ward, ledger.balances(ward.id)) for ward in people.wards_of(member)],
         guardians_to_confirm=people.pending_guardianships(member),
         acts_for_me=people.acts_on_behalf_of(member),
         action_form=ActionForm(),
@@ -214,13 +231,21 @@ def home():
 @page("guardians.decide", target=people.member_target)
 def decide_guardian(member_id: int, guardian_id: int, decision: str):
     """The member (or a second organizer, for a member without a phone) decides."""
+    actor = access.current_actor()
     if ActionForm().validate_on_submit():
         row = people.get_guardianship(member_id, guardian_id)
-        people.decide_guardianship(row, confirm=decision == "confirm", actor=access.current_actor())
-        if decision == "confirm":
+        people.decide_guardianship(row, confirm=decision == "confirm", actor=actor)
+        if actor.id != member_id:  # a second organizer, for a member without a phone
+            if decision == "confirm":
+                flash(_("%(name)s may now act for the member.", name=row.guardian.name), "success")
+            else:
+                flash(_("The guardian was declined."), "success")
+        elif decision == "confirm":
             flash(_("%(name)s may now act for you.", name=row.guardian.name), "success")
         else:
             flash(_("You declined %(name)s as your guardian.", name=row.guardian.name), "success")
+    if actor.id != member_id:
+        return redirect(url_for("people.member", member_id=member_id))
     return redirect(url_for("people.home"))
 
 
@@ -230,11 +255,15 @@ def unit_members(unit_id: int):
     status = request.args.get("status") or None
     if status not in MEMBER_STATUSES:
         status = None
+    search = (request.args.get("q") or "").strip()[:60]
     return render_template(
         "people/members.html",
         unit=units.get_unit(unit_id),
         status=status,
-        members=people.list_members(unit_id, status=status),
+        search=search,
+        found=people.search_members(
+            unit_id, status=status, search=search, page=request.args.get("page", 1, type=int)
+        ),
         pending=people.list_members(unit_id, status="pending"),
         member_form=MemberForm(prefix="m"),
         import_form=ImportForm(prefix="i"),
@@ -288,7 +317,16 @@ def decide_member(member_id: int, decision: str):
             reason = request.form.get("reason") or ""
             people.reject_member(member, actor=access.current_actor(), reason=reason)
             flash(_("%(name)s was turned down.", name=member.name), "success")
-    return redirect(url_for("people.unit_members", unit_id=member.home_unit_id, status="pending"))
+    # back to the list the decision was made in: the same unit, still filtered to those
+    # waiting only while some are left
+    unit_id = request.form.get("unit", "")
+    unit_id = int(unit_id) if unit_id.isascii() and unit_id.isdigit() and len(unit_id) < 10 else 0
+    if not unit_id or not access.may(access.current_actor(), "members.view", Target(unit=unit_id)):
+        unit_id = member.home_unit_id
+    left = people.count_members([unit_id], status="pending")
+    return redirect(
+        url_for("people.unit_members", unit_id=unit_id, status="pending" if left else None)
+    )
 
 
 @bp.route(f"{UNIT}/party")
@@ -334,13 +372,20 @@ def renew_join_link(unit_id: int):
 def join(code: str):
     link = people.get_join_link(code)
     form = JoinForm()
+    homes = people.homes_of_join_link(link)
+    form.unit_id.choices = [SelectChoice(link.unit_id, _("Not listed / I am not sure"))] + [
+        SelectChoice(u.id, f"{u.parent.name} · {u.name}" if u.kind == "building" else u.name)
+        for u in sorted(homes, key=lambda u: (u.parent.name if u.kind == "building" else u.name,
+                                              u.kind != "grid", u.name))
+    ]  # fmt: skip
     if form.validate_on_submit():
         member = people.start_registration(
-            code=code, phone=form.phone.data, name=form.name.data, password=form.password.data
-        )
+            code=code, phone=form.phone.data, name=form.name.data, password=form.password.data,
+            unit_id=form.unit_id.data if homes else None,
+        )  # fmt: skip
         return redirect(url_for("people.verify", phone=member.phone))
     flash_form_errors(form)
-    return render_template("people/join.html", form=form, unit=link.unit)
+    return render_template("people/join.html", form=form, unit=link.unit, homes=homes)
 
 
 @bp.route("/join/verify", methods=["GET", "POST"])
@@ -367,3 +412,6 @@ def resend_code():
         return redirect(url_for("people.verify", phone=form.phone.data))
     flash_form_errors(form)
     return redirect(url_for("people.verify"))
+
+
+from timebank.people import member_pages  # noqa: E402,F401 - its pages join this blueprint

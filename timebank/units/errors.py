@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timebank.core.errors import Conflict, NotFound
+from timebank.core.errors import Conflict, InvalidInput, NotFound
 
 
 class OrganizationExists(Conflict):
@@ -19,3 +19,7 @@ class UnitExists(Conflict):
 
 class UnitNotFound(NotFound):
     code = "unit_not_found"
+
+
+class UnitKindNotAllowed(InvalidInput):
+    code = "unit_kind_not_allowed"

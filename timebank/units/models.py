@@ -9,6 +9,16 @@ from timebank.core.db import UTCDateTime, utcnow
 from timebank.extensions import db
 
 UNIT_KINDS = ("street", "community", "grid", "building", "other")
+#: what may be created under a unit of each kind (None: at the top); "other" covers
+#: anything a district names differently, below the street office
+CHILD_KINDS = {
+    None: ("street",),
+    "street": ("community", "other"),
+    "community": ("grid", "other"),
+    "grid": ("building", "other"),
+    "building": ("other",),
+    "other": ("other",),
+}
 ORGANIZATION_KINDS = ("company", "school", "government", "hospital", "social_org", "other")
 
 
@@ -33,6 +43,10 @@ class Unit(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     #: distance from the root; 0 for a street office
     depth: Mapped[int] = mapped_column(nullable=False, default=0)
+    #: latitude of the unit's usual meeting place (WGS-84), offered to its activities
+    lat: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    #: longitude of that place; set together with ``lat``
+    lng: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     #: when it was created (server clock, UTC)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

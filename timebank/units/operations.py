@@ -10,8 +10,21 @@ from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
-from timebank.units.errors import OrganizationExists, OrganizationNotFound, UnitExists, UnitNotFound
-from timebank.units.models import ORGANIZATION_KINDS, UNIT_KINDS, Organization, Unit, UnitClosure
+from timebank.units.errors import (
+    OrganizationExists,
+    OrganizationNotFound,
+    UnitExists,
+    UnitKindNotAllowed,
+    UnitNotFound,
+)
+from timebank.units.models import (
+    CHILD_KINDS,
+    ORGANIZATION_KINDS,
+    UNIT_KINDS,
+    Organization,
+    Unit,
+    UnitClosure,
+)
 
 
 def get_unit(unit_id: int) -> Unit:
@@ -25,6 +38,27 @@ def get_unit(unit_id: int) -> Unit:
 def unit_target(unit_id: int) -> Target:
     """What an action on unit ``unit_id`` is done to; UnitNotFound if there is none."""
     return Target(unit=get_unit(unit_id).id)
+
+
+def set_place(unit_id: int, *, lat: float | None, lng: float | None) -> Unit:
+    """Save (or, with None and None, forget) the unit's usual meeting place, offered to
+    its activities. Raises InvalidInput unless both or neither are given, on Earth."""
+    unit = get_unit(unit_id)
+    if (lat is None) != (lng is None):
+        raise InvalidInput(
+            "A place needs both latitude and longitude.", errors={"lat": ["Give both."]}
+        )
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise InvalidInput("That place is not on Earth.", errors={"lat": ["Out of range."]})
+    unit.lat, unit.lng = lat, lng
+    db.session.flush()
+    return unit
+
+
+def unit_names(unit_ids: list[int]) -> dict[int, str]:
+    """``{id: name}`` of the units that exist among ``unit_ids``, in one query."""
+    rows = db.session.execute(sa.select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))
+    return {key: value for key, value in rows}
 
 
 def visible_units(actor, *, kind: str | None = None) -> list[Unit]:
@@ -42,8 +76,10 @@ def visible_units(actor, *, kind: str | None = None) -> list[Unit]:
 def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
     """Add a unit under ``parent_id`` (None for a root street office).
 
-    Raises InvalidInput for an unknown kind or blank name, NotFound for a missing
-    parent, Conflict when the parent already has a child of that name.
+    The tree keeps its shape (CHILD_KINDS): a street only at the top, a community under
+    a street, a grid under a community, a building under a grid. Raises InvalidInput for
+    an unknown kind or blank name, UnitKindNotAllowed for a kind out of place, NotFound
+    for a missing parent, Conflict when the parent already has a child of that name.
     """
     name = (name or "").strip()
     if not name:
@@ -55,6 +91,13 @@ def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
             errors={"kind": ["Unknown kind."]},
         )
     parent = get_unit(parent_id) if parent_id is not None else None
+    allowed = CHILD_KINDS[parent.kind if parent is not None else None]
+    if kind not in allowed:
+        raise UnitKindNotAllowed(
+            "That kind does not belong here: a street office is at the top, a community "
+            "under a street, a grid under a community, a building under a grid.",
+            errors={"kind": [f"One of: {', '.join(allowed)}."]},
+        )
     sibling = db.session.scalar(
         sa.select(Unit.id).where(Unit.parent_id == parent_id, Unit.name == name)
     )
@@ -90,6 +133,13 @@ def ancestor_ids(unit_id: int) -> list[int]:
         .order_by(UnitClosure.depth)
     )
     return [row[0] for row in rows]
+
+
+def line_of(unit_id: int) -> list[Unit]:
+    """``unit_id`` and every unit above it, from the street down."""
+    ids = list(reversed(ancestor_ids(unit_id)))
+    found = {u.id: u for u in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+    return [found[i] for i in ids]
 
 
 def is_within(unit_id: int, ancestor_id: int) -> bool:

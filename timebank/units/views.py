@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import FloatField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from timebank.core import access
 from timebank.core.web import Form, flash_form_errors, page
 from timebank.units import operations as units
-from timebank.units.models import ORGANIZATION_KINDS, UNIT_KINDS
+from timebank.units.models import CHILD_KINDS, ORGANIZATION_KINDS, UNIT_KINDS
 
 bp = Blueprint("units", __name__)
 UNIT = "/units/<int(max=2147483647):unit_id>"
@@ -20,6 +20,22 @@ UNIT = "/units/<int(max=2147483647):unit_id>"
 class UnitForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, _l(k)) for k in UNIT_KINDS])
+
+
+class PlaceForm(Form):
+    lat = FloatField(_l("Latitude"), validators=[Optional(), NumberRange(-90, 90)])
+    lng = FloatField(_l("Longitude"), validators=[Optional(), NumberRange(-180, 180)])
+
+
+def _unit_form(parent) -> UnitForm:
+    """The form for a unit below ``parent``: only the kinds that fit there, the usual one
+    first (a community under a street, a grid under a community, a building under a grid)."""
+    form = UnitForm(prefix="u")
+    allowed = CHILD_KINDS[parent.kind]
+    form.kind.choices = [SelectChoice(k, _l(k)) for k in allowed]
+    if form.kind.data not in allowed:
+        form.kind.data = allowed[0]
+    return form
 
 
 class OrganizationForm(Form):
@@ -52,7 +68,9 @@ def detail(unit_id: int):
         manages_organizations=access.may(actor, "organizations.manage", target),
         children=units.unit_tree([unit_id])[0]["children"] if browses else [],
         organizations=units.list_organizations(unit_id) if browses else [],
-        form=UnitForm(prefix="u"),
+        form=_unit_form(units.get_unit(unit_id)),
+        sets_place=access.may(actor, "units.place", target),
+        place_form=PlaceForm(prefix="p", obj=units.get_unit(unit_id)),
         org_form=OrganizationForm(prefix="o"),
     )
 
@@ -60,7 +78,7 @@ def detail(unit_id: int):
 @bp.route(UNIT, methods=["POST"])
 @page("units.create", target=units.unit_target)
 def add_child(unit_id: int):
-    form = UnitForm(prefix="u")
+    form = _unit_form(units.get_unit(unit_id))
     if form.validate_on_submit():
         child = units.create_unit(name=form.name.data, kind=form.kind.data, parent_id=unit_id)
         flash(_("%(name)s was created.", name=child.name), "success")
@@ -78,6 +96,19 @@ def add_organization(unit_id: int):
             unit_id=unit_id, name=form.name.data, kind=form.kind.data, contact=form.contact.data
         )
         flash(_("%(name)s was added.", name=org.name), "success")
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("units.detail", unit_id=unit_id))
+
+
+@bp.route(f"{UNIT}/place", methods=["POST"])
+@page("units.place", target=units.unit_target)
+def set_place(unit_id: int):
+    """Save the place where the unit's activities usually meet (or forget it)."""
+    form = PlaceForm(prefix="p") if "p-lat" in request.form else PlaceForm(prefix="")
+    if form.validate_on_submit():
+        units.set_place(unit_id, lat=form.lat.data, lng=form.lng.data)
+        flash(_("The place was saved."), "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("units.detail", unit_id=unit_id))

@@ -10,7 +10,9 @@ step boundaries and windows are tested exactly.
 
 from timebank.activities.operations.approval import (
     MAX_BULK,
+    Approval,
     approve_attendance,
+    approve_valid_attendance,
     attendance_counts,
     count_attendance_waiting,
     get_attendance,
@@ -35,6 +37,13 @@ from timebank.activities.operations.checkin_codes import (
     verify_badge_code,
     verify_kiosk_code,
 )
+from timebank.activities.operations.editing import (
+    COUNTING_FIELDS,
+    FREE_FIELDS,
+    has_check_ins,
+    update_activity,
+    why_cannot_join,
+)
 from timebank.activities.operations.hours import (
     close_all_missing_checkouts,
     close_missing_checkouts,
@@ -45,6 +54,7 @@ from timebank.activities.operations.hours import (
 from timebank.activities.operations.lookups import (
     activities_select,
     activity_target,
+    attendance_titles,
     categories,
     get_activity,
     list_activities,
@@ -92,7 +102,13 @@ __all__ = [
     "CHECKIN_OPENS_BEFORE",
     "CHECKOUT_CLOSES_AFTER",
     "KIOSK",
+    "COUNTING_FIELDS",
+    "FREE_FIELDS",
     "MAX_BULK",
+    "has_check_ins",
+    "update_activity",
+    "why_cannot_join",
+    "attendance_titles",
     "MIN_CHECKOUT_GAP",
     "OFFLINE_MAX_AGE",
     "STEP_SECONDS",
@@ -102,7 +118,9 @@ __all__ = [
     "active_signup_count",
     "activities_select",
     "activity_target",
+    "Approval",
     "approve_attendance",
+    "approve_valid_attendance",
     "attendance_counts",
     "badge_token",
     "cancel_activity",

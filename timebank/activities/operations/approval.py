@@ -3,6 +3,7 @@ ledger) and rejection."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from timebank.activities.operations.hours import (
 )
 from timebank.activities.operations.lookups import require_published
 from timebank.core.db import utcnow
-from timebank.core.errors import FourEyes, InvalidInput
+from timebank.core.errors import DomainError, FourEyes, InvalidInput
 from timebank.extensions import db
 from timebank.people.models import Member
 
@@ -77,6 +78,20 @@ def count_attendance_waiting(unit_ids, *, created_before: datetime | None = None
     return db.session.scalar(query)
 
 
+def _lock_rows(ids: list[int]) -> list[Attendance]:
+    """The attendances with these ids that exist, locked, in id order."""
+    return list(
+        db.session.scalars(
+            sa.select(Attendance)
+            .where(Attendance.id.in_(ids))
+            .options(selectinload(Attendance.member))
+            .order_by(Attendance.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
     """The named attendances of the activity, locked, in id order.
 
@@ -90,16 +105,7 @@ def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
         raise InvalidInput(
             "At most %(max)s attendances at once.", params={"max": MAX_BULK}, errors={"ids": ["?"]}
         )
-    rows = list(
-        db.session.scalars(
-            sa.select(Attendance)
-            .where(Attendance.id.in_(ids))
-            .options(selectinload(Attendance.member))
-            .order_by(Attendance.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    rows = _lock_rows(ids)
     found = {a.id for a in rows if a.activity_id == activity.id}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -131,6 +137,60 @@ def approve_attendance(
         _credit(activity, attendance)
     db.session.flush()
     return rows
+
+
+@dataclass
+class Approval:
+    """What a bulk approval did: the attendances approved (and credited), each other one
+    with the error that kept it back, and those approved with no minutes to credit."""
+
+    decided: list[Attendance] = field(default_factory=list)
+    refused: list[tuple[int, DomainError]] = field(default_factory=list)
+    zero_minutes: list[Attendance] = field(default_factory=list)
+
+
+def approve_valid_attendance(
+    activity: Activity, ids: list[int], *, actor: Member, now: datetime | None = None
+) -> Approval:
+    """Approve and credit the attendances among ``ids`` that can be approved now; report
+    each other one with its error (FourEyes, AttendanceRejected, CheckoutMissing,
+    ActivityNotOver, AttendanceNotFound), and those approved with zero minutes (they
+    stayed less than the rounding unit: only a points bonus, if any, is credited).
+
+    Each is decided in its own savepoint, so one that fails leaves the others standing.
+    Raises InvalidInput for none or more than MAX_BULK, ActivityCancelled.
+    """
+    now = now or utcnow()
+    require_published(activity)
+    wanted = sorted(set(ids))
+    if not wanted:
+        raise InvalidInput("Name at least one attendance.", errors={"ids": ["Required."]})
+    if len(wanted) > MAX_BULK:
+        raise InvalidInput(
+            "At most %(max)s attendances at once.", params={"max": MAX_BULK}, errors={"ids": ["?"]}
+        )
+    rows = {a.id: a for a in _lock_rows(wanted) if a.activity_id == activity.id}
+    close_missing_checkouts(activity, now=now)
+    outcome = Approval()
+    for attendance_id in wanted:
+        attendance = rows.get(attendance_id)
+        try:
+            if attendance is None:
+                raise AttendanceNotFound(
+                    "Attendance %(id)s does not exist for this activity.",
+                    params={"id": attendance_id},
+                )
+            with db.session.begin_nested():
+                _approve(activity, attendance, actor=actor, now=now)
+                _credit(activity, attendance)
+        except DomainError as error:
+            outcome.refused.append((attendance_id, error))
+            continue
+        outcome.decided.append(attendance)
+        if not attendance.minutes:
+            outcome.zero_minutes.append(attendance)
+    db.session.flush()
+    return outcome
 
 
 def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: datetime) -> None:

@@ -37,6 +37,19 @@ def activity_target(activity_id: int) -> Target:
     return Target(unit=get_activity(activity_id).unit_id)
 
 
+def attendance_titles(attendance_ids: list[int]) -> dict[int, str]:
+    """``{attendance id: the activity's title}``, in one query (statements name the
+    activity a credit was earned at)."""
+    from timebank.activities.models import Attendance
+
+    rows = db.session.execute(
+        sa.select(Attendance.id, Activity.title)
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(Attendance.id.in_(attendance_ids))
+    )
+    return {key: value for key, value in rows}
+
+
 def lock_activity(activity_id: int) -> Activity:
     """The activity row, locked FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE
     already serialises writers). Raises ActivityNotFound."""
@@ -99,12 +112,23 @@ def activities_select(
     category: str | None = None,
     kind: str | None = None,
     status: str | None = None,
+    when: str | None = None,
+    now: datetime | None = None,
 ) -> sa.Select:
     """Activities ``member`` may see, soonest first, filtered.
 
     ``unit_id`` limits to that unit's subtree; dates are local days, inclusive.
+    ``when``: ``upcoming`` (not ended yet, soonest first) or ``past`` (ended, the latest
+    first); None for both.
     """
     query = sa.select(Activity).order_by(Activity.starts_at, Activity.id)
+    if when is not None:
+        now = now or datetime.now(UTC)
+        if when == "past":
+            query = query.where(Activity.ends_at <= now).order_by(None)
+            query = query.order_by(Activity.ends_at.desc(), Activity.id.desc())
+        else:
+            query = query.where(Activity.ends_at > now)
     if not access.is_admin(member):
         query = query.where(Activity.unit_id.in_(nearby_unit_ids_select(member)))
     if unit_id is not None:

@@ -54,7 +54,7 @@ def create_activity(
     """
     units.get_unit(unit_id)
     title = (title or "").strip()
-    errors = _field_errors(
+    errors = field_errors(
         title=title,
         description=description,
         category=category,
@@ -99,7 +99,7 @@ def create_activity(
     return activity
 
 
-def _field_errors(
+def field_errors(
     *,
     title: str,
     description: str | None,

@@ -61,6 +61,7 @@ from timebank.ledger.operations.manual import (
     pending_credit_target,
     reject_manual_credit,
     request_manual_credit,
+    requested_by,
 )
 from timebank.ledger.operations.posting import (
     Posted,
@@ -110,6 +111,7 @@ __all__ = [
     "post_transfer",
     "reject_manual_credit",
     "request_manual_credit",
+    "requested_by",
     "system_account",
     "transfer_digest",
     "unit_of_transfer",

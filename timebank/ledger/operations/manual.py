@@ -255,8 +255,11 @@ def approve_manual_credit(
     return transfer
 
 
-def reject_manual_credit(pending_id: int, *, approver_id: int) -> PendingCredit:
-    """Reject a pending credit; Conflict (``already_decided``) unless it is pending."""
+def reject_manual_credit(
+    pending_id: int, *, approver_id: int, reason: str | None = None
+) -> PendingCredit:
+    """Reject a pending credit, optionally saying why (kept for the requester, at most
+    500 characters). Conflict (``already_decided``) unless it is pending."""
     pending = _lock_pending(pending_id)
     if pending.status != "pending":
         raise AlreadyDecided(
@@ -266,6 +269,7 @@ def reject_manual_credit(pending_id: int, *, approver_id: int) -> PendingCredit:
     pending.status = "rejected"
     pending.decided_by_id = approver_id
     pending.decided_at = utcnow()
+    pending.reject_reason = (reason or "").strip()[:500] or None
     db.session.flush()
     return pending
 
@@ -297,15 +301,30 @@ def count_pending_credits(unit_ids, *, created_before=None) -> int:
     return db.session.scalar(query)
 
 
-def list_pending_credits(unit_ids, *, status: str = "pending") -> list[PendingCredit]:
-    """Manual credits of ``status`` asked for in ``unit_ids`` (ids, or a SELECT of them)."""
+def list_pending_credits(
+    unit_ids, *, status: str = "pending", limit: int | None = None
+) -> list[PendingCredit]:
+    """Manual credits of ``status`` asked for in ``unit_ids`` (ids, or a SELECT of them):
+    those waiting oldest first, decided ones newest first; at most ``limit``."""
+    order = PendingCredit.id if status == "pending" else PendingCredit.id.desc()
+    query = (
+        sa.select(PendingCredit)
+        .where(PendingCredit.unit_id.in_(unit_ids), PendingCredit.status == status)
+        .order_by(order)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def requested_by(member_id: int, *, limit: int = 20) -> list[PendingCredit]:
+    """The manual credits ``member_id`` asked for, newest first (their outcome and, for a
+    rejected one, the reason)."""
     return list(
         db.session.scalars(
             sa.select(PendingCredit)
-            .where(
-                PendingCredit.unit_id.in_(unit_ids),
-                PendingCredit.status == status,
-            )
-            .order_by(PendingCredit.id)
+            .where(PendingCredit.requested_by_id == member_id)
+            .order_by(PendingCredit.id.desc())
+            .limit(limit)
         )
     )

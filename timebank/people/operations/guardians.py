@@ -102,6 +102,17 @@ def decide_guardianship(row: Guardianship, *, confirm: bool, actor: Member) -> G
     return row
 
 
+def guardianships_of(member: Member) -> list[Guardianship]:
+    """Every guardianship asked for ``member`` (pending, active, declined), oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Guardianship)
+            .where(Guardianship.member_id == member.id)
+            .order_by(Guardianship.id)
+        )
+    )
+
+
 def pending_guardianships(member: Member) -> list[Guardianship]:
     """Guardianships asked for ``member`` that wait for their confirmation."""
     return list(

@@ -14,6 +14,7 @@ from timebank.core.urls import public_url
 from timebank.extensions import db
 from timebank.people.errors import (
     CodeInvalid,
+    HomeOutsideJoinLink,
     JoinLinkInvalid,
     JoinLinkMissing,
     NotPending,
@@ -79,16 +80,31 @@ def join_url(link: JoinLink) -> str:
     return public_url(f"/join/{link.code}")
 
 
-def start_registration(*, code: str, phone: str, name: str, password: str) -> Member:
+def homes_of_join_link(link: JoinLink) -> list:
+    """The grids and buildings a resident joining through ``link`` may choose as their
+    home, in tree order (the link's own unit is the choice for "not listed")."""
+    return [u for u in units.list_units(within=[link.unit_id]) if u.id != link.unit_id]
+
+
+def start_registration(
+    *, code: str, phone: str, name: str, password: str, unit_id: int | None = None
+) -> Member:
     """A resident registers through a join link: an SMS code is sent to the phone.
 
     The registration's name, unit and password ride on the code and are applied only
     when the code comes back (``verify_phone``), so nobody who has not proved the phone
     can overwrite a registration. The first request makes an unverified member.
-    Raises NotFound for a dead link, InvalidInput for bad fields, Conflict when the
-    phone belongs to a verified member, RateLimited past five codes an hour.
+    ``unit_id``: the resident's building or grid, at or below the link's unit (default:
+    the link's unit). Raises NotFound for a dead link, InvalidInput for bad fields
+    (HomeOutsideJoinLink for a home elsewhere), Conflict when the phone belongs to a
+    verified member, RateLimited past five codes an hour.
     """
     link = get_join_link(code)
+    home_id = link.unit_id if unit_id is None else unit_id
+    if not units.is_within(home_id, link.unit_id):
+        raise HomeOutsideJoinLink(
+            "Choose a building or grid of this community.", errors={"unit_id": ["?"]}
+        )
     phone = normalize_phone(phone)
     name = check_name(name)
     password_hash = hash_password(check_password_strength(password, phone=phone))
@@ -99,12 +115,8 @@ def start_registration(*, code: str, phone: str, name: str, password: str) -> Me
             params={"phone": phone},
         )
     if member is None:
-        member = create_member(
-            phone=phone, name=name, home_unit_id=link.unit_id, status="unverified"
-        )
-    send_phone_code(
-        phone, purpose="join", name=name, unit_id=link.unit_id, password_hash=password_hash
-    )
+        member = create_member(phone=phone, name=name, home_unit_id=home_id, status="unverified")
+    send_phone_code(phone, purpose="join", name=name, unit_id=home_id, password_hash=password_hash)
     return member
 
 

@@ -34,6 +34,18 @@ def get_member(member_id: int) -> Member:
     return member
 
 
+def member_names(member_ids: list[int]) -> dict[int, str]:
+    """``{id: name}`` of the members that exist among ``member_ids``, in one query."""
+    rows = db.session.execute(sa.select(Member.id, Member.name).where(Member.id.in_(member_ids)))
+    return {key: value for key, value in rows}
+
+
+def active_member_id_by_phone(raw: str) -> int | None:
+    """The id of the active member with this phone, or None; InvalidPhone for a bad one."""
+    member = find_member_by_phone(normalize_phone(raw))
+    return member.id if member is not None and member.status == "active" else None
+
+
 def set_locale(member: Member, locale: str) -> None:
     """The member's page language from now on (zh_CN or en)."""
     member.locale = locale

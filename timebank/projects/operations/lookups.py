@@ -125,6 +125,17 @@ def assignment_target(claim_id: int) -> Target:
     return Target(member=get_claim(claim_id).member_id)
 
 
+def hour_log_titles(log_ids: list[int]) -> dict[int, str]:
+    """``{hour log id: the project's or the small wish's title}``, in one query."""
+    rows = db.session.execute(
+        sa.select(HourLog.id, sa.func.coalesce(Project.title, Need.title))
+        .outerjoin(Project, Project.id == HourLog.project_id)
+        .outerjoin(Need, Need.id == HourLog.need_id)
+        .where(HourLog.id.in_(log_ids))
+    )
+    return {key: value for key, value in rows}
+
+
 def hour_log_target(log_id: int) -> Target:
     """An hour log's unit (whose organizers approve it) and the member who served."""
     log = get_hour_log(log_id)
