@@ -157,7 +157,8 @@ def _register_blueprints(app: Flask) -> None:
 
     @app.before_request
     def _api_auth():
-        if request.path.startswith("/api/"):
+        # An unknown path or method answers 404/405 whoever asks: routing comes first.
+        if request.path.startswith("/api/") and request.routing_exception is None:
             authenticate_api_request()
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

@@ -257,3 +257,15 @@ def test_nul_characters_are_refused_alike_on_sqlite_and_postgresql(
         f"/units/{district['a'].id}/members", data={"m-name": "a\x00", "m-phone": "13511115555"}
     )
     assert page.status_code == 422 and "文本中不能含有空字符" in page.get_data(as_text=True)
+
+
+def test_routing_answers_before_the_token_is_read(client):
+    """A method no route takes is 405 and an unknown path 404, even with a bad token:
+    the token is read only for a request some endpoint will serve."""
+    bad = {"Authorization": "Bearer not-a-token"}
+    trace = client.open("/api/v1/join", method="TRACE", headers=bad)
+    assert trace.status_code == 405 and trace.json["code"] == "method_not_allowed"
+    missing = client.get("/api/v1/nothing-here", headers=bad)
+    assert missing.status_code == 404 and missing.json["code"] == "not_found"
+    served = client.get("/api/v1/me", headers=bad)
+    assert served.status_code == 401 and served.json["code"] == "token_invalid"

@@ -13,6 +13,7 @@ from timebank.core.web import ApiView
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
 from timebank.merchants.schemas import (
+    DecisionReasonSchema,
     MerchantListArgs,
     MerchantSchema,
     MerchantUpdateSchema,
@@ -21,7 +22,6 @@ from timebank.merchants.schemas import (
     OfferForMemberSchema,
     OfferSchema,
     PaySchema,
-    ReasonSchema,
     RedeemCodeSchema,
     RedeemRequestSchema,
     RedemptionListArgs,
@@ -105,7 +105,7 @@ class Approve(ApiView):
 @blp.route(f"{MERCHANT}/reject")
 class Reject(ApiView):
     @requires("merchants.approve", target=SHOP)
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(DecisionReasonSchema)
     @blp.response(200, MerchantSchema)
     def post(self, data, merchant_id):
         """Turn down a pending application, saying why."""
@@ -117,7 +117,7 @@ class Reject(ApiView):
 @blp.route(f"{MERCHANT}/suspend")
 class Suspend(ApiView):
     @requires("merchants.approve", target=SHOP)
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(DecisionReasonSchema)
     @blp.response(200, MerchantSchema)
     def post(self, data, merchant_id):
         """Stop an approved shop redeeming; its holds time out, its statements stay."""

@@ -82,7 +82,7 @@ class UnitMerchantArgs(StrictSchema):
     status = fields.String(validate=validate.OneOf(MERCHANT_STATUSES))
 
 
-class ReasonSchema(StrictSchema):
+class DecisionReasonSchema(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=REASON_MAX))
 
 
