@@ -87,7 +87,7 @@ class ActivityById(ApiView):
         return activities.get_activity(activity_id)
 
     @requires("activities.manage", target=TARGET)
-    @blp.arguments(ActivityUpdateSchema)
+    @blp.arguments(ActivityUpdateSchema, required=False)
     @blp.response(200, ActivitySchema)
     def patch(self, data, activity_id):
         """Change an activity. Before the first check-in, any field but the unit; after

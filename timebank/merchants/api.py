@@ -84,7 +84,7 @@ class MerchantById(ApiView):
         return merchants.get_merchant(merchant_id)
 
     @requires("merchants.manage", target=OWNED)
-    @blp.arguments(MerchantUpdateSchema)
+    @blp.arguments(MerchantUpdateSchema, required=False)
     @blp.response(200, MerchantSchema)
     def patch(self, data, merchant_id):
         """Change the profile (the owner, or an organizer of its unit)."""
