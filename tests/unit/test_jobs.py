@@ -24,6 +24,7 @@ from timebank.ledger import operations as ledger
 from timebank.ledger.models import Checkpoint, Entry, Transfer
 from timebank.ledger.operations.sql import LOTS
 from timebank.people import operations as people
+from timebank.projects import operations as projects
 from timebank.scheduling import operations as scheduling
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -311,6 +312,11 @@ def test_party_members_who_have_not_served_are_reminded_once_a_quarter(world):
     )
     other = factories.create_member(d["a"], roles=("organizer",))
     activities.approve_attendance(activity, [result.attendance.id], actor=other)
+    # a party member whose only service this quarter is a project has served too
+    on_project = factories.create_member(d["building_a"], name="马秀英")
+    people.register_party(on_project, branch="西固区第一小学党支部")
+    log = _approved_project_hours(d["a"], organizer, on_project, approver=other)
+    assert log.status == "approved"
     db.session.commit()
     early = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)  # two months before the quarter ends
     assert counts(run("remind-party", early)) == [{"reminded": 0}]
@@ -321,6 +327,21 @@ def test_party_members_who_have_not_served_are_reminded_once_a_quarter(world):
     assert (kind, title) == ("party_not_served", "您本季度尚未参加服务")
     assert "2026 Q1" in body and "12 天" in body
     assert notices(served) == []
+    assert notices(on_project) == []
+
+
+def _approved_project_hours(unit, organizer, member, *, approver):
+    from tests.projects_factories import T0 as PROJECT_T0
+    from tests.projects_factories import running_project
+
+    project = running_project(unit, organizer, members=[member])
+    log = projects.log_hours(
+        member=member, logged_by=member, served_on=PROJECT_T0.astimezone(SHANGHAI).date(),
+        minutes=120, description="疏通下水管道", project=project,
+        now=PROJECT_T0 + timedelta(hours=3),
+    )  # fmt: skip
+    projects.approve_hour_logs([log.id], actor=approver, now=PROJECT_T0 + timedelta(hours=4))
+    return log
 
 
 # ---------------------------------------------------------------- remind-approvals
@@ -339,6 +360,19 @@ def test_organizers_hear_of_approvals_waiting_more_than_two_days_once_a_day(worl
         memo="春节慰问", idempotency_key="award:1", requested_by_id=second.id,
     )  # fmt: skip
     factories.create_member(d["b"], roles=("organizer",), name="古浪路网格长")
+    # hour logs on a project and a shop's application wait for the same organizers
+    from tests.merchants_factories import create_merchant
+    from tests.projects_factories import create_project
+
+    start = utcnow() - timedelta(hours=2)
+    project = create_project(d["a"], organizer=organizer, starts_at=start)
+    projects.claim_place(project, world["alice"], now=start - timedelta(days=1))
+    projects.change_project_status(project, "in_progress", actor=organizer, now=start)
+    projects.log_hours(
+        member=world["alice"], logged_by=world["alice"], minutes=90, description="清理楼道",
+        served_on=start.astimezone(SHANGHAI).date(), project=project,
+    )  # fmt: skip
+    create_merchant(d["a"], approved=False)
     db.session.commit()
     assert counts(run("remind-approvals", utcnow() + timedelta(days=1))) == [{"reminded": 0}]
     day = (utcnow() + timedelta(days=3)).astimezone(SHANGHAI).date()
@@ -352,5 +386,6 @@ def test_organizers_hear_of_approvals_waiting_more_than_two_days_once_a_day(worl
     [(kind, title, body)] = notices(organizer)
     assert (kind, title) == ("approvals_waiting", "待审批事项")
     assert "注册申请：1 个；待复核的签到：1 条；需第二位组织者审批的记账：1 笔" in body
+    assert "工时记录：1 条；商户申请：1 个" in body
     next_day = day + timedelta(days=1)
     assert counts(run("remind-approvals", _local(next_day, "09:30"))) == [{"reminded": 2}]

@@ -43,7 +43,8 @@ KINDS: dict[str, Kind] = {
         N_("Approvals waiting"),
         N_(
             "Waiting more than %(days)s days. Registrations: %(registrations)s; attendance "
-            "held for review: %(attendance)s; credits for a second organizer: %(credits)s."
+            "held for review: %(attendance)s; credits for a second organizer: %(credits)s; "
+            "hour logs: %(hour_logs)s; shop applications: %(shops)s."
         ),
     ),
 }

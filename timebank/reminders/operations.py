@@ -14,8 +14,10 @@ from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.ledger import operations as ledger
+from timebank.merchants import operations as merchants
 from timebank.people import operations as people
 from timebank.people.models import Member, RoleAssignment
+from timebank.projects import operations as projects
 from timebank.units import operations as units
 
 
@@ -36,7 +38,12 @@ def remind_party_members(now: datetime | None = None) -> dict[str, int]:
     days_left = math.ceil((next_quarter - now) / timedelta(days=1))
     if days_left > current_app.config["TIMEBANK_PARTY_REMINDER_DAYS"]:
         return {"reminded": 0}
-    members = activities.party_members_not_served(activities.quarter_start(now))
+    since = activities.quarter_start(now)
+    members = activities.party_members_not_served(since)
+    # project and small-wish service counts too, as in the dual-report view
+    since_day = since.astimezone(activities.local_zone()).date()
+    served = projects.members_with_approved_hours([m.id for m in members], since_day)
+    members = [m for m in members if m.id not in served]
     keys = {m.id: f"remind:party:{m.id}:{label.replace(' ', '')}" for m in members}
     sent = inbox.used_keys(keys.values())
     reminded = 0
@@ -57,8 +64,9 @@ def remind_party_members(now: datetime | None = None) -> dict[str, int]:
 
 def waiting_approvals(unit_ids: list[int], *, created_before: datetime) -> dict[str, int]:
     """What has waited since before ``created_before`` in the subtrees of ``unit_ids``
-    (roots that do not overlap): registrations, attendance held for review, credits."""
-    counts = {"registrations": 0, "attendance": 0, "credits": 0}
+    (roots that do not overlap): registrations, attendance held for review, credits for a
+    second organizer, hour logs, and shops' applications."""
+    counts = {"registrations": 0, "attendance": 0, "credits": 0, "hour_logs": 0, "shops": 0}
     counts["registrations"] = people.count_members(
         unit_ids, status="pending", created_before=created_before
     )
@@ -68,6 +76,12 @@ def waiting_approvals(unit_ids: list[int], *, created_before: datetime) -> dict[
             subtree, created_before=created_before
         )
         counts["credits"] += ledger.count_pending_credits(subtree, created_before=created_before)
+        counts["hour_logs"] += projects.count_hour_logs_waiting(
+            subtree, created_before=created_before
+        )
+        counts["shops"] += merchants.count_applications_waiting(
+            subtree, created_before=created_before
+        )
     return counts
 
 

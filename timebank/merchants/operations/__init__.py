@@ -23,6 +23,7 @@ from timebank.merchants.operations.limits import (
 from timebank.merchants.operations.lookups import (
     MerchantSummary,
     Tally,
+    count_applications_waiting,
     member_pending,
     member_redemptions,
     merchant_redemptions,
@@ -106,6 +107,7 @@ from timebank.merchants.operations.settlement import (
 )
 
 __all__ = [
+    "count_applications_waiting",
     "EARN_CODES",
     "REDEEM",
     "STAFF_ROLE",

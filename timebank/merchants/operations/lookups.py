@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from timebank.core.db import utcnow
 from timebank.extensions import db
-from timebank.merchants.models import REDEMPTION_STATUSES, Redemption
+from timebank.merchants.models import REDEMPTION_STATUSES, Merchant, Redemption
 from timebank.merchants.operations.limits import local_day_start, local_month_start
 from timebank.merchants.operations.settlement import merchant_balance
 
@@ -103,3 +103,14 @@ def merchant_summary(merchant_id: int, *, now: datetime | None = None) -> Mercha
         balance=merchant_balance(merchant_id),
         waiting=waiting,
     )
+
+
+def count_applications_waiting(unit_ids, *, created_before: datetime | None = None) -> int:
+    """Shops of ``unit_ids`` (ids, or a SELECT of them) whose application waits for an
+    organizer; ``created_before``: only those that applied before then."""
+    query = sa.select(sa.func.count(Merchant.id)).where(
+        Merchant.unit_id.in_(unit_ids), Merchant.status == "pending"
+    )
+    if created_before is not None:
+        query = query.where(Merchant.created_at < created_before)
+    return db.session.scalar(query)

@@ -44,10 +44,12 @@ from timebank.projects.operations.hour_logs import (
     approve_hour_logs,
     approved_minutes_since,
     attach_photo,
+    count_hour_logs_waiting,
     hour_logs_of_project,
     hour_logs_select,
     lock_hour_logs,
     log_hours,
+    members_with_approved_hours,
     my_hour_logs,
     reject_hour_logs,
     rounding_minutes,
@@ -118,6 +120,8 @@ from timebank.projects.operations.states import (
 from timebank.projects.operations.wishes import release_wish, take_wish, wishes_taken_by
 
 __all__ = [
+    "count_hour_logs_waiting",
+    "members_with_approved_hours",
     "MANUAL_PROJECT_STATES",
     "MAX_BULK",
     "MAX_DURATION",

@@ -350,6 +350,39 @@ def hour_logs_select(unit_ids: sa.Select, *, status: str | None = None) -> sa.Se
     return _with_subjects(query)
 
 
+def count_hour_logs_waiting(unit_ids, *, created_before: datetime | None = None) -> int:
+    """Hour logs waiting for an organizer in the units of ``unit_ids`` (ids, or a SELECT
+    of them); ``created_before``: only those reported before then (waiting that long)."""
+    query = (
+        sa.select(sa.func.count(HourLog.id))
+        .outerjoin(Project, Project.id == HourLog.project_id)
+        .outerjoin(Need, Need.id == HourLog.need_id)
+        .where(
+            sa.func.coalesce(Project.unit_id, Need.unit_id).in_(unit_ids),
+            HourLog.status == "pending",
+        )
+    )
+    if created_before is not None:
+        query = query.where(HourLog.created_at < created_before)
+    return db.session.scalar(query)
+
+
+def members_with_approved_hours(member_ids, since: date) -> set[int]:
+    """Those of ``member_ids`` (ids, or a SELECT of them) with an approved hour log served
+    on or after ``since``: project or small-wish service counts as serving."""
+    return set(
+        db.session.scalars(
+            sa.select(HourLog.member_id)
+            .where(
+                HourLog.member_id.in_(member_ids),
+                HourLog.status == "approved",
+                HourLog.served_on >= since,
+            )
+            .distinct()
+        )
+    )
+
+
 def my_hour_logs(member: Member, *, limit: int = 200) -> list[HourLog]:
     """The member's logs, the newest day first."""
     return list(
