@@ -66,3 +66,9 @@ LOGIN_ADDRESS = Throttle("login.address", "30 per 15 minutes; 200 per day")
 CODES_ADDRESS = Throttle("codes.address", "20 per hour")
 #: check-in submissions of one member
 CHECKINS_MEMBER = Throttle("checkins.member", "20 per minute; 200 per hour")
+#: redeem codes shown to one member: a phone reloads its code twice a minute and when a
+#: shop acts, so this only stops a script
+REDEEM_CODES_MEMBER = Throttle("redeem_codes.member", "20 per minute; 600 per hour")
+#: wrong redeem codes tried by one member of a shop's staff: six digits are guessable
+#: only by trying, so a counter gets ten wrong tries in ten minutes, fifty a day
+REDEEM_GUESSES_STAFF = Throttle("redeem_guesses.staff", "10 per 10 minutes; 50 per day")

@@ -245,7 +245,7 @@ class MyRedeemCode(ApiView):
     def get(self):
         """The caller's personal redeem code (or a ward's, with ``X-On-Behalf-Of``): signed,
         rotating every 30 seconds, valid for that step and the next; redeems once."""
-        code = merchants.current_redeem_code(access.acting_member().id)
+        code = merchants.issue_redeem_code(access.acting_member().id)
         return {**code.__dict__, "svg": qr_svg(code.token)}
 
 

@@ -133,7 +133,7 @@ def redeem_code():
     """The member's rotating redeem code (QR and digits), what waits for the shop to
     confirm, and the latest receipts."""
     member = access.acting_member()
-    code = merchants.current_redeem_code(member.id)
+    code = merchants.issue_redeem_code(member.id)
     return render_template(
         "merchants/redeem.html",
         member=member,

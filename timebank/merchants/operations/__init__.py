@@ -69,6 +69,7 @@ from timebank.merchants.operations.redeem_codes import (
     ReadCode,
     RedeemCode,
     current_redeem_code,
+    issue_redeem_code,
     read_redeem_code,
 )
 from timebank.merchants.operations.redemptions import (
@@ -131,6 +132,7 @@ __all__ = [
     "create_offer",
     "current_month",
     "current_redeem_code",
+    "issue_redeem_code",
     "expire_stale_redemptions",
     "get_merchant",
     "get_offer",

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from timebank.core import codes
 from timebank.core.db import utcnow
+from timebank.core.throttle import REDEEM_CODES_MEMBER
 from timebank.merchants.errors import RedeemCodeExpired, RedeemCodeInvalid, RedeemCodeNotYetValid
 
 #: ``r<member id>.<step>.<sig>``, or typed ``<member id>-<6 digits>``
@@ -52,6 +53,14 @@ def current_redeem_code(member_id: int, *, now: datetime | None = None) -> Redee
         step=step,
         expires_in=codes.seconds_left(REDEEM, step, now),
     )
+
+
+def issue_redeem_code(member_id: int, *, now: datetime | None = None) -> RedeemCode:
+    """The code to show a member now, counted against their throttle (RateLimited past
+    it): the page and the API issue codes through this."""
+    REDEEM_CODES_MEMBER.check(str(member_id))
+    REDEEM_CODES_MEMBER.count(str(member_id))
+    return current_redeem_code(member_id, now=now)
 
 
 def _read_short(text: str, now: datetime) -> ReadCode:

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from timebank.core.access import Target
 from timebank.core.db import utcnow
 from timebank.core.errors import N_
+from timebank.core.throttle import REDEEM_GUESSES_STAFF
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.errors import HoldNotPending, IdempotencyConflict, IdempotencyKeyRequired
@@ -31,6 +32,7 @@ from timebank.merchants.errors import (
     MemberNotActive,
     MerchantNotApproved,
     OfferWrongMerchant,
+    RedeemCodeInvalid,
     RedeemCodeRejected,
     RedeemCodeUsed,
     RedemptionExpired,
@@ -237,12 +239,15 @@ def redeem(
             errors={"idempotency_key": ["Required."]},
         )
     body_hash = _body_hash(code or "", offer_id)
+    REDEEM_GUESSES_STAFF.check(str(staff.id))
     try:
         read = read_redeem_code(code, now=now)
-    except RedeemCodeRejected:
+    except RedeemCodeRejected as refused:
         # a retry after the code expired is still a replay of what its key did
         if (previous := _by_key(key, body_hash)) is not None:
             return RedeemResult(previous, replayed=True)
+        if isinstance(refused, RedeemCodeInvalid):
+            REDEEM_GUESSES_STAFF.count(str(staff.id))  # wrong digits: a guess
         raise
     offer = get_offer(offer_id)
     if merchant_id is not None and offer.merchant_id != merchant_id:
