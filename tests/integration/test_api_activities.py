@@ -494,3 +494,18 @@ def test_manual_check_in_welcomes_a_member_of_another_community(client, setup, t
     assert response.status_code == 201 and response.json["result"] == "checked_in"
     page = client.get(f"/api/v1/activities/{setup['activity'].id}", headers=token_for(visitor))
     assert page.status_code == 200
+
+
+def test_the_documented_unit_filter_takes_its_own_query_string(client, setup, token_for):
+    """``GET /activities?unit_id=`` was a 422: the filter refused its own documented form."""
+    headers = token_for(setup["organizer"])
+    other = create_activity(setup["b"], starts_at=now() + timedelta(days=1), title="古浪路义诊")
+    db.session.commit()
+    mine = client.get(f"/api/v1/activities?unit_id={setup['a'].id}", headers=headers)
+    assert mine.status_code == 200, mine.json
+    ids = [a["id"] for a in mine.json["items"]]
+    assert setup["activity"].id in ids and other.id not in ids
+    neighbour = token_for(factories.create_member(setup["building_b"], name="古浪路居民"))
+    theirs = client.get(f"/api/v1/activities?unit_id={setup['b'].id}", headers=neighbour)
+    assert theirs.status_code == 200 and other.id in [a["id"] for a in theirs.json["items"]]
+    assert setup["activity"].id not in [a["id"] for a in theirs.json["items"]]
