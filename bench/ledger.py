@@ -49,6 +49,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/ (this folder) holds http.py, which would shadow the standard library's http
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TIMEBANK_ENV", "testing")
 
