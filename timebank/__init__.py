@@ -103,6 +103,8 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.activities import views as activities_views
     from timebank.audit import api as audit_api
     from timebank.audit import views as audit_views
+    from timebank.privacy import api as privacy_api
+    from timebank.privacy import views as privacy_views
     from timebank.core import access, health
     from timebank.inbox import api as inbox_api
     from timebank.inbox import views as inbox_views
@@ -141,7 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     register_lookup("line_of_unit", units.line_of)
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
-        inbox_api.blp, merchants_api.blp, audit_api.blp,
+        inbox_api.blp, merchants_api.blp, audit_api.blp, privacy_api.blp,
     )  # fmt: skip
     for blueprint in apis:
         api.register_blueprint(blueprint)
@@ -156,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(merchants_views.bp)
     app.register_blueprint(merchants_organizer_views.bp)
     app.register_blueprint(audit_views.bp)
+    app.register_blueprint(privacy_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request

@@ -26,7 +26,7 @@ AFTER = "status IN ('unverified', 'pending', 'active', 'rejected', 'suspended', 
 
 
 def _status_check(condition: str) -> None:
-    with op.batch_alter_table("members", recreate="always") as batch:
+    with op.batch_alter_table("members") as batch:  # SQLite rebuilds; PostgreSQL alters
         batch.drop_constraint("status_known", type_="check")
         batch.create_check_constraint("status_known", condition)
 

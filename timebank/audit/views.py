@@ -26,7 +26,6 @@ ACTION_NAMES = {
     "member.verify_phone": _l("Phone verified"),
     "member.sessions_ended": _l("Logged out everywhere"),
     "member.remove": _l("Member removed (pseudonymised)"),
-    "member.export": _l("Member downloaded their data"),
     "role.grant": _l("Role granted"),
     "role.revoke": _l("Role withdrawn"),
     "guardian.request": _l("Guardian asked for"),
@@ -51,7 +50,9 @@ def action_name(code: str) -> str:
 
 def _filters() -> tuple[dict, dict]:
     """The parsed query string and the form's values; field errors become InvalidInput."""
-    raw = {key: value for key, value in request.args.items() if value.strip()}
+    raw = {
+        key: value for key, value in request.args.items() if value.strip() and key != "format"
+    }
     try:
         args = AuditArgs().load(raw)
     except ValidationError as error:
