@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests import factories
 from timebank.core.audit import AuditEvent, record_audit
 from timebank.extensions import db
 
@@ -62,7 +61,11 @@ def test_admin_searches_by_each_filter(client, trail, token_for):
 
     # a member is found as the subject and as the one acted for
     about = _search(client, headers, member_id=trail["resident"].id, action="member.").get_json()
-    assert {e["action"] for e in about["items"]} == {"member.approve", "member.edit", "member.create"}
+    assert {e["action"] for e in about["items"]} == {
+        "member.approve",
+        "member.edit",
+        "member.create",
+    }
     behalf = _search(client, headers, member_id=trail["resident"].id, action="party.register")
     (row,) = behalf.get_json()["items"]
     assert row["on_behalf_of_name"] == "居民丙" and row["subject_name"] == "居民丁"
@@ -137,7 +140,11 @@ def test_csv_export(client, trail, token_for):
     assert raw.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert {r["action"] for r in rows} == {
-        "member.create", "role.grant", "member.approve", "member.edit", "party.register"
+        "member.create",
+        "role.grant",
+        "member.approve",
+        "member.edit",
+        "party.register",
     }
     party = next(r for r in rows if r["action"] == "party.register")
     assert party["actor_name"] == "组织者乙" and party["on_behalf_of_name"] == "居民丙"
@@ -151,21 +158,30 @@ def test_csv_streams_every_row_in_batches(client, trail, token_for, monkeypatch)
 
     monkeypatch.setattr(operations, "CSV_BATCH", 2)
     for n in range(5):
-        record_audit("member.edit", actor=trail["organizer"], subject=trail["other"], detail=f"n{n}")
+        record_audit(
+            "member.edit", actor=trail["organizer"], subject=trail["other"], detail=f"n{n}"
+        )
     db.session.commit()
     response = client.get(
-        "/api/v1/audit.csv", query_string={"action": "member.edit"}, headers=token_for(trail["admin"])
+        "/api/v1/audit.csv",
+        query_string={"action": "member.edit"},
+        headers=token_for(trail["admin"]),
     )
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     expected = db.session.scalars(
-        db.select(AuditEvent.id).where(AuditEvent.action == "member.edit").order_by(AuditEvent.id.desc())
+        db.select(AuditEvent.id)
+        .where(AuditEvent.action == "member.edit")
+        .order_by(AuditEvent.id.desc())
     ).all()
     assert [int(r["id"]) for r in rows] == expected and len(expected) == 6
 
 
 @pytest.mark.parametrize(
     "language, words",
-    [("zh_CN", ("审计日志", "下载 CSV", "登记已通过")), ("en", ("Audit log", "Download CSV", "Registration approved"))],
+    [
+        ("zh_CN", ("审计日志", "下载 CSV", "登记已通过")),
+        ("en", ("Audit log", "Download CSV", "Registration approved")),
+    ],
 )
 def test_the_page_in_both_languages(client, trail, login, language, words):
     admin = trail["admin"]
@@ -183,7 +199,9 @@ def test_the_page_in_both_languages(client, trail, login, language, words):
     assert "2026-11-20 10:00:00" in html  # local time
     assert "name: 旧名" in html  # the before summary
 
-    csv_link = client.get("/admin/audit", query_string={"member_id": trail["resident"].id, "format": "csv"})
+    csv_link = client.get(
+        "/admin/audit", query_string={"member_id": trail["resident"].id, "format": "csv"}
+    )
     assert csv_link.mimetype == "text/csv", csv_link.get_data(as_text=True)[-1500:]
     assert "组织者乙" in csv_link.get_data().decode("utf-8-sig")
 

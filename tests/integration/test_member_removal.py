@@ -64,7 +64,9 @@ def test_removal_pseudonymises_and_keeps_the_ledger(client, district, make_membe
     balances = ledger.balances(resident.id)
     assert balances["HOURS"]["balance"] == 60  # a balance does not stop the removal
     old_phone = resident.phone
-    db.session.add(PhoneVerification(phone=old_phone, code_hash="x" * 64, expires_at=resident.created_at))
+    db.session.add(
+        PhoneVerification(phone=old_phone, code_hash="x" * 64, expires_at=resident.created_at)
+    )
     db.session.commit()
 
     response = client.delete(f"/api/v1/members/{resident.id}", headers=token_for(organizer))
@@ -83,7 +85,10 @@ def test_removal_pseudonymises_and_keeps_the_ledger(client, district, make_membe
     assert {g.status for g in db.session.scalars(sa.select(Guardianship))} == {"declined"}
     party = db.session.get(PartyProfile, resident.id)
     assert party.branch == "" and party.workplace_name is None
-    assert db.session.scalar(sa.select(PhoneVerification).where(PhoneVerification.phone == old_phone)) is None
+    assert (
+        db.session.scalar(sa.select(PhoneVerification).where(PhoneVerification.phone == old_phone))
+        is None
+    )
 
     # the ledger is untouched, still adds up and verifies; the balance stays under the pseudonym
     assert _ledger_rows() == history
@@ -97,7 +102,9 @@ def test_removal_pseudonymises_and_keeps_the_ledger(client, district, make_membe
     # nobody logs in as the removed member any more
     assert client.get("/api/v1/me", headers=resident_token).status_code == 401
     for phone in (old_phone, member.phone):
-        login = client.post("/api/v1/auth/token", json={"phone": phone, "password": factories.PASSWORD})
+        login = client.post(
+            "/api/v1/auth/token", json={"phone": phone, "password": factories.PASSWORD}
+        )
         assert login.status_code in (401, 422), login.get_data(as_text=True)
 
     again = client.delete(f"/api/v1/members/{resident.id}", headers=token_for(admin))
@@ -107,11 +114,21 @@ def test_removal_pseudonymises_and_keeps_the_ledger(client, district, make_membe
 def test_who_may_remove(client, district, make_member, token_for):
     admin, organizer, resident, daughter = _setup(district, make_member)
     other_organizer = make_member(district["b"], roles=("organizer",))
-    assert client.delete(f"/api/v1/members/{resident.id}", headers=token_for(daughter)).status_code == 403
-    assert client.delete(f"/api/v1/members/{resident.id}", headers=token_for(other_organizer)).status_code == 403
+    assert (
+        client.delete(f"/api/v1/members/{resident.id}", headers=token_for(daughter)).status_code
+        == 403
+    )
+    assert (
+        client.delete(
+            f"/api/v1/members/{resident.id}", headers=token_for(other_organizer)
+        ).status_code
+        == 403
+    )
     myself = client.delete(f"/api/v1/members/{organizer.id}", headers=token_for(organizer))
     assert myself.status_code == 409 and myself.get_json()["code"] == "cannot_remove_self"
-    assert client.delete(f"/api/v1/members/{resident.id}", headers=token_for(admin)).status_code == 200
+    assert (
+        client.delete(f"/api/v1/members/{resident.id}", headers=token_for(admin)).status_code == 200
+    )
 
 
 def test_removal_page_asks_to_confirm(client, district, make_member, login):
@@ -122,7 +139,9 @@ def test_removal_page_asks_to_confirm(client, district, make_member, login):
     unconfirmed = client.post(f"/members/{resident.id}/remove", data={}, follow_redirects=True)
     assert unconfirmed.status_code == 200
     assert db.session.get(Member, resident.id).status == "active"
-    done = client.post(f"/members/{resident.id}/remove", data={"rm-confirm": "y"}, follow_redirects=True)
+    done = client.post(
+        f"/members/{resident.id}/remove", data={"rm-confirm": "y"}, follow_redirects=True
+    )
     assert done.status_code == 200
     db.session.expire_all()
     assert db.session.get(Member, resident.id).status == "removed"

@@ -130,7 +130,9 @@ def _names_for(events: list[AuditEvent]) -> dict[int, str]:
 def search_audit(filters: AuditFilters, *, page: int = 1, per_page: int = 50) -> AuditPage:
     """One page of matching events, with the names of the members they name."""
     query = audit_select(filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return AuditPage(items, _names_for(items), page, per_page, total)
 

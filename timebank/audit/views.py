@@ -50,9 +50,7 @@ def action_name(code: str) -> str:
 
 def _filters() -> tuple[dict, dict]:
     """The parsed query string and the form's values; field errors become InvalidInput."""
-    raw = {
-        key: value for key, value in request.args.items() if value.strip() and key != "format"
-    }
+    raw = {key: value for key, value in request.args.items() if value.strip() and key != "format"}
     try:
         args = AuditArgs().load(raw)
     except ValidationError as error:

@@ -337,6 +337,11 @@ def wards_of(actor) -> list[int]:
     return _backend.wards(actor.id)
 
 
+def is_official(member) -> bool:
+    """``member`` holds an organizer's or an admin's role somewhere (acts in public)."""
+    return member is not None and _backend.has_role(member.id, ORGANIZERS)
+
+
 def is_admin(actor) -> bool:
     return actor is not None and actor.is_active and _backend.has_role(actor.id, ADMINS)
 

@@ -76,7 +76,6 @@ from timebank.people.operations.phone_codes import (
     send_phone_code,
     take_phone_code,
 )
-from timebank.people.operations.removal import REMOVED_NAME, remove_member, removed_phone
 from timebank.people.operations.records import (
     MemberPage,
     move_member,
@@ -85,6 +84,7 @@ from timebank.people.operations.records import (
     suspend_member,
     update_member,
 )
+from timebank.people.operations.removal import REMOVED_NAME, remove_member, removed_phone
 from timebank.people.operations.roster import (
     ROSTER_COLUMNS,
     ROSTER_HEADERS,
