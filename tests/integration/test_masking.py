@@ -24,7 +24,8 @@ def test_mask_phone(phone, masked):
 
 
 @pytest.mark.parametrize(
-    "name, masked", [("张三", "张*"), ("王秀英", "王**"), ("李", "李*"), (" Alice ", "A****"), ("", "")]
+    "name, masked",
+    [("张三", "张*"), ("王秀英", "王**"), ("李", "李*"), (" Alice ", "A****"), ("", "")],
 )
 def test_mask_name(name, masked):
     assert mask_name(name) == masked
@@ -39,15 +40,27 @@ def shop(district, make_member):
     offer = create_offer(merchant)
     fund(customer, 50)
     db.session.commit()
-    return {"organizer": organizer, "owner": owner, "customer": customer, "merchant": merchant, "offer": offer}
+    return {
+        "organizer": organizer,
+        "owner": owner,
+        "customer": customer,
+        "merchant": merchant,
+        "offer": offer,
+    }
 
 
 def test_counter_sees_a_masked_customer(client, shop, token_for, login):
-    body = {"code": code_of(shop["customer"]), "offer_id": shop["offer"].id, "idempotency_key": key()}
+    body = {
+        "code": code_of(shop["customer"]),
+        "offer_id": shop["offer"].id,
+        "idempotency_key": key(),
+    }
     held = client.post("/api/v1/redemptions", json=body, headers=token_for(shop["owner"]))
     assert held.status_code == 201, held.get_data(as_text=True)
     assert held.get_json()["member_name"] == "张**"
-    listed = client.get(f"/api/v1/merchants/{shop['merchant'].id}/redemptions", headers=token_for(shop["owner"]))
+    listed = client.get(
+        f"/api/v1/merchants/{shop['merchant'].id}/redemptions", headers=token_for(shop["owner"])
+    )
     if listed.status_code == 200:
         assert {r["member_name"] for r in listed.get_json()} == {"张**"}
     mine = client.get("/api/v1/me/redemptions", headers=token_for(shop["customer"])).get_json()
@@ -70,17 +83,27 @@ def test_a_shops_staff_list_masks_phones_for_the_owner(client, shop, token_for, 
     assert "13900000099" in {s["phone"] for s in by_organizer}
 
 
-def test_fellow_volunteers_see_masked_names_on_a_project(client, district, make_member, token_for, login):
+def test_fellow_volunteers_see_masked_names_on_a_project(
+    client, district, make_member, token_for, login
+):
     organizer = make_member(district["a"], roles=("organizer",))
     first = make_member(district["building_a"], name="张三丰")
     second = make_member(district["building_a"], name="李四")
     project = create_project(district["a"], organizer=organizer)
-    projects.claim_place(project, first, now=project.starts_at.replace(day=project.starts_at.day - 1))
+    projects.claim_place(
+        project, first, now=project.starts_at.replace(day=project.starts_at.day - 1)
+    )
     db.session.commit()
     url = f"/api/v1/projects/{project.id}/claims"
-    assert [c["member_name"] for c in client.get(url, headers=token_for(second)).get_json()] == ["张**"]
-    assert [c["member_name"] for c in client.get(url, headers=token_for(organizer)).get_json()] == ["张三丰"]
-    assert [c["member_name"] for c in client.get(url, headers=token_for(first)).get_json()] == ["张三丰"]
+    assert [c["member_name"] for c in client.get(url, headers=token_for(second)).get_json()] == [
+        "张**"
+    ]
+    assert [c["member_name"] for c in client.get(url, headers=token_for(organizer)).get_json()] == [
+        "张三丰"
+    ]
+    assert [c["member_name"] for c in client.get(url, headers=token_for(first)).get_json()] == [
+        "张三丰"
+    ]
 
     login(second)
     page = client.get(f"/projects/{project.id}").get_data(as_text=True)
