@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask_smorest import Blueprint
 
 from timebank.audit import operations as audit
@@ -35,7 +35,7 @@ def csv_response(args: dict) -> Response:
     pieces = audit.audit_csv(audit.filters_from(args))
     today = utcnow().astimezone(audit.local_zone()).date()
     return Response(
-        stream_with_context(pieces),
+        pieces,
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{audit.csv_filename(today)}"',

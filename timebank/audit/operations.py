@@ -20,6 +20,7 @@ from flask import current_app
 from timebank.core.audit import AuditEvent
 from timebank.core.errors import InvalidInput
 from timebank.core.names import names_of
+from timebank.core.uow import read_phase
 from timebank.extensions import db
 
 #: rows read per query while a CSV streams (the export never holds the whole table)
@@ -208,28 +209,34 @@ def audit_csv(filters: AuditFilters) -> Iterator[str]:
     """The matching events as CSV text, in pieces: a UTF-8 BOM first (so Excel reads
     Chinese), a header, then rows in batches by id (keyset), newest first.
 
-    Checks the filters before the first piece, so a bad filter is an error, not a file."""
+    Checks the filters before the first piece, so a bad filter is an error, not a file.
+    Each batch is read in its own app context and read-only transaction (no write lock
+    on SQLite), so the download holds nothing between pieces and needs no request."""
     query = audit_select(filters)
     zone = local_zone()
+    app = current_app._get_current_object()
 
-    def pieces() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        yield "\ufeff" + buffer.getvalue()
-        last_id = None
-        while True:
-            batch_query = query if last_id is None else query.where(AuditEvent.id < last_id)
+    def batch_text(last_id: int | None) -> tuple[str, int | None]:
+        batch_query = query if last_id is None else query.where(AuditEvent.id < last_id)
+        with app.app_context(), read_phase():
             batch = list(db.session.scalars(batch_query.limit(CSV_BATCH)))
-            if not batch:
-                return
             names = _names_for(batch)
-            buffer.seek(0)
-            buffer.truncate()
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
             for event in batch:
                 writer.writerow(_csv_row(event, names, zone))
-            yield buffer.getvalue()
-            last_id = batch[-1].id
+        return buffer.getvalue(), (batch[-1].id if batch else None)
+
+    def pieces() -> Iterator[str]:
+        header = io.StringIO()
+        csv.writer(header).writerow(CSV_COLUMNS)
+        yield "\ufeff" + header.getvalue()
+        last_id = None
+        while True:
+            text, last_id = batch_text(last_id)
+            if last_id is None:
+                return
+            yield text
 
     return pieces()
 
