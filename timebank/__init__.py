@@ -101,6 +101,8 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from timebank.activities import api as activities_api
     from timebank.activities import views as activities_views
+    from timebank.audit import api as audit_api
+    from timebank.audit import views as audit_views
     from timebank.core import access, health
     from timebank.inbox import api as inbox_api
     from timebank.inbox import views as inbox_views
@@ -112,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.people import api as people_api
     from timebank.people import views as people_views
     from timebank.people.auth import PeopleAccess, authenticate_api_request
+    from timebank.privacy import api as privacy_api
+    from timebank.privacy import views as privacy_views
     from timebank.projects import api as projects_api
     from timebank.projects import views as projects_views
     from timebank.scheduling import views as scheduling_views
@@ -139,7 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     register_lookup("line_of_unit", units.line_of)
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
-        inbox_api.blp, merchants_api.blp,
+        inbox_api.blp, merchants_api.blp, audit_api.blp, privacy_api.blp,
     )  # fmt: skip
     for blueprint in apis:
         api.register_blueprint(blueprint)
@@ -153,6 +157,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(scheduling_views.bp)
     app.register_blueprint(merchants_views.bp)
     app.register_blueprint(merchants_organizer_views.bp)
+    app.register_blueprint(audit_views.bp)
+    app.register_blueprint(privacy_views.bp)
     app.register_blueprint(health.bp)
 
     @app.before_request
@@ -168,9 +174,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from timebank.core import access, formats
+    from timebank.core import access, formats, privacy
 
     formats.register(app)
+    privacy.register(app)
 
     def acting_args() -> dict:
         """``{"for": ward id}`` while a guardian acts for a ward: links keep acting."""

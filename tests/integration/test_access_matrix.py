@@ -593,6 +593,10 @@ def _cases() -> dict:
             json={"name": "新成员", "phone": factories.next_phone(), "home_unit_id": ua(w)},
         ),
         ("GET", M): lambda w, c: Call(f"/api/v1/members/{w.ward.id}", ward=True, unit=BA),
+        ("DELETE", M): lambda w, c: Call(f"/api/v1/members/{w.fresh_member().id}", unit=BA),
+        ("GET", "/api/v1/audit"): lambda w, c: Call("/api/v1/audit"),
+        ("GET", "/api/v1/audit.csv"): lambda w, c: Call("/api/v1/audit.csv"),
+        ("GET", "/api/v1/me/export"): lambda w, c: Call("/api/v1/me/export"),
         ("POST", f"{M}/party-registration"): lambda w, c: Call(
             f"/api/v1/members/{w.ward.id}/party-registration",
             json={"branch": "退休党支部"},

@@ -111,6 +111,7 @@ _declare("ledger.transfers", W, doc="POST /transfers: checked as ledger.award, .
 _declare("ledger.donate", W, doc="give one's own hours to a member or a community pool")
 _declare("ledger.checkpoints", M, doc="read the published checkpoints")
 _declare("ledger.verify", G, ADMINS, doc="recompute every chain; record checkpoints")
+_declare("audit.view", G, ADMINS, doc="search and export the audit trail")
 _declare("activities.view", M, doc="activities are open to every member: walk-ins welcome")
 _declare("activities.join", W, doc="sign up, withdraw, check in and out")
 _declare("activities.manage", U, ORGANIZERS, doc="publish, cancel, run the kiosk, badges")
@@ -195,6 +196,8 @@ _declare(
 )
 # ---- usability (issue 11): members' records kept on pages
 _declare("members.manage", U, ORGANIZERS, doc="correct, suspend, reinstate or move a member")
+_declare("members.remove", U, ORGANIZERS, doc="remove a member: pseudonymise, keep the ledger")
+_declare("me.export", W, doc="download everything kept about oneself, as JSON")
 _declare("units.place", U, ORGANIZERS, doc="a grid's or community's saved meeting place")
 # ---- end of usability
 del P, M, W, U, S, G
@@ -332,6 +335,11 @@ def subtree_select(unit_id: int):
 def wards_of(actor) -> list[int]:
     """Ids of the members ``actor`` may act for as their guardian."""
     return _backend.wards(actor.id)
+
+
+def is_official(member) -> bool:
+    """``member`` holds an organizer's or an admin's role somewhere (acts in public)."""
+    return member is not None and _backend.has_role(member.id, ORGANIZERS)
 
 
 def is_admin(actor) -> bool:

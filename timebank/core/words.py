@@ -12,6 +12,7 @@ WORDS = (
     _l("active"),
     _l("rejected"),
     _l("suspended"),
+    _l("removed"),
     _l("street"),
     _l("community"),
     _l("grid"),

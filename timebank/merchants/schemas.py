@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from timebank.core.privacy import MemberName, MemberPhone
 from timebank.core.schemas import Id, StrictSchema
 from timebank.merchants.models import (
     ADDRESS_MAX,
@@ -93,7 +94,7 @@ class StaffInviteSchema(StrictSchema):
 class StaffSchema(StrictSchema):
     id = fields.Integer()
     name = fields.String()
-    phone = fields.String()
+    phone = MemberPhone(metadata={"description": "masked (139****0001) for the shop's people"})
 
 
 class OfferSchema(StrictSchema):
@@ -165,7 +166,7 @@ class RedemptionSchema(StrictSchema):
     offer_id = fields.Integer()
     offer_title = fields.String(attribute="offer.title")
     member_id = fields.Integer()
-    member_name = fields.String(attribute="member.name")
+    member_name = MemberName(metadata={"description": "masked (张*) for the shop's staff"})
     points = fields.Integer()
     status = fields.String(validate=validate.OneOf(REDEMPTION_STATUSES))
     created_at = fields.DateTime()

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from timebank.core import access
 from timebank.core.db import utcnow
+from timebank.core.privacy import shown_name
 from timebank.core.qr import qr_svg
 from timebank.core.web import (
     REDISPLAY,
@@ -269,7 +270,7 @@ def hold(merchant_id: int):
     flash(
         _(
             "%(name)s: %(points)s points held for %(offer)s. Confirm to take them.",
-            name=redemption.member.name,
+            name=shown_name(redemption.member),
             points=redemption.points,
             offer=redemption.offer.title,
         ),
@@ -300,7 +301,7 @@ def decide(redemption_id: int, decision: str):
                 _(
                     "Confirmed: %(points)s points from %(name)s.",
                     points=redemption.points,
-                    name=redemption.member.name,
+                    name=shown_name(redemption.member),
                 ),
                 "success",
             )
@@ -323,7 +324,7 @@ def refund(redemption_id: int):
             _(
                 "Refunded: %(points)s points back to %(name)s.",
                 points=redemption.points,
-                name=redemption.member.name,
+                name=shown_name(redemption.member),
             ),
             "success",
         )

@@ -136,6 +136,14 @@ class MemberById(ApiView):
         """One member: themself, or anyone in an organizer's subtree."""
         return people.get_member(member_id)
 
+    @requires("members.remove", target=people.member_target)
+    @blp.response(200, MemberSchema)
+    def delete(self, member_id):
+        """Remove a member: the profile is pseudonymised (name, phone, password, party
+        details, roles, guardianships, sessions); ledger rows stay and still verify.
+        409 ``member_removed`` when already removed, ``cannot_remove_self`` for oneself."""
+        return people.remove_member(people.get_member(member_id), actor=access.current_actor())
+
 
 @blp.route(f"{MEMBER}/party-registration")
 class PartyRegistration(ApiView):

@@ -133,3 +133,11 @@ class MemberNotSuspended(Conflict):
 
 class HomeOutsideJoinLink(InvalidInput):
     code = "home_outside_join_link"
+
+
+class MemberRemoved(Conflict):
+    code = "member_removed"
+
+
+class CannotRemoveSelf(Conflict):
+    code = "cannot_remove_self"

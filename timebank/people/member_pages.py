@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from timebank.core import access
 from timebank.core.errors import InvalidInput
 from timebank.core.web import ActionForm, Form, flash_form_errors, page
+from timebank.ledger import operations as ledger
 from timebank.people import operations as people
 from timebank.people.models import ROLES
 from timebank.people.views import bp
@@ -30,6 +31,13 @@ class EditMemberForm(Form):
 
 class SuspendForm(Form):
     reason = StringField(_l("Why is the member suspended?"), validators=[Length(max=500)])
+
+
+class RemoveForm(Form):
+    confirm = BooleanField(
+        _l("I understand: the name, phone and password are erased for good."),
+        validators=[DataRequired()],
+    )
 
 
 class MoveForm(Form):
@@ -100,6 +108,7 @@ def _forms(member) -> dict:
     return {
         "edit_form": edit,
         "suspend_form": SuspendForm(prefix="s"),
+        "remove_form": RemoveForm(prefix="rm"),
         "move_form": move,
         "role_form": role,
         "guardian_form": GuardianForm(prefix="g"),
@@ -120,7 +129,7 @@ def member(member_id: int):
         name: access.may(actor, name, target)
         for name in (
             "members.manage", "guardians.manage", "guardians.decide", "party.manage",
-            "ledger.award",
+            "ledger.award", "members.remove",
         )
     }  # fmt: skip
     allowed["roles.grant"] = bool(access.scope_roots(actor, "roles.grant"))
@@ -131,6 +140,7 @@ def member(member_id: int):
         guardianships=people.guardianships_of(found),
         may=allowed,
         is_self=found.id == actor.id,
+        balances=ledger.balances(found.id) if allowed["members.remove"] else None,
         **_forms(found),
     )
 
@@ -168,6 +178,23 @@ def member_status(member_id: int, choice: str):
         else:
             people.reinstate_member(found, actor=actor)
             flash(_("%(name)s is active again.", name=found.name), "success")
+    return _to_member(member_id)
+
+
+@bp.route(f"{MEMBER}/remove", methods=["POST"])
+@page("members.remove", target=TARGET)
+def remove_member(member_id: int):
+    """Pseudonymise the member (after the confirmation box is ticked); the ledger stays."""
+    found = people.get_member(member_id)
+    form = RemoveForm(prefix="rm")
+    if form.validate_on_submit():
+        people.remove_member(found, actor=access.current_actor())
+        flash(
+            _("The member was removed; their ledger rows stay as %(name)s.", name=found.name),
+            "success",
+        )
+    else:
+        flash_form_errors(form)
     return _to_member(member_id)
 
 

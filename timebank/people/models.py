@@ -11,7 +11,7 @@ from timebank.extensions import db
 from timebank.units.models import Organization, Unit
 
 ROLES = ("volunteer", "organizer", "merchant_staff", "admin")
-MEMBER_STATUSES = ("unverified", "pending", "active", "rejected", "suspended")
+MEMBER_STATUSES = ("unverified", "pending", "active", "rejected", "suspended", "removed")
 
 
 class Member(UserMixin, db.Model):
@@ -20,7 +20,7 @@ class Member(UserMixin, db.Model):
     __tablename__ = "members"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('unverified', 'pending', 'active', 'rejected', 'suspended')",
+            "status IN ('unverified', 'pending', 'active', 'rejected', 'suspended', 'removed')",
             name="status_known",
         ),
     )
@@ -37,7 +37,8 @@ class Member(UserMixin, db.Model):
     home_unit_id: Mapped[int] = mapped_column(
         sa.ForeignKey("units.id", ondelete="RESTRICT"), index=True, nullable=False
     )
-    #: unverified (phone not confirmed), pending (awaiting approval), active, rejected, suspended
+    #: unverified (phone not confirmed), pending (awaiting approval), active, rejected,
+    #: suspended, removed (pseudonymised at their request; the ledger keeps the rows)
     status: Mapped[str] = mapped_column(sa.String(20), nullable=False, default="active")
     #: when the phone number was confirmed by a one-time code
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -7,6 +7,7 @@ from datetime import date
 
 from marshmallow import fields, validate
 
+from timebank.core.privacy import MemberName
 from timebank.core.schemas import Id, PageArgs, StrictSchema
 from timebank.projects import operations as projects
 from timebank.projects.models import (
@@ -251,9 +252,9 @@ class ProjectEventSchema(StrictSchema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
     actor_id = fields.Integer(allow_none=True)
-    actor_name = Name("actor.name")
+    actor_name = MemberName("actor", allow_none=True)  # fellow volunteers see 张*
     member_id = fields.Integer(allow_none=True)
-    member_name = Name("member.name")
+    member_name = MemberName(allow_none=True)
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
@@ -263,7 +264,7 @@ class ClaimSchema(StrictSchema):
     project_id = fields.Integer()
     project_title = Name("project.title")
     member_id = fields.Integer()
-    member_name = Name("member.name")
+    member_name = MemberName(known_by="created_by_id")  # fellow volunteers see 张*
     kind = fields.String()
     organization_id = fields.Integer(allow_none=True)
     organization_name = Name("organization.name")

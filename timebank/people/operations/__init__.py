@@ -8,6 +8,7 @@
     party        party data and the dual report (双报到)
     roster       CSV and XLSX roster import
     audit        the audit trail
+    removal      removing a member: pseudonymise, keep the ledger
 
 ``from timebank.people import operations as people`` then ``people.create_member(...)``.
 """
@@ -83,6 +84,7 @@ from timebank.people.operations.records import (
     suspend_member,
     update_member,
 )
+from timebank.people.operations.removal import REMOVED_NAME, remove_member, removed_phone
 from timebank.people.operations.roster import (
     ROSTER_COLUMNS,
     ROSTER_HEADERS,
@@ -141,6 +143,9 @@ __all__ = [
     "password_matches",
     "read_roster",
     "record_audit",
+    "REMOVED_NAME",
+    "remove_member",
+    "removed_phone",
     "acts_on_behalf_of",
     "register_party",
     "reject_member",

@@ -52,6 +52,8 @@ def _check_status(member: Member) -> None:
                 "Your registration was not approved: %(reason)s", params={"reason": reason}
             )
         raise AccountNotActive("Your registration was not approved.")
+    if member.status == "removed":
+        raise AccountNotActive("This account was removed.")
     raise AccountNotActive("Your account is suspended.")
 
 

@@ -1,0 +1,1 @@
+"""Admins search and export the audit trail (the table lives in core/audit.py)."""

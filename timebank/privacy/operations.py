@@ -1,0 +1,116 @@
+"""Everything the time bank keeps about one member, gathered from every module.
+
+Each module's rows are read whole (every column), less secrets (password and token
+hashes) and less other people's personal data: a row names other members by id only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from timebank.activities.models import Attendance, CheckIn, Signup
+from timebank.core.audit import AuditEvent
+from timebank.core.db import utcnow
+from timebank.extensions import db
+from timebank.inbox.models import Notification
+from timebank.ledger.models import Account, Entry, Transfer
+from timebank.merchants.models import Redemption
+from timebank.people.models import Guardianship, Member, PartyProfile, RoleAssignment
+from timebank.projects.models import Claim, HourLog
+from timebank.units import operations as units
+
+#: columns never exported: secrets, and counters that mean nothing to the member
+HIDDEN = frozenset({"password_hash", "token_hash", "session_epoch", "body_hash", "nonce"})
+
+FORMAT_VERSION = 1
+
+
+def _row(obj) -> dict:
+    return {
+        column.key: getattr(obj, column.key)
+        for column in sa.inspect(type(obj)).columns
+        if column.key not in HIDDEN
+    }
+
+
+def _rows(model, *where, order=None) -> list[dict]:
+    query = sa.select(model).where(*where).order_by(order if order is not None else model.id)
+    return [_row(obj) for obj in db.session.scalars(query)]
+
+
+def _ledger(member_id: int) -> list[dict]:
+    """Each of the member's accounts with every line: amount, balance after, transfer."""
+    accounts = []
+    for account in db.session.scalars(
+        sa.select(Account).where(Account.member_id == member_id).order_by(Account.id)
+    ):
+        lines = db.session.execute(
+            sa.select(Entry, Transfer)
+            .join(Transfer, Transfer.id == Entry.transfer_id)
+            .where(Entry.account_id == account.id)
+            .order_by(Entry.version)
+        ).all()
+        accounts.append(
+            {
+                **_row(account),
+                "lines": [
+                    {
+                        **_row(entry),
+                        "code": transfer.code,
+                        "memo": transfer.memo,
+                        "reference_type": transfer.reference_type,
+                        "reference_id": transfer.reference_id,
+                    }
+                    for entry, transfer in lines
+                ],
+            }
+        )
+    return accounts
+
+
+def export_member_data(member: Member) -> dict:
+    """The member's profile, roles, units, guardianships, party record, sign-ups,
+    attendance and check-ins, claims and hour logs, ledger accounts with every line and
+    balance, redemptions, inbox messages, and the audit rows about them."""
+    mid = member.id
+    return {
+        "format_version": FORMAT_VERSION,
+        "exported_at": utcnow(),
+        "profile": _row(member),
+        "home": [_row(unit) for unit in units.line_of(member.home_unit_id)],
+        "roles": _rows(RoleAssignment, RoleAssignment.member_id == mid),
+        "guardianships": _rows(
+            Guardianship, sa.or_(Guardianship.member_id == mid, Guardianship.guardian_id == mid)
+        ),
+        "party": _rows(PartyProfile, PartyProfile.member_id == mid, order=PartyProfile.member_id),
+        "signups": _rows(Signup, Signup.member_id == mid),
+        "attendance": _rows(Attendance, Attendance.member_id == mid),
+        "checkins": _rows(CheckIn, CheckIn.member_id == mid),
+        "project_claims": _rows(Claim, Claim.member_id == mid),
+        "hour_logs": _rows(HourLog, HourLog.member_id == mid),
+        "ledger": _ledger(mid),
+        "redemptions": _rows(Redemption, Redemption.member_id == mid),
+        "inbox": _rows(Notification, Notification.member_id == mid),
+        "audit": _rows(
+            AuditEvent,
+            sa.or_(AuditEvent.subject_member_id == mid, AuditEvent.on_behalf_of_id == mid),
+        ),
+    }
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def export_json(member: Member) -> str:
+    """``export_member_data`` as JSON text (UTF-8, Chinese kept readable)."""
+    return json.dumps(export_member_data(member), ensure_ascii=False, indent=2, default=_plain)
+
+
+def export_filename(member: Member, today: date) -> str:
+    return f"timebank-my-data-{member.id}-{today.isoformat()}.json"
