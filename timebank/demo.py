@@ -185,16 +185,23 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
         f"Demo loaded: 1 street, {len(COMMUNITIES)} communities, {len(buildings)} buildings, "
         f"{members} volunteers, {party_count} party members.\n"
     )
-    # The past of every module is written oldest first (a statement reads newest first by
-    # entry id): activities and shops schedule their postings, then they run in order.
+    return summary + _load_history(demo_hash, seed) + login_details()
+
+
+def _load_history(demo_hash: str, seed: int) -> str:
+    """Activities, shops and the three lists, with their history; returns their summary.
+
+    The past of every module is written oldest first (a statement reads newest first by
+    entry id): activities and shops schedule their postings, then they run in order; the
+    lists' credits and today's requests come after."""
     past = Timeline()
-    summary += load_activities_demo(timeline=past, seed=seed)
+    summary = load_activities_demo(timeline=past, seed=seed)
     summary += load_merchants_demo(password_hash=demo_hash, seed=seed, timeline=past)
     with tqdm(total=len(past.steps), desc="demo history", unit="step") as bar:
         past.run(progress=bar.update)
     summary += projects_demo.load_projects_demo()
     load_credits_demo()
-    return summary + login_details()
+    return summary
 
 
 def _unique_name(rng: random.Random, used: set[str]) -> str:

@@ -241,12 +241,23 @@ def _past_activity(community, day, spec, rng, timeline: Timeline, *, admin, now)
         for member in _attendees(community, spec[0], rng, count=rng.randint(4, 9))
     ]
     rejected = [attended[0].id] if rng.random() < 0.12 and len(attended) > 3 else []
-    decided_at = min(activity.ends_at + timedelta(hours=rng.randint(2, 30)), now - DAY)
+    decided_at = _office_hours(activity.ends_at + timedelta(hours=rng.randint(2, 30)), rng)
+    decided_at = min(decided_at, now - DAY)
     timeline.at(
         decided_at, _decide, activity, attended, rejected,
         reason=rng.choice(REJECT_REASONS), organizer=community.organizer, admin=admin,
         at=decided_at,
     )  # fmt: skip
+
+
+def _office_hours(moment: datetime, rng: random.Random) -> datetime:
+    """``moment``, or the next morning when it falls at night where the district is: an
+    organizer approves between 08:00 and 21:00."""
+    local = moment.astimezone(activities.local_zone())
+    if 8 <= local.hour < 21:
+        return moment
+    day = local.date() + (DAY if local.hour >= 21 else timedelta(0))
+    return _local(day, "08:00") + timedelta(minutes=rng.randrange(0, 90))
 
 
 def _decide(activity, attended, rejected, *, reason, organizer, admin, at) -> None:
@@ -422,6 +433,13 @@ def ward_and_guardian() -> tuple[Member, Member] | None:
     return (row[0], row[1]) if row else None
 
 
+#: attendance an organizer has to decide, as the login lines name it
+WORK = (
+    ("pending", "check-outs to approve (/activities?when=past)"),
+    ("review", "check-ins held for review"),
+)
+
+
 def demo_logins() -> str:
     """Login lines naming the guardian and ward, who has attendance and credits waiting,
     and the activity running now (read from the database, so a second run says the
@@ -449,13 +467,16 @@ def demo_logins() -> str:
         credits = ledger.count_pending_credits(
             sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == community.unit.id)
         )
-        if waiting or credits:
+        work = [f"{waiting[s]} {label}" for s, label in WORK if waiting.get(s)]
+        if credits:
+            work.append(
+                f"{credits} award waiting for a second organizer or the admin "
+                f"(/units/{community.unit.id}/pending-credits)"
+            )
+        if work:
             lines.append(
                 f"  pending    {community.organizer.phone} ({community.organizer.name}, "
-                f"{community.unit.name}): {waiting.get('pending', 0)} check-outs to approve, "
-                f"{waiting.get('review', 0)} held for review (Activities → ended ones); "
-                f"{credits} award(s) asked, waiting for a second organizer or the admin at "
-                f"/units/{community.unit.id}/pending-credits"
+                f"{community.unit.name}): " + ", ".join(work)
             )
     now = utcnow()
     live = db.session.scalar(
