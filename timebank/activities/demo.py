@@ -84,7 +84,10 @@ class Community:
 
 
 def _communities() -> list[Community]:
+    """The demo's communities with their organizer (138...) and volunteers (139...), by
+    id; one without an organizer or with fewer than four volunteers is left out."""
     found = []
+    party_ids = set(db.session.scalars(sa.select(PartyProfile.member_id)))
     for unit in db.session.scalars(
         sa.select(Unit).where(Unit.kind == "community").order_by(Unit.id)
     ):
@@ -107,7 +110,6 @@ def _communities() -> list[Community]:
                 .order_by(Member.phone)
             )
         )
-        party_ids = set(db.session.scalars(sa.select(PartyProfile.member_id)))
         if organizer is not None and len(volunteers) >= 4:
             party = [m for m in volunteers if m.id in party_ids]
             found.append(Community(unit, organizer, volunteers, party))

@@ -271,10 +271,19 @@ def _refund(redemption: Redemption, at: datetime) -> None:
 
 
 def _moments(rng, start: datetime, end: datetime, count: int) -> list[datetime]:
-    """``count`` shop-hours moments between ``start`` and ``end``, in order."""
+    """``count`` shop-hours moments (08:00 to 19:59 local) between ``start`` and ``end``,
+    in order."""
     span = max(1, int((end - start).total_seconds()))
-    picked = sorted(start + timedelta(seconds=rng.randrange(span)) for _ in range(count))
-    return [m.replace(microsecond=0) for m in picked]
+    picked = [start + timedelta(seconds=rng.randrange(span)) for _ in range(count)]
+    return sorted(_in_shop_hours(m, start, end).replace(microsecond=0) for m in picked)
+
+
+def _in_shop_hours(moment: datetime, start: datetime, end: datetime) -> datetime:
+    """The same minute moved into 08:00–19:59 of its local day, unless that leaves
+    [start, end)."""
+    local = moment.astimezone(merchants.local_zone())
+    moved = local.replace(hour=8 + local.hour % 12).astimezone(moment.tzinfo)
+    return moved if start <= moved < end else moment
 
 
 def _history(shops, rng: random.Random, now: datetime, timeline: Timeline) -> int:
@@ -283,7 +292,7 @@ def _history(shops, rng: random.Random, now: datetime, timeline: Timeline) -> in
     scheduled on ``timeline`` at its moment; returns how many redemptions it holds."""
     this_month = merchants.month_bounds(merchants.current_month(now))[0]
     last_month = merchants.month_bounds(merchants.previous_month(now))[0]
-    earned_at = last_month - timedelta(days=20)
+    earned_at = last_month - timedelta(days=20) + timedelta(hours=10)  # at 10:00 local
     count = 0
     by_community: dict[int, list] = {}
     for shop, offers, organizer, community in shops:
