@@ -351,11 +351,13 @@ def _upcoming(communities: list[Community], today: date, rng, now: datetime) -> 
 
 
 def _cancelled(community: Community, today: date, rng, now: datetime) -> None:
-    """Yesterday's free haircut, cancelled two days ago: those signed up were told."""
-    spec = ("service", ("周日义剪进社区", "free_haircut", "09:30", 150, 10, 0, SERVICES[5][6]))
+    """Yesterday's free haircut, cancelled two days ago: those signed up (the demo
+    volunteer among them) were told in their inbox."""
+    spec = ("service", ("爱心义剪进社区", "free_haircut", "09:30", 150, 10, 0, SERVICES[5][6]))
     activity = _publish(community, today - DAY, spec, created=now - 8 * DAY, capacity=12)
+    regular = [m for m in community.volunteers if m.phone == VOLUNTEER_PHONE]
     others = [m for m in community.volunteers if m.phone != VOLUNTEER_PHONE]
-    for member in rng.sample(others, min(len(others), 3)):
+    for member in regular + rng.sample(others, min(len(others), 3)):
         activities.sign_up(activity, member, now=now - 6 * DAY)
     activities.cancel_activity(
         activity, actor=community.organizer, reason="理发师临时生病，改期另行通知",
