@@ -109,7 +109,14 @@ def _notifications(now: datetime) -> None:
             organizer,
             "approvals_waiting",
             key="demo:approvals",
-            params={"days": 2, "registrations": 3, "attendance": 5, "credits": 1},
+            params={
+                "days": 2,
+                "registrations": 3,
+                "attendance": 4,
+                "credits": 1,
+                "hour_logs": 2,
+                "shops": 1,
+            },
             link="/",
             now=now - timedelta(hours=2),
         )
