@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from tqdm import tqdm
 
+from timebank.activities.demo import demo_logins, load_activities_demo, load_credits_demo
+from timebank.core.timeline import Timeline
 from timebank.extensions import db
 from timebank.merchants.demo import load_merchants_demo, staff_logins
 from timebank.people import operations as people
@@ -183,9 +185,23 @@ def load_demo(*, members: int = 200, seed: int = 2020) -> str:
         f"Demo loaded: 1 street, {len(COMMUNITIES)} communities, {len(buildings)} buildings, "
         f"{members} volunteers, {party_count} party members.\n"
     )
+    return summary + _load_history(demo_hash, seed) + login_details()
+
+
+def _load_history(demo_hash: str, seed: int) -> str:
+    """Activities, shops and the three lists, with their history; returns their summary.
+
+    The past of every module is written oldest first (a statement reads newest first by
+    entry id): activities and shops schedule their postings, then they run in order; the
+    lists' credits and today's requests come after."""
+    past = Timeline()
+    summary = load_activities_demo(timeline=past, seed=seed)
+    summary += load_merchants_demo(password_hash=demo_hash, seed=seed, timeline=past)
+    with tqdm(total=len(past.steps), desc="demo history", unit="step") as bar:
+        past.run(progress=bar.update)
     summary += projects_demo.load_projects_demo()
-    summary += load_merchants_demo(password_hash=demo_hash, seed=seed)
-    return summary + login_details()
+    load_credits_demo()
+    return summary
 
 
 def _unique_name(rng: random.Random, used: set[str]) -> str:
@@ -219,5 +235,6 @@ def login_details() -> str:
         f"  admin      {ADMIN_PHONE} / {ADMIN_PASSWORD}\n"
         f"  organizers 13800000001, 13800000002, 13800000003 / {DEMO_PASSWORD}\n"
         f"  volunteers 13900000000 ... / {DEMO_PASSWORD}\n"
-        f"{staff_logins(DEMO_PASSWORD)}"
+        f"{staff_logins(DEMO_PASSWORD)}\n"
+        f"{demo_logins()}"
     )

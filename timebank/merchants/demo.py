@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from timebank.core import codes
 from timebank.core.db import utcnow
+from timebank.core.timeline import Timeline
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
@@ -89,8 +90,17 @@ def staff_logins(password: str) -> str:
     )
 
 
-def load_merchants_demo(*, password_hash: str, seed: int = 2020, now: datetime | None = None):
-    """Create the demo shops, offers and history once; returns a summary line."""
+def load_merchants_demo(
+    *,
+    password_hash: str,
+    seed: int = 2020,
+    now: datetime | None = None,
+    timeline: Timeline | None = None,
+):
+    """Create the demo shops, offers and history once; returns a summary line.
+
+    The history's postings are scheduled on ``timeline`` when one is given (the caller
+    runs it, interleaved with other modules' history), else written at once."""
     if db.session.scalar(sa.select(Merchant.id).limit(1)) is not None:
         return "Demo merchants are already loaded.\n"
     rng = random.Random(seed)
@@ -115,7 +125,11 @@ def load_merchants_demo(*, password_hash: str, seed: int = 2020, now: datetime |
             offers = [_offer(shop, owner, spec, now) for spec in OFFERS[category]]
             shops.append((shop, offers, organizer, community))
     _pending_shop(password_hash)
-    redeemed = _history(shops, rng, now)
+    own = timeline is None
+    timeline = timeline or Timeline()
+    redeemed = _history(shops, rng, now, timeline)
+    if own:
+        timeline.run()
     return (
         f"Demo merchants: {len(shops)} shops near {len(shops) // 3} communities, "
         f"{redeemed} past redemptions, last month settled.\n"
@@ -257,18 +271,28 @@ def _refund(redemption: Redemption, at: datetime) -> None:
 
 
 def _moments(rng, start: datetime, end: datetime, count: int) -> list[datetime]:
-    """``count`` shop-hours moments between ``start`` and ``end``, in order."""
+    """``count`` shop-hours moments (08:00 to 19:59 local) between ``start`` and ``end``,
+    in order."""
     span = max(1, int((end - start).total_seconds()))
-    picked = sorted(start + timedelta(seconds=rng.randrange(span)) for _ in range(count))
-    return [m.replace(microsecond=0) for m in picked]
+    picked = [start + timedelta(seconds=rng.randrange(span)) for _ in range(count)]
+    return sorted(_in_shop_hours(m, start, end).replace(microsecond=0) for m in picked)
 
 
-def _history(shops, rng: random.Random, now: datetime) -> int:
+def _in_shop_hours(moment: datetime, start: datetime, end: datetime) -> datetime:
+    """The same minute moved into 08:00–19:59 of its local day, unless that leaves
+    [start, end)."""
+    local = moment.astimezone(merchants.local_zone())
+    moved = local.replace(hour=8 + local.hour % 12).astimezone(moment.tzinfo)
+    return moved if start <= moved < end else moment
+
+
+def _history(shops, rng: random.Random, now: datetime, timeline: Timeline) -> int:
     """Volunteers earn points two months ago, redeem last month and this month; last
-    month is settled; this month's statement is open, with one refund."""
+    month is settled; this month's statement is open, with one refund. Every posting is
+    scheduled on ``timeline`` at its moment; returns how many redemptions it holds."""
     this_month = merchants.month_bounds(merchants.current_month(now))[0]
     last_month = merchants.month_bounds(merchants.previous_month(now))[0]
-    earned_at = last_month - timedelta(days=20)
+    earned_at = last_month - timedelta(days=20) + timedelta(hours=10)  # at 10:00 local
     count = 0
     by_community: dict[int, list] = {}
     for shop, offers, organizer, community in shops:
@@ -277,7 +301,7 @@ def _history(shops, rng: random.Random, now: datetime) -> int:
         community = db.session.get(Unit, community_id)
         volunteers = _volunteers(community, 8)
         for member in volunteers:
-            _earn(member, community, earned_at)
+            timeline.at(earned_at, _earn, member, community, earned_at)
         moments = _moments(rng, last_month + timedelta(hours=2), this_month, 8)
         if now - timedelta(hours=1) > this_month + timedelta(hours=2):
             moments += _moments(rng, this_month + timedelta(hours=2), now - timedelta(hours=1), 5)
@@ -285,14 +309,23 @@ def _history(shops, rng: random.Random, now: datetime) -> int:
         for n, at in enumerate(moments):
             shop, offers, _organizer = community_shops[n % len(community_shops)]
             offer = offers[n // len(community_shops) % len(offers)]
-            redemption = _redemption(shop, offer, volunteers[n % len(volunteers)], at)
+            made: list[Redemption] = []  # the refund, scheduled now, finds it here later
+            member = volunteers[n % len(volunteers)]
+            timeline.at(at, lambda *args, made=made: made.append(_redemption(*args)),
+                        shop, offer, member, at)  # fmt: skip
             count += 1
             if n == len(moments) - 3 and at >= this_month:
-                _refund(redemption, at + timedelta(minutes=30))
-        for shop, _offers, organizer in community_shops:
-            paid = merchants.build_statement(shop, merchants.previous_month(now), now=now)
-            merchants.mark_statement_paid(
-                paid.id, actor=organizer, reference=f"西柳沟街道财政所转账 {paid.month}", now=now
-            )
-            merchants.build_statement(shop, merchants.current_month(now), now=now)
+                refund_at = at + timedelta(minutes=30)
+                timeline.at(refund_at, lambda made=made, at=refund_at: _refund(made[0], at))
+        timeline.at(now, _settle, community_shops, now)
     return count
+
+
+def _settle(community_shops, now: datetime) -> None:
+    """Last month's statements built and paid, this month's built (open)."""
+    for shop, _offers, organizer in community_shops:
+        paid = merchants.build_statement(shop, merchants.previous_month(now), now=now)
+        merchants.mark_statement_paid(
+            paid.id, actor=organizer, reference=f"西柳沟街道财政所转账 {paid.month}", now=now
+        )
+        merchants.build_statement(shop, merchants.current_month(now), now=now)

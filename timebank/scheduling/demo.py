@@ -1,6 +1,6 @@
 """Demo data of the scheduler and the inbox: three days of recorded job runs (one failed
-and one that raised an alert an admin has since resolved), and notifications for the
-demo logins, in their language. Loaded once by ``timebank demo``; a second run changes
+and one that raised an alert an admin has since resolved), and the organizer's reminder of
+approvals waiting. Loaded once by ``timebank demo``; a second run changes
 nothing."""
 
 from __future__ import annotations
@@ -100,50 +100,23 @@ def _runs(now: datetime) -> datetime:
 
 
 def _notifications(now: datetime) -> None:
-    volunteer = people.find_member_by_phone("13900000000")
+    """The organizer's reminder of approvals waiting. The demo volunteer's notices are
+    real ones, written by the activities demo (a cancellation) and by the scheduler's
+    reminder jobs once it runs."""
     organizer = people.find_member_by_phone("13800000001")
-    if volunteer is not None:
-        inbox.notify(
-            volunteer,
-            "activity_cancelled",
-            key="demo:cancelled",
-            params={
-                "title": "周日义剪进社区",
-                "starts": _local(now - timedelta(days=1)),
-                "reason": "理发师临时生病，改期另行通知",
-            },
-            link="/activities",
-            now=now - timedelta(days=2),
-        )
-        inbox.notify(
-            volunteer,
-            "activity_tomorrow",
-            key="demo:tomorrow",
-            params={"title": "周六环境整治", "starts": _local(now + timedelta(hours=20))},
-            link="/activities",
-            now=now - timedelta(hours=4),
-        )
-        inbox.notify(
-            volunteer,
-            "party_not_served",
-            key="demo:party",
-            params={"quarter": "2026 Q4", "days": 30},
-            link="/activities",
-            now=now - timedelta(hours=1),
-        )
-        read = inbox.list_notifications(volunteer.id, limit=3)
-        if read:
-            inbox.mark_read(read[-1], now=now - timedelta(days=1))
     if organizer is not None:
         inbox.notify(
             organizer,
             "approvals_waiting",
             key="demo:approvals",
-            params={"days": 2, "registrations": 3, "attendance": 5, "credits": 1},
+            params={
+                "days": 2,
+                "registrations": 3,
+                "attendance": 4,
+                "credits": 1,
+                "hour_logs": 2,
+                "shops": 1,
+            },
             link="/",
             now=now - timedelta(hours=2),
         )
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(scheduling.local_zone()).strftime("%Y-%m-%d %H:%M")

@@ -134,7 +134,7 @@ def approve_attendance(
     for attendance in rows:
         _approve(activity, attendance, actor=actor, now=now)
         # also for an approved one: a retry after a crash between the two must credit once
-        _credit(activity, attendance)
+        _credit(activity, attendance, now=now)
     db.session.flush()
     return rows
 
@@ -182,7 +182,7 @@ def approve_valid_attendance(
                 )
             with db.session.begin_nested():
                 _approve(activity, attendance, actor=actor, now=now)
-                _credit(activity, attendance)
+                _credit(activity, attendance, now=now)
         except DomainError as error:
             outcome.refused.append((attendance_id, error))
             continue
@@ -226,8 +226,9 @@ def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: 
     attendance.decided_at = now
 
 
-def _credit(activity: Activity, attendance: Attendance) -> None:
-    """Post the approved attendance's HOURS and POINTS, once (keyed ``attendance:<id>``)."""
+def _credit(activity: Activity, attendance: Attendance, *, now: datetime) -> None:
+    """Post the approved attendance's HOURS and POINTS at ``now``, once (keyed
+    ``attendance:<id>``)."""
     from timebank.ledger import operations as ledger
 
     ledger.credit_from_evidence(
@@ -241,6 +242,7 @@ def _credit(activity: Activity, attendance: Attendance) -> None:
         reference_id=str(attendance.id),
         idempotency_key=f"attendance:{attendance.id}",
         actor_id=attendance.decided_by_id,
+        now=now,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -50,9 +51,11 @@ def credit_from_evidence(
     reference_id: str,
     idempotency_key: str,
     actor_id: int | None,
+    now: datetime | None = None,
 ) -> list[Transfer]:
     """Credit verified service (check-in, approved hour log): HOURS and POINTS from the
-    issuance accounts of ``unit_id``, linked, keyed ``<key>:HOURS`` / ``<key>:POINTS``.
+    issuance accounts of ``unit_id``, linked, keyed ``<key>:HOURS`` / ``<key>:POINTS``,
+    posted at ``now`` (default: the server clock), the moment the evidence was approved.
 
     ``member_unit_id`` (the member's home unit) opens the member's accounts on first use.
     Retrying with the same arguments returns the same transfers; nothing is credited
@@ -74,7 +77,7 @@ def credit_from_evidence(
                     reference_id=reference_id,
                 )
             )
-    return post_linked(requests)
+    return post_linked(requests, now=now)
 
 
 @dataclass(frozen=True)
