@@ -25,3 +25,26 @@ def create_activity(unit, *, organizer=None, starts_at=None, hours: float = 2, *
         ends_at=starts_at + timedelta(hours=hours),
         **fields,
     )
+
+
+def earn(member, unit, organizer, *, title, minutes, points, at):
+    """An approved attendance at ``at`` (UTC), credited through the ledger."""
+    from timebank.activities.models import Attendance
+    from timebank.extensions import db
+    from timebank.ledger import operations as ledger
+
+    activity = create_activity(unit, organizer=organizer, title=title, starts_at=at)
+    db.session.flush()
+    attendance = Attendance(
+        activity_id=activity.id, member_id=member.id, checked_in_at=at, checked_out_at=at,
+        status="approved", minutes=minutes, points=points, decided_by_id=organizer.id,
+    )  # fmt: skip
+    db.session.add(attendance)
+    db.session.flush()
+    ledger.credit_from_evidence(
+        member_id=member.id, member_unit_id=member.home_unit_id, unit_id=unit.id,
+        minutes=minutes, points=points, code="earn_checkin", reference_type="attendance",
+        reference_id=str(attendance.id), idempotency_key=f"attendance:{attendance.id}",
+        actor_id=organizer.id,
+    )  # fmt: skip
+    return activity

@@ -7,30 +7,16 @@ An hour cannot pass in a test, so the check-in clock (``utcnow`` of every module
 minutes between check-in and check-out; every code is still read from the kiosk page.
 """
 
-import importlib
-import pkgutil
 from datetime import timedelta
 
 from playwright.sync_api import expect
 
 from tests import factories
 from tests.activities_factories import create_activity
+from tests.e2e.pages import move_activities_clock
 from timebank.activities import operations as activities
 from timebank.core.db import utcnow
 from timebank.extensions import db
-
-
-def move_activities_clock(monkeypatch, clock) -> None:
-    """Give every activities operation ``clock`` for the server's: each module of the
-    package reads the clock through its own ``utcnow``."""
-    modules = [
-        importlib.import_module(f"{activities.__name__}.{info.name}")
-        for info in pkgutil.iter_modules(activities.__path__)
-    ]
-    readers = [module for module in modules if hasattr(module, "utcnow")]
-    assert readers, "activities.operations reads the clock some other way now"
-    for module in readers:
-        monkeypatch.setattr(module, "utcnow", clock)
 
 
 def log_in(page, base, member):

@@ -1,0 +1,168 @@
+"""What every browser journey shares: a 390×844 phone in one language, logging in, and the
+check that a Chinese page shows no English left untranslated.
+
+The check reads the catalog's msgids (the English the templates and code say) and, on
+every page whose ``<html lang>`` is Chinese, looks for any of them in the visible text
+(``innerText`` of the body, line by line), the page title and the ``placeholder``,
+``aria-label`` and ``title`` attributes. The page hands its text over at every load, and once more
+when a test calls ``assert_seen_clean`` at the end."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from tests import factories
+from timebank.extensions import db
+
+CATALOG = (
+    Path(__file__).resolve().parents[2] / "timebank/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+)
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+LOCALES = {"zh": "zh-CN", "en": "en-US"}
+# msgids never looked for, each for a reason (msgids whose Chinese is the same text, and
+# those with fewer than two Latin letters, such as "s" for seconds, are skipped already):
+IGNORED = {
+    "Time bank": "the brand; 时间银行 in Chinese, but 'timebank' is in every <title>",
+}
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdif]|%[sdif]|\{[a-z_0-9]*\}")
+TEXT_JS = """() => {
+  const seen = [document.body ? document.body.innerText : '', document.title];
+  for (const el of document.querySelectorAll('[placeholder], [aria-label], [title]')) {
+    for (const name of ['placeholder', 'aria-label', 'title']) {
+      const value = el.getAttribute(name);
+      if (value) seen.push(value);
+    }
+  }
+  return {url: location.href, lang: document.documentElement.lang, texts: seen};
+}"""
+# Runs in every page the context opens, outside the page's CSP (Playwright injects it):
+# at the load event the page itself hands its text to the test, so no page is skipped
+# however fast the test moves on.
+ON_LOAD_JS = "window.addEventListener('load', () => window.timebankSeen((" + TEXT_JS + ")()));"
+
+
+def english_msgids(catalog_path: Path = CATALOG) -> list[str]:
+    """The catalog's English that must not show on a Chinese page."""
+    with catalog_path.open("rb") as handle:
+        catalog = read_po(handle)
+    found = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for msgid in ids:
+            if msgid in strings or msgid in IGNORED:
+                continue  # the same in both languages, or ignored for its reason above
+            if len(re.findall(r"[A-Za-z]", PLACEHOLDER.sub("", msgid))) < 2:
+                continue  # a placeholder, a number or a one-letter unit: not telling
+            found.append(msgid)
+    return found
+
+
+def _pattern_of(msgid: str) -> str:
+    """A msgid as a regular expression: its placeholders match any text, and a leading or
+    trailing word must stand as a word ("In" does not match inside "Inbox")."""
+    pieces = PLACEHOLDER.split(msgid)
+    while pieces and not pieces[0].strip():
+        pieces.pop(0)
+    while pieces and not pieces[-1].strip():
+        pieces.pop()
+    literal = r".+?".join(r"\s+".join(map(re.escape, p.split())) for p in pieces)
+    head = r"(?<![A-Za-z])" if re.match(r"\s*[A-Za-z]", pieces[0]) else ""
+    tail = r"(?![A-Za-z])" if re.search(r"[A-Za-z]\s*$", pieces[-1]) else ""
+    return head + literal + tail
+
+
+@functools.cache
+def english_pattern(catalog_path: Path = CATALOG) -> tuple[re.Pattern, list[str]]:
+    ids = sorted(set(english_msgids(catalog_path)), key=len, reverse=True)
+    return re.compile("|".join(f"(?P<m{i}>{_pattern_of(m)})" for i, m in enumerate(ids))), ids
+
+
+def english_in(texts: list[str], catalog_path: Path = CATALOG) -> list[tuple[str, str]]:
+    """Every (line, msgid) where a line of ``texts`` equals or contains an English msgid."""
+    pattern, ids = english_pattern(catalog_path)
+    leaks = []
+    for text in texts:
+        for line in (text or "").splitlines():
+            for match in pattern.finditer(line):
+                leaks.append((line.strip(), ids[int(match.lastgroup[1:])]))
+    return leaks
+
+
+def note_chinese(page, seen: dict) -> None:
+    """If the page seen is Chinese, note any English from the catalog on it."""
+    if not seen["lang"].startswith("zh"):
+        return
+    page.chinese_pages_checked.append(seen["url"])
+    page.english_seen.extend((seen["url"], *leak) for leak in english_in(seen["texts"]))
+
+
+def phone(browser, language: str, **extra):
+    """A phone-sized page in ``language`` ("zh" or "en") that records any
+    Content-Security-Policy violation and, on each Chinese page it loads, any English."""
+    page = browser.new_context(locale=LOCALES.get(language, language), **PHONE, **extra).new_page()
+    page.language = language
+    page.csp_violations = []
+    page.english_seen = []
+    page.chinese_pages_checked = []
+    page.on(
+        "console",
+        lambda m: (
+            page.csp_violations.append(m.text) if "Content Security Policy" in m.text else None
+        ),
+    )
+    page.expose_function("timebankSeen", lambda seen: note_chinese(page, seen))
+    page.add_init_script(ON_LOAD_JS)
+    return page
+
+
+def assert_seen_clean(*pages) -> None:
+    """No page broke the CSP, and no Chinese page showed English (the current page is
+    checked once more: text written by scripts after the load counts too)."""
+    for page in pages:
+        note_chinese(page, page.evaluate(TEXT_JS))
+        if page.language == "zh":  # the check ran on each page load, not only now
+            assert len(set(page.chinese_pages_checked)) >= 2, page.chinese_pages_checked
+        assert page.csp_violations == []
+        assert page.english_seen == [], "English on a Chinese page: " + repr(page.english_seen)
+
+
+def in_language(page, language: str) -> None:
+    """Switch the page to ``language`` with the top bar's button if it is not in it."""
+    if not (page.locator("html").get_attribute("lang") or "").startswith(language):
+        page.click("#lang-switch")
+        page.wait_for_function(f"document.documentElement.lang.startsWith('{language}')")
+
+
+def log_in(page, base, member, password: str = factories.PASSWORD):
+    number = member.phone
+    db.session.rollback()  # SQLite: reading it must not keep the write lock from the server
+    page.goto(f"{base}/login")
+    page.fill("input[name=phone]", number)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def move_activities_clock(monkeypatch, clock) -> None:
+    """Give every activities operation ``clock`` for the server's (the live server runs in
+    this process): each module of the package reads the clock through its own ``utcnow``."""
+    import importlib
+    import pkgutil
+
+    from timebank.activities import operations as activities
+
+    modules = [
+        importlib.import_module(f"{activities.__name__}.{info.name}")
+        for info in pkgutil.iter_modules(activities.__path__)
+    ]
+    readers = [module for module in modules if hasattr(module, "utcnow")]
+    assert readers, "activities.operations reads the clock some other way now"
+    for module in readers:
+        monkeypatch.setattr(module, "utcnow", clock)

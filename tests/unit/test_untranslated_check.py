@@ -1,0 +1,46 @@
+"""The journeys' check for English left on a Chinese page (tests/e2e/pages.py) catches a
+msgid alone, inside a line, with its placeholders filled, and in a plural; and it leaves
+alone Chinese text, names, numbers, and English words that merely contain a short msgid."""
+
+from tests.e2e.pages import english_in, english_msgids
+
+
+def test_every_msgid_of_the_catalog_is_looked_for_but_the_few_skipped_ones():
+    ids = english_msgids()
+    assert len(ids) > 1000
+    assert "Approve" in ids and "%(name)s is now a volunteer." in ids
+    assert "Time bank" not in ids  # the brand, ignored with its reason
+    assert "s" not in ids  # one letter: not telling
+
+
+def test_a_chinese_page_with_english_msgids_is_caught():
+    body = "\n".join(
+        [
+            "活动",
+            "Approve",  # a button left in English
+            "王秀英 is now a volunteer.",  # a flash with its placeholder filled
+            "审核 · Credits waiting for approval · 网格",  # inside a line
+            "已签到：1 · 已签退：1",
+        ]
+    )
+    found = english_in([body])
+    assert [msgid for _line, msgid in found] == [
+        "Approve",
+        "%(name)s is now a volunteer.",
+        "Credits waiting for approval",
+    ]
+    assert found[1][0] == "王秀英 is now a volunteer."
+
+
+def test_a_clean_chinese_page_and_lookalikes_pass():
+    body = "\n".join(
+        [
+            "您好,王秀英",
+            "1小时30分钟 · 15 积分",
+            "13700000001 · 101号楼",
+            "English",  # the language switch says its own name
+            "Inboxes",  # contains "Inbox" but is another word
+            "12-345678",
+        ]
+    )
+    assert english_in([body, "时间银行 · timebank"]) == []
