@@ -48,3 +48,16 @@ def earn(member, unit, organizer, *, title, minutes, points, at):
         actor_id=organizer.id,
     )  # fmt: skip
     return activity
+
+
+def check_in(member, activity, *, at, status="pending"):
+    """An attendance waiting for the organizer (checked in at ``at``, UTC)."""
+    from timebank.activities.models import Attendance
+    from timebank.extensions import db
+
+    attendance = Attendance(
+        activity_id=activity.id, member_id=member.id, checked_in_at=at, status=status
+    )
+    db.session.add(attendance)
+    db.session.flush()
+    return attendance
