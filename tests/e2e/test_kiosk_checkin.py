@@ -11,20 +11,11 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from tests import factories
 from tests.activities_factories import create_activity
-from tests.e2e.pages import move_activities_clock
+from tests.e2e.pages import log_in, move_activities_clock
 from timebank.activities import operations as activities
 from timebank.core.db import utcnow
 from timebank.extensions import db
-
-
-def log_in(page, base, member):
-    page.goto(f"{base}/login")
-    page.fill("input[name=phone]", member.phone)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def test_kiosk_check_in_approval_and_balance(

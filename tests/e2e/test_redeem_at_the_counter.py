@@ -5,24 +5,9 @@ no page breaks the Content-Security-Policy."""
 
 from playwright.sync_api import expect
 
-from tests import factories
+from tests.e2e.pages import assert_seen_clean, log_in, phone
 from tests.merchants_factories import create_merchant, create_offer, fund
 from timebank.extensions import db
-
-
-def log_in(page, base, member):
-    page.goto(f"{base}/login")
-    page.fill("input[name=phone]", member.phone)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def watch_csp(page, violations):
-    page.on(
-        "console",
-        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
-    )
 
 
 def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
@@ -34,20 +19,17 @@ def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
     volunteer = make_member(district["building_a"], name="王秀英")
     fund(volunteer, 25)
     db.session.commit()
-    violations: list[str] = []
 
-    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
-    watch_csp(phone, violations)
-    log_in(phone, live_server, volunteer)
-    phone.goto(f"{live_server}/me/redeem")
-    expect(phone.locator("#redeem-qr svg")).to_be_visible()
-    expect(phone.locator("#points-available")).to_have_text("25")
-    expect(phone.locator("main h1")).to_have_text("我的兑换码")
-    digits = phone.locator("#redeem-short").inner_text()
+    mine = phone(browser, "zh")
+    log_in(mine, live_server, volunteer)
+    mine.goto(f"{live_server}/me/redeem")
+    expect(mine.locator("#redeem-qr svg")).to_be_visible()
+    expect(mine.locator("#points-available")).to_have_text("25")
+    expect(mine.locator("main h1")).to_have_text("我的兑换码")
+    digits = mine.locator("#redeem-short").inner_text()
     assert digits.startswith(f"{volunteer.id}-")
 
-    till = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
-    watch_csp(till, violations)
+    till = phone(browser, "zh")
     log_in(till, live_server, owner)
     till.goto(f"{live_server}/merchants/{merchant.id}/counter")
     expect(till.locator("#merchant-balance")).to_have_text("0")
@@ -58,22 +40,22 @@ def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
     pending = till.locator(".pending-card")
     expect(pending.locator("h2")).to_contain_text("王**")  # staff see the name masked
     # the phone shows the redemption waiting for the shop
-    expect(phone.locator("#waiting")).to_contain_text("上坎老王肉菜店", timeout=10_000)
-    expect(phone.locator("#points-available")).to_have_text("15")
+    expect(mine.locator("#waiting")).to_contain_text("上坎老王肉菜店", timeout=10_000)
+    expect(mine.locator("#points-available")).to_have_text("15")
     pending.locator("button.confirm").click()  # tap 2: confirm
     expect(till.locator("#merchant-balance")).to_have_text("10")
     expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("已确认")
 
     # the phone reloads by itself: a receipt, and the balance taken
-    expect(phone.locator("#receipts li[data-status=confirmed]")).to_have_count(1, timeout=10_000)
-    expect(phone.locator("#points-balance")).to_have_text("15")
-    expect(phone.locator("#waiting")).to_have_count(0)
+    expect(mine.locator("#receipts li[data-status=confirmed]")).to_have_count(1, timeout=10_000)
+    expect(mine.locator("#points-balance")).to_have_text("15")
+    expect(mine.locator("#waiting")).to_have_count(0)
     # and in English
-    phone.click("#lang-switch")
-    expect(phone.locator("main h1")).to_have_text("My redeem code")
-    expect(phone.locator("#receipts li[data-status=confirmed] .status")).to_have_text("Confirmed")
-    phone.goto(f"{live_server}/me/statement")
-    expect(phone.locator("[data-balance=POINTS]")).to_have_text("15 points")
+    mine.click("#lang-switch")
+    expect(mine.locator("main h1")).to_have_text("My redeem code")
+    expect(mine.locator("#receipts li[data-status=confirmed] .status")).to_have_text("Confirmed")
+    mine.goto(f"{live_server}/me/statement")
+    expect(mine.locator("[data-balance=POINTS]")).to_have_text("15 points")
     till.click("#lang-switch")
     expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("Confirmed")
-    assert violations == []
+    assert_seen_clean(mine, till)

@@ -401,8 +401,18 @@ def test_the_english_check_catches_english_on_a_chinese_page(app, live_server, b
     page.goto(f"{live_server}/join/verify")
     expect(page.locator("h1")).to_have_text("验证手机号")
     assert len(page.chinese_pages_checked) == 2 and page.english_seen == []
+
+    def leave_english(route):  # the login page as served, with one button left in English
+        body = route.fetch().text().replace("发送验证码", "Send me a code", 1)
+        route.fulfill(body=body, content_type="text/html; charset=utf-8")
+
+    page.route(f"{live_server}/login/code", leave_english)
+    page.goto(f"{live_server}/login/code")  # caught when the page loads
+    expect(page.locator("#send-code button")).to_have_text("Send me a code")
+    page.wait_for_function("true")
+    assert [msgid for _url, _line, msgid in page.english_seen] == ["Send me a code"]
     page.evaluate("document.querySelector('h1').append(' Log in with a code')")
-    with pytest.raises(AssertionError, match="Log in with a code"):
+    with pytest.raises(AssertionError, match="Log in with a code"):  # caught at the end
         assert_seen_clean(page)
     english = phone(browser, "en")
     english.goto(f"{live_server}/login")
