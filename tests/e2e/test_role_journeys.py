@@ -77,7 +77,7 @@ SAY = {
         "hello": "Hello, 王秀英",
         "code sent": "If this phone is registered, a code is on its way by SMS.",
         "code login": "Log in with a code",
-        "imported": "members were created.",
+        "imported": "1 member was created.",
         "new password": "Your new password is set; other devices were logged out.",
         "published": "周六义诊",
         "manual": "张大爷 is checked in.",
