@@ -187,45 +187,51 @@ def test_two_corrections_of_one_transfer_approved_at_once_give_back_once(app, fu
     assert ledger.verify_ledger().ok
 
 
-@pytest.mark.parametrize("kind", ["award", "donate_to_member", "donate_to_pool"])
+@pytest.mark.parametrize("kind", ["award", "donate_to_member", "donate_to_pool", "correct"])
 def test_concurrent_replays_of_one_api_key_answer_200_after_one_success(
     app, funded, token_for, kind
 ):
-    """30 clients send one request with one key at once: one is the original (201, or 202
+    """50 clients send one request with one key at once: one is the original (201, or 202
     for an award waiting for approval), every other is told it is a replay (200)."""
     alice = db.session.get(Member, funded["alice"])
     bob_id = db.session.scalar(
         sa.select(Account.member_id).where(Account.id == funded["bob_hours"])
     )
+    organizer = factories.create_member(alice.home_unit, roles=("organizer",))
+    caller = organizer if kind in ("award", "correct") else alice
     if kind == "award":
         # bob has no POINTS account yet: the twins also open it at once
-        organizer = factories.create_member(alice.home_unit, roles=("organizer",))
-        headers = token_for(organizer)
         body = {"kind": "award", "ledger": "POINTS", "amount": 5, "member_id": bob_id}
         body["memo"] = "网格模范志愿者"
+    elif kind == "correct":
+        earned = db.session.scalar(
+            sa.select(Transfer.id).where(Transfer.idempotency_key == "attendance:1:HOURS")
+        )
+        body = {"kind": "correct", "corrects_transfer_id": earned, "amount": 5, "memo": "多记"}
     else:
-        headers = token_for(alice)
         body = {"kind": "donate", "amount": 5}
         if kind == "donate_to_member":
             body["recipient_id"] = bob_id
         else:
             body["pool_unit_id"] = alice.home_unit_id
     body["idempotency_key"] = "one-key"
+    headers = token_for(caller)
+    stored_key = f"api:{caller.id}:one-key"
     db.session.commit()
 
     def send(n):
         response = app.test_client().post("/api/v1/transfers", json=body, headers=headers)
         return response.status_code, response.get_json()
 
-    outcomes = _run_threads(app, 30, send)
+    outcomes = _run_threads(app, 50, send)
     statuses = sorted(o[0] if isinstance(o, tuple) else o for o in outcomes)
     first = 202 if kind == "award" else 201
-    assert statuses == [200] * 29 + [first], outcomes
+    assert statuses == [200] * 49 + [first], outcomes
     if kind == "award":
-        made = sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == "api:one-key")
+        made = sa.select(PendingCredit.id).where(PendingCredit.idempotency_key == stored_key)
         answered = {o[1]["pending_credit"]["id"] for o in outcomes}
     else:
-        made = sa.select(Transfer.id).where(Transfer.idempotency_key == "api:one-key")
+        made = sa.select(Transfer.id).where(Transfer.idempotency_key == stored_key)
         answered = {o[1]["transfers"][0]["id"] for o in outcomes}
     assert db.session.scalars(made).all() == list(answered)
     assert ledger.verify_ledger().ok

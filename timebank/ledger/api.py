@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from timebank.core import access
 from timebank.core.access import Target, requires
+from timebank.core.idempotency import scoped_key
 from timebank.core.web import ApiView
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import PendingCredit
@@ -119,11 +120,15 @@ class Transfers(ApiView):
         """Award (organizer; a second person approves), correct (organizer), or donate HOURS.
 
         The idempotency key makes retries safe: the same key and body return the original
-        (HTTP 200); the same key with a different body is ``idempotency_conflict``.
+        (HTTP 200); the same key with a different body, or for another kind, is
+        ``idempotency_conflict``. Keys are the caller's own: another caller's same key is
+        a new request.
         """
-        # Client keys live in their own namespace, apart from attendance:, hold:, ...
-        key = f"api:{data['idempotency_key']}"
-        outcome, replayed = TRANSFER_KINDS[data["kind"]](data, key, access.current_actor())
+        # Each caller's keys live in their own namespace, apart from attendance:, hold:, ...
+        actor = access.current_actor()
+        key = scoped_key("api", actor.id, data["idempotency_key"])
+        ledger.check_key_kind(key, data["kind"])
+        outcome, replayed = TRANSFER_KINDS[data["kind"]](data, key, actor)
         status = 200 if replayed else (202 if outcome["status"] == "pending_approval" else 201)
         return outcome, status
 

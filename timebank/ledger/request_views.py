@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.errors import InvalidInput
+from timebank.core.idempotency import scoped_key
 from timebank.core.names import lookup, names_of
 from timebank.core.web import REDISPLAY, Form, flash_form_errors, page
 from timebank.ledger import operations as ledger
@@ -59,10 +60,12 @@ class AmountForm(Form):
         return value
 
     def idempotency_key(self) -> str:
+        """The form's key in the caller's namespace: a key copied from someone else's form
+        is a new request, never their replay."""
         key = self.key.data or ""
-        return (
-            f"page:{key}" if re.fullmatch(r"[0-9a-f]{32}", key) else f"page:{secrets.token_hex(16)}"
-        )
+        if not re.fullmatch(r"[0-9a-f]{32}", key):
+            key = secrets.token_hex(16)
+        return scoped_key("page", access.current_actor().id, key)
 
 
 def _fresh_key(form: AmountForm) -> None:

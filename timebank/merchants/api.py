@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.db import utcnow
+from timebank.core.idempotency import scoped_key
 from timebank.core.qr import qr_svg
 from timebank.core.web import ApiView
 from timebank.ledger import operations as ledger
@@ -276,7 +277,9 @@ class Redemptions(ApiView):
         ``offer_out_of_stock``, ``daily_limit_reached``, ``not_enough_service``, ..."""
         actor = access.current_actor()
         access.authorize(actor, "redemptions.counter", merchants.offer_target(data["offer_id"]))
-        result = merchants.redeem(staff=actor, **data)
+        # the key is the caller's own: another counter's same key is a new request
+        key = scoped_key("api", actor.id, data.pop("idempotency_key"))
+        result = merchants.redeem(staff=actor, idempotency_key=key, **data)
         return result.redemption, 200 if result.replayed else 201
 
 

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from timebank.core import access
 from timebank.core.db import utcnow
+from timebank.core.idempotency import scoped_key
 from timebank.core.privacy import shown_name
 from timebank.core.qr import qr_svg
 from timebank.core.web import (
@@ -262,7 +263,7 @@ def hold(merchant_id: int):
     result = merchants.redeem(
         code=form.code.data,
         offer_id=form.offer_id.data,
-        idempotency_key=form.idempotency_key.data,
+        idempotency_key=scoped_key("page", access.current_actor().id, form.idempotency_key.data),
         staff=access.current_actor(),
         merchant_id=merchant_id,
     )

@@ -54,6 +54,7 @@ from timebank.ledger.operations.integrity import (
 from timebank.ledger.operations.manual import (
     ManualCreditResult,
     approve_manual_credit,
+    check_key_kind,
     count_pending_credits,
     credit_from_evidence,
     get_pending_credit,
@@ -85,6 +86,7 @@ __all__ = [
     "TransferRequest",
     "VerifyReport",
     "approve_manual_credit",
+    "check_key_kind",
     "balances",
     "canonical_time",
     "commit_hold",

@@ -90,6 +90,19 @@ class ManualCreditResult:
     replayed: bool = False
 
 
+def check_key_kind(key: str, code: str) -> None:
+    """Raise IdempotencyConflict when ``key`` already made a transfer or a manual credit of
+    another ``code`` (a donation's key sent again for an award): a key does one thing."""
+    made = db.session.scalars(
+        sa.union_all(
+            sa.select(Transfer.code).where(Transfer.idempotency_key.in_([key, f"{key}:pool"])),
+            sa.select(PendingCredit.code).where(PendingCredit.idempotency_key == key),
+        )
+    )
+    if any(found != code for found in made):
+        raise idempotency_conflict(key)
+
+
 def _pending_by_key(key: str) -> PendingCredit | None:
     return db.session.scalar(sa.select(PendingCredit).where(PendingCredit.idempotency_key == key))
 
