@@ -65,7 +65,9 @@ def test_two_organizers_may_award_under_the_same_key(client, district, make_memb
         "kind": "award", "ledger": "POINTS", "amount": 20, "member_id": alice.id,
         "memo": "防汛值守", "idempotency_key": "award-1",
     }  # fmt: skip
-    asked = [client.post("/api/v1/transfers", json=body, headers=token_for(o)) for o in (first, second)]
+    asked = [
+        client.post("/api/v1/transfers", json=body, headers=token_for(o)) for o in (first, second)
+    ]
     assert [a.status_code for a in asked] == [202, 202], [a.json for a in asked]
     ids = {a.json["pending_credit"]["id"] for a in asked}
     assert len(ids) == 2
@@ -93,9 +95,12 @@ def test_a_key_does_one_kind_of_transfer(client, district, make_member, token_fo
     assert refused.status_code == 409 and refused.json["code"] == "idempotency_conflict"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingCredit)) == 0
     # and the other way round: an award's key is not a donation's
-    assert client.post(
-        "/api/v1/transfers", json={**award, "idempotency_key": "k-2"}, headers=headers
-    ).status_code == 202
+    assert (
+        client.post(
+            "/api/v1/transfers", json={**award, "idempotency_key": "k-2"}, headers=headers
+        ).status_code
+        == 202
+    )
     again = _donate(client, headers, "k-2", pool_unit_id=district["a"].id)
     assert again.status_code == 409 and again.json["code"] == "idempotency_conflict"
     assert ledger.balances(organizer.id)["HOURS"]["balance"] == 115
@@ -136,5 +141,6 @@ def test_a_long_key_is_kept_apart_by_its_hash(client, district, make_member, tok
     assert made.status_code == 201, made.json
     assert _donate(client, token_for(alice), long_key, **pool).status_code == 200
     assert _donate(client, token_for(alice), long_key[:-1] + "y", **pool).status_code == 201
-    stored = db.session.scalars(sa.select(Transfer.idempotency_key).where(Transfer.code == "donate"))
+    donated = sa.select(Transfer.idempotency_key).where(Transfer.code == "donate")
+    stored = db.session.scalars(donated)
     assert all(len(key) <= 100 and key.startswith(f"api:{alice.id}:sha256:") for key in stored)
