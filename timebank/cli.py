@@ -128,7 +128,9 @@ def ledger_verify() -> None:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
     with tqdm(total=total, desc="verify", unit="entry") as bar:
         report = ledger.verify_ledger(progress=bar.update)
+    ledger.record_verification(report, actor_id=None, via="cli")
     if not report.ok:
+        db.session.commit()  # the failed run stays on the audit trail
         click.echo(f"LEDGER BROKEN: {report.problem}", err=True)
         raise SystemExit(1)
     click.echo(

@@ -108,6 +108,7 @@ def verify_ledger(now: datetime) -> dict[str, int]:
     """Verify; if the ledger is broken raise an alert and write no checkpoint (it would
     bless the damage), else checkpoint each ledger."""
     report = ledger.verify_ledger()
+    ledger.record_verification(report, actor_id=None, via="job")
     if not report.ok:
         day = now.astimezone(scheduling.local_zone()).date().isoformat()
         scheduling.raise_alert(

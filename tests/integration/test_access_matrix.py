@@ -678,6 +678,7 @@ def _cases() -> dict:
         ("GET", "/api/v1/ledger/checkpoints"): lambda w, c: Call("/api/v1/ledger/checkpoints"),
         ("POST", "/api/v1/ledger/checkpoints"): lambda w, c: Call("/api/v1/ledger/checkpoints"),
         ("GET", "/api/v1/ledger/verify"): lambda w, c: Call("/api/v1/ledger/verify"),
+        ("POST", "/api/v1/ledger/verify"): lambda w, c: Call("/api/v1/ledger/verify"),
         ("GET", "/api/v1/pending-credits"): lambda w, c: Call(
             f"/api/v1/pending-credits?unit_id={ua(w)}"
         ),

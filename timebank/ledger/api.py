@@ -180,8 +180,18 @@ class Verify(ApiView):
     @requires("ledger.verify")
     @blp.response(200, VerifySchema)
     def get(self):
-        """Recompute every chain, balance and version; admins only."""
+        """Recompute every chain, balance and version; admins only. A read: not on the
+        audit trail (POST runs the same check on record)."""
         return ledger.verify_ledger().as_dict()
+
+    @requires("ledger.verify")
+    @blp.response(200, VerifySchema)
+    def post(self):
+        """Recompute every chain, balance and version, and put the run and its finding on
+        the audit trail; admins only."""
+        report = ledger.verify_ledger()
+        ledger.record_verification(report, actor_id=access.current_actor().id, via="api")
+        return report.as_dict()
 
 
 @blp.route("/ledger/checkpoints")

@@ -162,11 +162,15 @@ def decide(pending_id: int, decision: str):
 # ---------------------------------------------------------------- verify and checkpoints
 
 
-@bp.route("/ledger/integrity")
+@bp.route("/ledger/integrity", methods=["GET", "POST"])
 @page("ledger.verify")
 def integrity():
-    """Admins: the published checkpoints; ``?verify=1`` recomputes every chain (reads only)."""
-    report = ledger.verify_ledger() if request.args.get("verify") == "1" else None
+    """Admins: the published checkpoints; the button (a POST) recomputes every chain and
+    puts the run on the audit trail."""
+    report = None
+    if request.method == "POST" and ActionForm().validate_on_submit():
+        report = ledger.verify_ledger()
+        ledger.record_verification(report, actor_id=access.current_actor().id, via="page")
     return render_template(
         "ledger/integrity.html",
         report=report,

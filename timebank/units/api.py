@@ -34,7 +34,9 @@ class Units(ApiView):
             access.authorize(actor, "units.create_root")
         else:
             access.authorize(actor, "units.create", units.unit_target(data["parent_id"]))
-        return units.create_unit(name=data["name"], kind=data["kind"], parent_id=data["parent_id"])
+        return units.create_unit(
+            name=data["name"], kind=data["kind"], parent_id=data["parent_id"], actor=actor
+        )
 
 
 @blp.route(UNIT)
@@ -68,4 +70,4 @@ class Organizations(ApiView):
     @blp.response(201, OrganizationSchema)
     def post(self, data, unit_id):
         """Attach a partner organization to the unit."""
-        return units.create_organization(unit_id=unit_id, **data)
+        return units.create_organization(unit_id=unit_id, actor=access.current_actor(), **data)

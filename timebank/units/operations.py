@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from timebank.core import access
 from timebank.core.access import Target
+from timebank.core.audit import record_audit
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.units.errors import (
@@ -40,7 +41,7 @@ def unit_target(unit_id: int) -> Target:
     return Target(unit=get_unit(unit_id).id)
 
 
-def set_place(unit_id: int, *, lat: float | None, lng: float | None) -> Unit:
+def set_place(unit_id: int, *, lat: float | None, lng: float | None, actor=None) -> Unit:
     """Save (or, with None and None, forget) the unit's usual meeting place, offered to
     its activities. Raises InvalidInput unless both or neither are given, on Earth."""
     unit = get_unit(unit_id)
@@ -50,8 +51,14 @@ def set_place(unit_id: int, *, lat: float | None, lng: float | None) -> Unit:
         )
     if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise InvalidInput("That place is not on Earth.", errors={"lat": ["Out of range."]})
+    before = {"lat": unit.lat, "lng": unit.lng}
     unit.lat, unit.lng = lat, lng
     db.session.flush()
+    if before != {"lat": lat, "lng": lng}:
+        record_audit(
+            "unit.update", actor=actor, target=f"unit:{unit.id}", before=before,
+            after={"lat": lat, "lng": lng}, detail=unit.name,
+        )  # fmt: skip
     return unit
 
 
@@ -73,8 +80,9 @@ def visible_units(actor, *, kind: str | None = None) -> list[Unit]:
     return [u for u in line if kind is None or u.kind == kind]
 
 
-def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
-    """Add a unit under ``parent_id`` (None for a root street office).
+def create_unit(*, name: str, kind: str, parent_id: int | None, actor=None) -> Unit:
+    """Add a unit under ``parent_id`` (None for a root street office), on record as done
+    by ``actor`` (None: the system).
 
     The tree keeps its shape (CHILD_KINDS): a street only at the top, a community under
     a street, a grid under a community, a building under a grid. Raises InvalidInput for
@@ -117,6 +125,10 @@ def create_unit(*, name: str, kind: str, parent_id: int | None) -> Unit:
                 ),
             )
         )
+    record_audit(
+        "unit.create", actor=actor, target=f"unit:{unit.id}",
+        after={"name": name, "kind": kind, "parent_id": parent_id}, detail=name,
+    )  # fmt: skip
     return unit
 
 
@@ -205,7 +217,9 @@ def top_units(unit_ids: Iterable[int]) -> list[int]:
     return sorted(ids - covered)
 
 
-def create_organization(*, unit_id: int, name: str, kind: str, contact: str | None) -> Organization:
+def create_organization(
+    *, unit_id: int, name: str, kind: str, contact: str | None, actor=None
+) -> Organization:
     """Attach a partner organization to a unit; Conflict if the name is taken there."""
     get_unit(unit_id)
     name = (name or "").strip()
@@ -228,6 +242,10 @@ def create_organization(*, unit_id: int, name: str, kind: str, contact: str | No
     org = Organization(unit_id=unit_id, name=name, kind=kind, contact=contact)
     db.session.add(org)
     db.session.flush()
+    record_audit(
+        "organization.create", actor=actor, target=f"unit:{unit_id}",
+        after={"organization": org.id, "name": name, "kind": kind}, detail=name,
+    )  # fmt: skip
     return org
 
 

@@ -80,7 +80,10 @@ def detail(unit_id: int):
 def add_child(unit_id: int):
     form = _unit_form(units.get_unit(unit_id))
     if form.validate_on_submit():
-        child = units.create_unit(name=form.name.data, kind=form.kind.data, parent_id=unit_id)
+        child = units.create_unit(
+            name=form.name.data, kind=form.kind.data, parent_id=unit_id,
+            actor=access.current_actor(),
+        )  # fmt: skip
         flash(_("%(name)s was created.", name=child.name), "success")
     else:
         flash_form_errors(form)
@@ -93,8 +96,9 @@ def add_organization(unit_id: int):
     form = OrganizationForm(prefix="o")
     if form.validate_on_submit():
         org = units.create_organization(
-            unit_id=unit_id, name=form.name.data, kind=form.kind.data, contact=form.contact.data
-        )
+            unit_id=unit_id, name=form.name.data, kind=form.kind.data, contact=form.contact.data,
+            actor=access.current_actor(),
+        )  # fmt: skip
         flash(_("%(name)s was added.", name=org.name), "success")
     else:
         flash_form_errors(form)
@@ -107,7 +111,7 @@ def set_place(unit_id: int):
     """Save the place where the unit's activities usually meet (or forget it)."""
     form = PlaceForm(prefix="p") if "p-lat" in request.form else PlaceForm(prefix="")
     if form.validate_on_submit():
-        units.set_place(unit_id, lat=form.lat.data, lng=form.lng.data)
+        units.set_place(unit_id, lat=form.lat.data, lng=form.lng.data, actor=access.current_actor())
         flash(_("The place was saved."), "success")
     else:
         flash_form_errors(form)

@@ -23,6 +23,7 @@ from timebank.activities.operations.hours import (
     service_minutes,
 )
 from timebank.activities.operations.lookups import require_published
+from timebank.core.audit import record_audit
 from timebank.core.db import utcnow
 from timebank.core.errors import DomainError, FourEyes, InvalidInput
 from timebank.extensions import db
@@ -221,9 +222,16 @@ def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: 
         activity, attendance.checked_in_at, attendance.checked_out_at
     )
     attendance.points = points_for(activity, attendance.minutes)
+    before = {"status": attendance.status}
     attendance.status = "approved"
     attendance.decided_by_id = actor.id
     attendance.decided_at = now
+    record_audit(
+        "attendance.approve", actor=actor, subject=attendance.member_id,
+        target=f"attendance:{attendance.id}", before=before,
+        after={"status": "approved", "minutes": attendance.minutes, "points": attendance.points},
+        detail=f"activity {activity.id}",
+    )  # fmt: skip
 
 
 def _credit(activity: Activity, attendance: Attendance, *, now: datetime) -> None:
@@ -268,9 +276,15 @@ def reject_attendance(
                 "Attendance %(id)s is already approved and credited; correct it in the ledger.",
                 params={"id": attendance.id},
             )
+        before = {"status": attendance.status}
         attendance.status = "rejected"
         attendance.reject_reason = reason[:500]
         attendance.decided_by_id = actor.id
         attendance.decided_at = now or utcnow()
+        record_audit(
+            "attendance.reject", actor=actor, subject=attendance.member_id,
+            target=f"attendance:{attendance.id}", before=before, after={"status": "rejected"},
+            detail=attendance.reject_reason,
+        )  # fmt: skip
     db.session.flush()
     return rows

@@ -49,6 +49,7 @@ from timebank.ledger.operations.integrity import (
     VerifyReport,
     create_checkpoint,
     list_checkpoints,
+    record_verification,
     verify_ledger,
 )
 from timebank.ledger.operations.manual import (
@@ -111,6 +112,7 @@ __all__ = [
     "place_hold",
     "post_linked",
     "post_transfer",
+    "record_verification",
     "reject_manual_credit",
     "request_manual_credit",
     "requested_by",

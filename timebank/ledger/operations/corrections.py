@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from timebank.core.audit import record_audit
 from timebank.core.errors import InvalidInput
 from timebank.ledger.models import PendingCredit, Transfer
 from timebank.ledger.operations.accounts import get_account
@@ -91,4 +92,9 @@ def correct_transfer(
         return CorrectionResult(transfer=existing[0], replayed=True)
     check_correction_room(original_id, amount)
     [transfer] = post_linked([request])
+    record_audit(
+        "ledger.correct", actor=actor_id, subject=get_account(transfer.debit_account_id).member_id,
+        target=f"transfer:{original_id}",
+        after={"transfer": transfer.id, "ledger": transfer.ledger, "amount": amount}, detail=memo,
+    )  # fmt: skip
     return CorrectionResult(transfer=transfer)

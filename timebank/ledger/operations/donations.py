@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
+from timebank.core.audit import record_audit
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.ledger.errors import GuardianSelfDealing, InvalidAmount, SameAccount
@@ -75,10 +76,21 @@ def donate_hours(
             **common,
         )
         posted = post_linked([request])
-        return DonationResult(transfers=posted, to_pool=minutes, replayed=posted.replayed)
-    receiving = member_account(recipient_id, "HOURS", unit_id=recipient_unit_id)
-    pool = system_account(receiving.unit_id, "HOURS", "pool")
-    return _donate_to_member(donor, receiving, pool, minutes, idempotency_key, common)
+        result = DonationResult(transfers=posted, to_pool=minutes, replayed=posted.replayed)
+    else:
+        receiving = member_account(recipient_id, "HOURS", unit_id=recipient_unit_id)
+        pool = system_account(receiving.unit_id, "HOURS", "pool")
+        result = _donate_to_member(donor, receiving, pool, minutes, idempotency_key, common)
+    if actor_id is not None and actor_id != donor_id and not result.replayed:
+        # a guardian gave the ward's hours: on record, and shown to the ward
+        record_audit(
+            "ledger.donate", actor=actor_id, subject=donor_id, on_behalf_of=donor_id,
+            target=f"transfer:{result.transfers[0].id}",
+            after={"minutes": minutes, "to_member": result.to_member, "to_pool": result.to_pool,
+                   "recipient": recipient_id, "pool_unit": pool_unit_id},
+            detail=memo,
+        )  # fmt: skip
+    return result
 
 
 def _donate_to_member(

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 
+from timebank.core.audit import record_audit
 from timebank.extensions import db
 from timebank.ledger.models import GENESIS_HASH, LEDGERS, Checkpoint, Hold
 from timebank.ledger.operations.accounts import check_ledger
@@ -44,6 +45,16 @@ class _Tally:
     sums: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGERS, 0))
     entries_per_transfer: dict[int, int] = field(default_factory=dict)
     accounts_seen: set[int] = field(default_factory=set)
+
+
+def record_verification(report: VerifyReport, *, actor_id: int | None, via: str) -> None:
+    """Put a verify run on the audit trail: who ran it (None: the system), from where
+    (``cli``, ``job``, ``page``, ``api``) and what it found."""
+    record_audit(
+        "ledger.verify", actor=actor_id, target="ledger", detail=via,
+        after={"ok": report.ok, "entries": report.entries, "transfers": report.transfers,
+               "checkpoints": report.checkpoints, "problem": report.problem},
+    )  # fmt: skip
 
 
 def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from timebank.core.access import Target
+from timebank.core.audit import record_audit
 from timebank.core.db import utcnow
 from timebank.core.errors import FourEyes, InvalidInput
 from timebank.extensions import db
@@ -162,7 +163,23 @@ def request_manual_credit(
         return ManualCreditResult(existing, replayed=True)
     if corrects_id is not None:
         check_correction_room(corrects_id, amount)
-    return ManualCreditResult(_save_pending(probe, unit_id))
+    pending = _save_pending(probe, unit_id)
+    record_audit(
+        "pending_credit.request", actor=requested_by_id, subject=member_id,
+        target=f"pending_credit:{pending.id}", after=_summary(pending), detail=memo,
+    )  # fmt: skip
+    return ManualCreditResult(pending)
+
+
+def _summary(pending: PendingCredit) -> dict:
+    """What an audit row keeps of a manual credit."""
+    summary = {"status": pending.status, "code": pending.code, "ledger": pending.ledger}
+    summary["amount"] = pending.amount
+    if pending.corrects_id is not None:
+        summary["corrects"] = pending.corrects_id
+    if pending.transfer_id is not None:
+        summary["transfer"] = pending.transfer_id
+    return summary
 
 
 def _save_pending(request: TransferRequest, unit_id: int) -> PendingCredit:
@@ -268,6 +285,11 @@ def approve_manual_credit(
     pending.decided_at = utcnow()
     pending.transfer_id = transfer.id
     db.session.flush()
+    record_audit(
+        "pending_credit.approve", actor=approver_id, subject=beneficiary,
+        target=f"pending_credit:{pending.id}", before={"status": "pending"},
+        after=_summary(pending),
+    )  # fmt: skip
     return transfer
 
 
@@ -287,6 +309,12 @@ def reject_manual_credit(
     pending.decided_at = utcnow()
     pending.reject_reason = (reason or "").strip()[:500] or None
     db.session.flush()
+    record_audit(
+        "pending_credit.reject", actor=approver_id,
+        subject=get_account(pending.credit_account_id).member_id,
+        target=f"pending_credit:{pending.id}", before={"status": "pending"},
+        after=_summary(pending), detail=pending.reject_reason,
+    )  # fmt: skip
     return pending
 
 

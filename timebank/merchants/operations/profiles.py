@@ -152,12 +152,16 @@ def update_merchant(merchant: Merchant, *, actor: Member, **profile) -> Merchant
 
 
 def _decide(merchant: Merchant, status: str, actor: Member, reason: str | None, now) -> Merchant:
+    before = {"status": merchant.status}
     merchant.status = status
     merchant.status_reason = (reason or "").strip()[:500] or None
     merchant.decided_by_id = actor.id
     merchant.decided_at = now or utcnow()
     db.session.flush()
-    people.record_audit(f"merchant.{status}", actor=actor, subject=merchant.owner)
+    people.record_audit(
+        f"merchant.{status}", actor=actor, subject=merchant.owner, target=f"merchant:{merchant.id}",
+        before=before, after={"status": status}, detail=merchant.status_reason,
+    )  # fmt: skip
     return merchant
 
 

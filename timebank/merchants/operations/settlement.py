@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
 from timebank.core.access import Target
+from timebank.core.audit import record_audit
 from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
@@ -341,6 +342,13 @@ def mark_statement_paid(
     statement.paid_by_id = actor.id
     statement.payment_reference = (reference or "").strip()[:120] or None
     db.session.flush()
+    record_audit(
+        "statement.pay", actor=actor, subject=merchant.owner_id, target=f"statement:{statement.id}",
+        before={"status": "open"},
+        after={"status": "paid", "merchant": merchant.id, "month": statement.month,
+               "points": statement.points_net, "transfer": statement.settle_transfer_id},
+        detail=statement.payment_reference,
+    )  # fmt: skip
     return statement
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from timebank.core.audit import record_audit
 from timebank.core.db import utcnow
 from timebank.core.errors import DomainError, FourEyes, InvalidInput
 from timebank.extensions import db
@@ -248,6 +249,16 @@ def _not_ones_own(log: HourLog, actor: Member) -> None:
         raise FourEyes("Nobody decides on their own hours; another organizer must.")
 
 
+def _audit_decision(action: str, log: HourLog, actor: Member, detail: str | None = None) -> None:
+    after = {"status": log.status}
+    if log.status == "approved":
+        after |= {"minutes": log.credited_minutes, "points": log.credited_points}
+    record_audit(
+        action, actor=actor, subject=log.member_id, target=f"hour_log:{log.id}",
+        before={"status": "pending", "minutes": log.minutes}, after=after, detail=detail,
+    )  # fmt: skip
+
+
 def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = None) -> Decisions:
     """Approve the valid logs among ``ids`` and credit each (HOURS: the minutes rounded
     down to the deployment's unit; POINTS: by the project's rule) with key
@@ -264,6 +275,7 @@ def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = N
             log.credited_minutes = log.minutes - log.minutes % rounding_minutes()
             log.credited_points = log.credited_minutes * _points_per_hour(log) // 60
             log.status, log.decided_by_id, log.decided_at = "approved", actor.id, now
+            _audit_decision("hour_log.approve", log, actor)
             _resolve_wish(log, actor, now)
         # also for one approved before: a retry after a crash must credit exactly once
         _credit(log)
@@ -319,6 +331,7 @@ def reject_hour_logs(
             _not_ones_own(log, actor)
             log.status, log.reject_reason = "rejected", reason
             log.decided_by_id, log.decided_at = actor.id, now
+            _audit_decision("hour_log.reject", log, actor, detail=reason)
 
     return _decide_each(ids, reject)
 
