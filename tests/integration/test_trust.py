@@ -185,8 +185,11 @@ def test_an_organizer_cannot_appoint_themself_guardian_and_move_hours(
     acts = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.on_behalf_of_id == resident.id)
     ).all()
-    assert [a.action for a in acts] == ["on_behalf:ledger.transfers"]
+    # one row for the act, with what it moved (the generic on_behalf row would repeat it)
+    assert [a.action for a in acts] == ["ledger.donate"]
     assert acts[0].actor_id == organizer.id and acts[0].ip == "127.0.0.1"
+    assert acts[0].subject_member_id == resident.id
+    assert '"minutes": 60' in acts[0].after and '"to_pool": 60' in acts[0].after
 
 
 def test_a_member_with_a_phone_confirms_their_guardian_and_sees_what_was_done(

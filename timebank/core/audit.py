@@ -11,7 +11,8 @@ import json
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from timebank.core.db import Base, UTCDateTime, utcnow
 
@@ -97,4 +98,26 @@ def record_audit(
         ip=request.remote_addr if has_request_context() else None,
     )
     db.session.add(event)
+    if event.on_behalf_of_id is not None:
+        acted = db.session.info.setdefault(_ON_BEHALF, set())
+        acted.add((event.actor_id, event.on_behalf_of_id))
     return event
+
+
+#: session.info key: (actor, member) pairs whose act for the member this transaction
+#: already recorded in detail
+_ON_BEHALF = "timebank_audited_on_behalf"
+
+
+def recorded_on_behalf(actor, member) -> bool:
+    """True when this transaction already recorded an act of ``actor`` for ``member``
+    (an operation's own row, with its summary, stands for the generic one)."""
+    from timebank.extensions import db
+
+    return (_id(actor), _id(member)) in db.session.info.get(_ON_BEHALF, ())
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_behalf(session: Session, *args) -> None:
+    session.info.pop(_ON_BEHALF, None)

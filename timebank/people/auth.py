@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import g, request
 from flask_login import current_user
 
+from timebank.core.audit import recorded_on_behalf
 from timebank.core.errors import AuthenticationRequired
 from timebank.core.schemas import MAX_ID
 from timebank.extensions import db, login_manager
@@ -119,6 +120,8 @@ class PeopleAccess:
         return list(db.session.scalars(query))
 
     def record_on_behalf(self, actor: Member, member: Member, action: str) -> None:
+        if recorded_on_behalf(actor, member):
+            return  # the operation put the act on record itself, with what it did
         people.record_audit(
             f"on_behalf:{action}",
             actor=actor,
