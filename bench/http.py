@@ -49,6 +49,9 @@ from tqdm import tqdm  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._postgres import reset_postgres  # noqa: E402
+
 PG_URL = os.environ.get(
     "TIMEBANK_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 )
@@ -67,16 +70,6 @@ def parse_args(argv):
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--members", type=int, default=30000, help="members with tokens")
     return parser.parse_args(argv)
-
-
-def reset_postgres(url: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def prepare(url: str, members: int) -> dict:

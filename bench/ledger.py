@@ -56,6 +56,7 @@ os.environ.setdefault("TIMEBANK_ENV", "testing")
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench._postgres import reset_postgres  # noqa: E402
 from timebank import create_app  # noqa: E402
 from timebank.extensions import db  # noqa: E402
 from timebank.ledger import operations as ledger  # noqa: E402
@@ -97,11 +98,7 @@ def fresh_database(kind: str, workdir: Path) -> str:
         url = f"sqlite:///{workdir / 'ledger.sqlite3'}"
     else:
         url = POSTGRES_URL
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()

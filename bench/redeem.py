@@ -96,7 +96,8 @@ def prepare(url: str, args) -> dict:
     with app.app_context():
         upgrade()
         with unit_of_work():
-            unit = units.create_unit(name="压测社区", kind="community", parent_id=None)
+            street = units.create_unit(name="压测街道", kind="street", parent_id=None)
+            unit = units.create_unit(name="压测社区", kind="community", parent_id=street.id)
             organizer = people.create_member(
                 phone="19700000000", name="压测网格长", home_unit_id=unit.id,
                 roles=[("organizer", unit.id)],

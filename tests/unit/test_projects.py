@@ -532,3 +532,29 @@ def test_the_history_cannot_be_edited_or_deleted(d):
         db.session.rollback()
     assert len(projects.project_history(project.id)) == 2
     assert db.session.scalar(sa.select(sa.func.count(HourLog.id))) == 0
+
+
+def _inbox_of(member) -> list[tuple[str, str, str]]:
+    from timebank.inbox.models import Notification
+
+    rows = db.session.scalars(
+        sa.select(Notification).where(Notification.member_id == member.id).order_by(Notification.id)
+    )
+    return [(n.kind, n.title, n.body) for n in rows]
+
+
+def test_an_assignment_and_rejected_hours_reach_the_member_s_inbox_once(d):
+    organizer, volunteer = d["organizer"], d["volunteer"]
+    project = create_project(d["a"], organizer=organizer, places=2, title="独居老人助餐")
+    claim = projects.assign_member(project, volunteer, actor=organizer, now=T0 - timedelta(days=1))
+    [(kind, title, body)] = _inbox_of(volunteer)
+    assert (kind, title) == ("project_assigned", "派给您的任务：独居老人助餐")
+    assert organizer.name in body and "2026-03-14 09:00" in body
+    projects.answer_assignment(claim, accept=True, actor=volunteer)
+    projects.change_project_status(project, "in_progress", actor=organizer, now=T0)
+    entry = log(volunteer, project, minutes=60)
+    projects.reject_hour_logs([entry.id], actor=organizer, reason="照片看不清")
+    projects.reject_hour_logs([entry.id], actor=organizer, reason="照片看不清")  # nothing more
+    notices = _inbox_of(volunteer)
+    assert [n[0] for n in notices] == ["project_assigned", "hours_rejected"]
+    assert notices[1][1] == "工时未通过：独居老人助餐" and "照片看不清" in notices[1][2]

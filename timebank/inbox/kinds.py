@@ -39,6 +39,18 @@ KINDS: dict[str, Kind] = {
             "service in %(quarter)s yet (days left: %(days)s): find an activity near you."
         ),
     ),
+    "project_assigned": Kind(
+        N_("Assigned to you: %(title)s"),
+        N_(
+            "%(organizer)s assigned you to %(title)s (%(starts)s). Your place is held: "
+            "accept or decline on the project's page."
+        ),
+    ),
+    "hours_rejected": Kind(
+        N_("Hours not approved: %(title)s"),
+        N_("The hours you reported for %(title)s on %(day)s were not approved."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
     "approvals_waiting": Kind(
         N_("Approvals waiting"),
         N_(

@@ -30,6 +30,7 @@ from timebank.projects.models import HOLDING, Claim, Project
 from timebank.projects.operations.history import record_project_event
 from timebank.projects.operations.lookups import lock_project
 from timebank.projects.operations.needs import require_reason
+from timebank.projects.operations.notices import notify_assignment
 from timebank.projects.operations.organizations import is_contact, require_contact, require_people
 from timebank.projects.operations.states import move_project
 from timebank.units.models import Organization
@@ -211,6 +212,7 @@ def assign_member(
     record_project_event(project, "assign", actor=actor, member_id=member.id, now=now)
     _after_taking(project, actor, now)
     db.session.flush()
+    notify_assignment(project, claim, organizer_name=actor.name, now=now)
     return claim
 
 

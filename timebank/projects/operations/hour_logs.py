@@ -32,6 +32,7 @@ from timebank.projects.operations.claims import serving_claim
 from timebank.projects.operations.clock import local_date
 from timebank.projects.operations.lookups import lock_need
 from timebank.projects.operations.needs import require_reason, resolve_with
+from timebank.projects.operations.notices import notify_hours_rejected
 from timebank.projects.operations.organizations import require_contact
 from timebank.projects.operations.photos import store_photo
 
@@ -332,6 +333,7 @@ def reject_hour_logs(
             log.status, log.reject_reason = "rejected", reason
             log.decided_by_id, log.decided_at = actor.id, now
             _audit_decision("hour_log.reject", log, actor, detail=reason)
+            notify_hours_rejected(log, now=now)
 
     return _decide_each(ids, reject)
 
