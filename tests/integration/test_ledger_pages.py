@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from tests.activities_factories import create_activity
+from tests.activities_factories import T0, earn
 from timebank.activities import operations as activities
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
@@ -18,28 +18,9 @@ from timebank.units import operations as units
 
 
 def _attend_and_credit(member, unit, organizer, *, minutes=90, points=15):
-    activity = create_activity(unit, organizer=organizer, title="四点半课堂")
-    db.session.flush()
-    from timebank.activities.models import Attendance
-
-    attendance = Attendance(
-        activity_id=activity.id,
-        member_id=member.id,
-        checked_in_at=activity.starts_at,
-        checked_out_at=activity.ends_at,
-        status="approved",
-        minutes=minutes,
-        points=points,
-        decided_by_id=organizer.id,
+    activity = earn(
+        member, unit, organizer, title="四点半课堂", minutes=minutes, points=points, at=T0
     )
-    db.session.add(attendance)
-    db.session.flush()
-    ledger.credit_from_evidence(
-        member_id=member.id, member_unit_id=member.home_unit_id, unit_id=unit.id,
-        minutes=minutes, points=points, code="earn_checkin", reference_type="attendance",
-        reference_id=str(attendance.id), idempotency_key=f"attendance:{attendance.id}",
-        actor_id=organizer.id,
-    )  # fmt: skip
     db.session.commit()
     return activity
 
