@@ -2,6 +2,8 @@ import io
 import re
 
 from tests import factories
+from timebank.extensions import db
+from timebank.people import operations as people
 
 
 def test_login_page_and_home(client, district, make_member, login):
@@ -157,3 +159,26 @@ def test_csrf_is_enforced_on_forms(app, district, make_member):
     response = client.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
     assert response.status_code == 302  # back to the form, not logged in
     assert client.get("/").status_code == 302
+
+
+def test_a_resident_who_waits_or_was_turned_down_is_told_why_in_their_language(
+    client, district, make_member
+):
+    """The login page says a registration is waiting, or that it was not approved and the
+    organizer's reason, in the reader's language (the review saw English on the 中文 page)."""
+    organizer = make_member(district["a"], roles=("organizer",))
+    waiting = make_member(district["building_a"], status="pending")
+    turned_down = make_member(district["building_a"], status="pending")
+    people.reject_member(turned_down, actor=organizer, reason="不是本社区居民")
+    db.session.commit()
+
+    def log_in(member) -> str:
+        page = client.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+
+    assert "您的注册正在等待组织者审核。" in log_in(waiting)
+    assert "您的注册未获通过：不是本社区居民" in log_in(turned_down)
+    client.post("/lang/en")
+    assert "Your registration is waiting for an organizer&#39;s approval." in log_in(waiting)
+    assert "Your registration was not approved: 不是本社区居民" in log_in(turned_down)
