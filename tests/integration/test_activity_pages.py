@@ -231,6 +231,11 @@ def test_manual_check_in_by_phone_welcomes_walk_ins_from_other_communities(
     page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
     assert "别处的人 is checked in." in page
     assert [a.member_id for a in activities.list_attendance(activity)] == [visitor.id]
+    # a second tap names the person, never "you have already checked in"
+    client.post(f"/activities/{activity.id}/manual", data={"member": visitor.phone})
+    page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
+    assert "别处的人 was already checked in." in page
+    assert "You have already" not in page
 
 
 def test_bulk_decision_with_non_ascii_digits_is_not_a_500(client, district, make_member, login):
