@@ -19,7 +19,7 @@ from timebank.activities.models import (
     category_name,
 )
 from timebank.activities.operations import MAX_BULK
-from timebank.core.schemas import Id, Moment, PageArgs, StrictSchema
+from timebank.core.schemas import Id, Moment, PageArgs, RefusalSchema, StrictSchema
 
 
 def Latitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
@@ -155,22 +155,13 @@ class AttendanceSchema(StrictSchema):
     decided_at = fields.DateTime(allow_none=True)
 
 
-class NoteSchema(StrictSchema):
-    #: the attendance concerned
-    id = fields.Integer()
-    #: a stable code: the error's (four_eyes, checkout_missing, ...) or zero_minutes
-    code = fields.String()
-    #: for people, in the caller's language
-    detail = fields.String()
-
-
 class ApprovalSchema(StrictSchema):
     #: the attendances approved now (or before) and credited
     decided = fields.List(fields.Nested(AttendanceSchema))
     #: the others, each with the reason it was kept back
-    refused = fields.List(fields.Nested(NoteSchema))
+    refused = fields.List(fields.Nested(RefusalSchema))
     #: approved, but with something to look at (zero_minutes: nothing but a bonus credited)
-    warnings = fields.List(fields.Nested(NoteSchema))
+    warnings = fields.List(fields.Nested(RefusalSchema))
 
 
 class ActivityUpdateSchema(StrictSchema):

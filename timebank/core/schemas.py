@@ -28,6 +28,17 @@ class PageArgs(StrictSchema):
     )
 
 
+class RefusalSchema(StrictSchema):
+    """One item of a bulk decision kept back (or approved with a warning)."""
+
+    #: the item concerned (an attendance, an hour log)
+    id = fields.Integer()
+    #: a stable code: the error's (four_eyes, checkout_missing, ...) or zero_minutes
+    code = fields.String()
+    #: for people, in the caller's language
+    detail = fields.String()
+
+
 class ProblemSchema(Schema):
     """Every API error (RFC 9457 problem details, ``application/problem+json``)."""
 

@@ -8,7 +8,7 @@ from datetime import date
 from marshmallow import fields, validate
 
 from timebank.core.privacy import MemberName
-from timebank.core.schemas import Id, PageArgs, StrictSchema
+from timebank.core.schemas import Id, PageArgs, RefusalSchema, StrictSchema
 from timebank.projects import operations as projects
 from timebank.projects.models import (
     AVAILABILITY_MAX,
@@ -340,12 +340,6 @@ class HourLogIdsSchema(StrictSchema):
 
 class RejectHourLogsSchema(HourLogIdsSchema):
     reason = Reason(required=True)
-
-
-class RefusalSchema(StrictSchema):
-    id = fields.Integer()
-    code = fields.String()
-    detail = fields.String()
 
 
 class DecisionsSchema(StrictSchema):
