@@ -8,7 +8,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from timebank.config import PROJECT_ROOT, load_config
-from timebank.core.web import register_error_handlers
+from timebank.core.web import CookieSessions, register_error_handlers
 from timebank.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_config(config))
+    app.session_interface = CookieSessions()
     if app.config["TIMEBANK_PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -64,6 +65,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     csrf.init_app(app)
     api.init_app(app)
+    # The limiter only holds the throttles' storage (core/throttle.py): no route has a limit
+    # of its own, so its per-request hooks would cost every request for nothing. It adds
+    # them only for an app it has not seen yet.
+    import timebank.core.throttle  # noqa: F401 (registers the timebank-memory:// storage)
+
+    app.extensions.setdefault("limiter", set()).add(limiter)
     limiter.init_app(app)
 
     _register_models()

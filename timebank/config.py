@@ -124,6 +124,11 @@ class ConfigError(RuntimeError):
     """The environment does not describe a safe, runnable configuration."""
 
 
+def _throttle_storage(url: str) -> str:
+    """memory:// is the process's own storage without a thread per count (core/throttle.py)."""
+    return "timebank-memory://" if url.startswith("memory://") else url
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask config dict from the environment, then apply overrides.
 
@@ -140,7 +145,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "TESTING": env == "testing",
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": _env("TIMEBANK_DATABASE_URL"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BABEL_DEFAULT_LOCALE": _env("TIMEBANK_DEFAULT_LOCALE"),
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEBANK_TIMEZONE"),
         "TIMEBANK_TIMEZONE": _env("TIMEBANK_TIMEZONE"),
@@ -181,7 +185,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui-dist-5.35.0/",
         "WTF_CSRF_TIME_LIMIT": None,
-        "RATELIMIT_STORAGE_URI": _env("TIMEBANK_RATELIMIT_STORAGE_URL"),
+        "RATELIMIT_STORAGE_URI": _throttle_storage(_env("TIMEBANK_RATELIMIT_STORAGE_URL")),
         "RATELIMIT_STRATEGY": "moving-window",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -193,6 +197,12 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     if overrides:
         config.update(overrides)
+    # a server may have dropped a pooled connection (a restart, a failover): test each
+    # before use; a SQLite file has no server, and the test would only cost each request
+    config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {"pool_pre_ping": not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")},
+    )
     check_config(config)
     return config
 

@@ -3,8 +3,6 @@ approval and the party-member view."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from timebank.activities import operations as activities
 from timebank.activities.models import category_name
 from timebank.activities.notes import zero_minutes_note
@@ -33,12 +31,12 @@ from timebank.activities.schemas import (
 from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.qr import qr_svg
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.units import operations as units
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "activities_api", __name__, url_prefix="/api/v1", description="Activities and QR check-in"
 )
 ACTIVITY = "/activities/<int(max=2147483647):activity_id>"

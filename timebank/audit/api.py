@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from timebank.audit import operations as audit
 from timebank.audit.schemas import AuditArgs, AuditPageSchema
 from timebank.core.access import requires
 from timebank.core.db import utcnow
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 
-blp = Blueprint("audit_api", __name__, url_prefix="/api/v1", description="The audit trail")
+blp = ApiBlueprint("audit_api", __name__, url_prefix="/api/v1", description="The audit trail")
 
 
 @blp.route("/audit")

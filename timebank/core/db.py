@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from contextvars import ContextVar
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm.util import identity_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,6 +49,43 @@ class UTCDateTime(sa.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+def get_by_id(model, ident: int):
+    """``session.get(model, ident)`` for the hot paths: the object already in the session,
+    else one SELECT built once per model. ``session.get`` builds and keys a new SELECT on
+    every call, which costs twice as much as running one."""
+    from timebank.extensions import db
+
+    session = db.session()
+    found = session.identity_map.get(identity_key(model, ident))
+    if found is not None and not sa.inspect(found).expired:
+        return found
+    return session.execute(_by_id(model), {"ident": ident}).scalar_one_or_none()
+
+
+@functools.cache
+def _by_id(model) -> sa.Select:
+    return sa.select(model).where(model.id == sa.bindparam("ident"))
+
+
+def insert_unless_taken(table: sa.Table, returning: sa.Column) -> sa.Insert:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING returning`` for the database in use:
+    a row a unique constraint refuses returns nothing instead of raising. An error would
+    end a PostgreSQL transaction, so catching one needs a savepoint, which costs more
+    than the insert; PostgreSQL waits for a concurrent insert of the same key to commit."""
+    from timebank.extensions import db
+
+    return _insert_unless_taken(db.engine.dialect.name, table, returning)
+
+
+@functools.cache
+def _insert_unless_taken(dialect: str, table: sa.Table, returning: sa.Column) -> sa.Insert:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing().returning(returning)
 
 
 def utcnow() -> datetime:
@@ -100,21 +139,22 @@ def _sqlite_on_begin(conn):
     # transaction takes the write lock up front (see _sqlite_on_connect).
     if conn.dialect.name == "sqlite":
         if reading_request():
-            conn.exec_driver_sql("BEGIN")
+            conn.connection.dbapi_connection.execute("BEGIN")  # the driver's own: cheaper
         else:
             begin_immediate(conn.connection.dbapi_connection)
 
 
 def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, trying again every few milliseconds while another writer holds
-    the lock, up to TIMEBANK_SQLITE_BUSY_TIMEOUT_MS.
+    """BEGIN IMMEDIATE, trying again within a millisecond while another writer holds the
+    lock, up to TIMEBANK_SQLITE_BUSY_TIMEOUT_MS.
 
     SQLite's own busy handler sleeps longer and longer between tries (up to 100 ms), so
-    a queue of writers turns into long tails; short tries keep the queue moving.
+    a queue of writers turns into long tails, and the lock lies idle while they sleep. A
+    failed try costs microseconds; short pauses keep the queue moving.
     """
     timeout_ms = int(sqlite_busy_timeout_ms())
     deadline = time.monotonic() + timeout_ms / 1000
-    pause = 0.0005
+    pause = 0.0001
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
         while True:
@@ -125,7 +165,7 @@ def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
                 if "locked" not in str(error) or time.monotonic() >= deadline:
                     raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
             time.sleep(pause)
-            pause = min(pause * 2, 0.004)
+            pause = min(pause * 2, 0.001)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 

@@ -9,11 +9,39 @@ its refusal is a 429 problem+json with Retry-After.
 from __future__ import annotations
 
 import math
+import threading
 import time
+import weakref
 
 from limits import parse_many
+from limits.storage import MemoryStorage
 
 from timebank.core.errors import RateLimited
+
+
+class ProcessMemoryStorage(MemoryStorage):
+    """``memory://``: limits' memory storage, with its expired entries dropped once a
+    second by one thread. The original starts a new thread for nearly every count, which
+    cost a sixth of each check-in."""
+
+    STORAGE_SCHEME = ["timebank-memory"]
+
+    def __init__(self, uri: str | None = None, **options):
+        super().__init__(uri, **options)
+        threading.Thread(
+            target=_expire_every_second, args=(weakref.ref(self),), daemon=True,
+            name="throttle-expiry",
+        ).start()  # fmt: skip
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (replaces the original)
+        pass
+
+
+def _expire_every_second(storage_ref: weakref.ref) -> None:
+    while (storage := storage_ref()) is not None:
+        storage._MemoryStorage__expire_events()
+        del storage  # no strong reference while sleeping: the app may be dropped
+        time.sleep(1)
 
 
 class Throttle:

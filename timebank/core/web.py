@@ -16,8 +16,10 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask.views import MethodView
 from flask_babel import gettext as _
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -33,11 +35,32 @@ from timebank.core.errors import (
 )
 from timebank.core.hygiene import check_request
 from timebank.core.uow import unit_of_work
-from timebank.core.urls import base_url
 
 
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the signer built once per set of keys instead of on
+    every request."""
+
+    def get_signing_serializer(self, app):
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        cached = getattr(self, "_signer", None)
+        if cached is None or cached[0] != keys:
+            self._signer = cached = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+
+class ApiBlueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint with one instance of each arguments schema: given a
+    class, webargs builds the schema (deep-copying its fields) on every request."""
+
+    def arguments(self, schema, **kwargs):
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
 
 
 class ApiView(MethodView):
@@ -220,7 +243,8 @@ def _security_headers(response):
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Frame-Options", "DENY")
-    if base_url().startswith("https://"):
+    configured = current_app.config.get("TIMEBANK_BASE_URL")
+    if configured.startswith("https://") if configured else request.scheme == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 

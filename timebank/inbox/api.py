@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from timebank.core import access
 from timebank.core.access import requires
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.inbox import operations as inbox
 from timebank.inbox.schemas import (
     MarkedSchema,
@@ -15,7 +13,7 @@ from timebank.inbox.schemas import (
     NotificationSchema,
 )
 
-blp = Blueprint("inbox_api", __name__, url_prefix="/api/v1", description="The inbox")
+blp = ApiBlueprint("inbox_api", __name__, url_prefix="/api/v1", description="The inbox")
 NOTIFICATION = "/me/notifications/<int(max=2147483647):notification_id>"
 
 

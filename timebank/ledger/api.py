@@ -3,12 +3,10 @@ ledger verification and checkpoints."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from timebank.core import access
 from timebank.core.access import Target, requires
 from timebank.core.idempotency import scoped_key
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import PendingCredit
 from timebank.ledger.schemas import (
@@ -24,7 +22,7 @@ from timebank.ledger.schemas import (
     VerifySchema,
 )
 
-blp = Blueprint("ledger_api", __name__, url_prefix="/api/v1", description="The ledger")
+blp = ApiBlueprint("ledger_api", __name__, url_prefix="/api/v1", description="The ledger")
 
 
 @blp.route("/me/balances")

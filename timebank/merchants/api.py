@@ -3,14 +3,12 @@ confirm, void, refund), and monthly statements."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.db import utcnow
 from timebank.core.idempotency import scoped_key
 from timebank.core.qr import qr_svg
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
 from timebank.merchants.schemas import (
@@ -36,7 +34,7 @@ from timebank.merchants.schemas import (
 )
 from timebank.units import operations as units
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "merchants_api", __name__, url_prefix="/api/v1", description="Merchants and redemption"
 )
 ID = "int(max=2147483647)"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import g, request
-from flask_smorest import Blueprint
 
 from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.errors import Forbidden, InvalidInput
 from timebank.core.qr import qr_svg
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.schemas import (
@@ -34,7 +33,7 @@ from timebank.people.schemas import (
 )
 from timebank.units import operations as units
 
-blp = Blueprint("people_api", __name__, url_prefix="/api/v1", description="People and login")
+blp = ApiBlueprint("people_api", __name__, url_prefix="/api/v1", description="People and login")
 MEMBER = "/members/<int(max=2147483647):member_id>"
 UNIT = "/units/<int(max=2147483647):unit_id>"
 

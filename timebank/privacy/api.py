@@ -5,15 +5,14 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.db import utcnow
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.privacy import operations as privacy
 
-blp = Blueprint("privacy_api", __name__, url_prefix="/api/v1", description="One's own data")
+blp = ApiBlueprint("privacy_api", __name__, url_prefix="/api/v1", description="One's own data")
 
 
 def export_response() -> Response:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from timebank.core import access
 from timebank.core.access import requires
-from timebank.core.web import ApiView
+from timebank.core.web import ApiBlueprint, ApiView
 from timebank.units import operations as units
 from timebank.units.schemas import OrganizationSchema, UnitListArgs, UnitSchema, UnitTreeSchema
 
-blp = Blueprint("units_api", __name__, url_prefix="/api/v1/units", description="The grid tree")
+blp = ApiBlueprint("units_api", __name__, url_prefix="/api/v1/units", description="The grid tree")
 UNIT = "/<int(max=2147483647):unit_id>"
 
 

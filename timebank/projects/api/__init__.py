@@ -4,9 +4,9 @@ blueprint."""
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from timebank.core.web import ApiBlueprint
 
-blp = Blueprint(
+blp = ApiBlueprint(
     "projects_api",
     __name__,
     url_prefix="/api/v1",
