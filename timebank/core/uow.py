@@ -67,6 +67,27 @@ def read_phase(session: Session | None = None) -> Iterator[None]:
         reading_phase.reset(token)
 
 
+@contextmanager
+def reads_before_writes(session: Session | None = None) -> Iterator[None]:
+    """The reads a writing request makes before it writes, where they would otherwise hold
+    everyone up: on SQLite a transaction that writes takes the one write lock with its
+    first statement, so these reads run in a ``read_phase`` of their own and the lock is
+    held only from the first write to the commit. PostgreSQL's readers block no one:
+    there the block simply joins the request's transaction.
+
+    What the block read may have changed by the time the request writes, as it may on
+    PostgreSQL: what must not happen twice is kept out by a unique constraint.
+    """
+    from timebank.core.db import reading_request
+    from timebank.extensions import db
+
+    if reading_request() or db.engine.dialect.name != "sqlite":
+        yield
+        return
+    with read_phase(session):
+        yield
+
+
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
     """Run ``callback`` once the session's transaction commits; drop it on rollback."""
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)

@@ -15,6 +15,7 @@ from flask_login import current_user
 from timebank.core.audit import recorded_on_behalf
 from timebank.core.errors import AuthenticationRequired
 from timebank.core.schemas import MAX_ID
+from timebank.core.uow import reads_before_writes
 from timebank.extensions import db, login_manager
 from timebank.people import operations as people
 from timebank.people.errors import InvalidOnBehalfOf, TokenInvalid
@@ -46,7 +47,8 @@ def authenticate_api_request() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise TokenInvalid("Use 'Authorization: Bearer <token>'.")
-    g.api_member, g.api_token = people.member_for_token(token.strip())
+    with reads_before_writes():  # on SQLite the write lock waits for the view's first write
+        g.api_member, g.api_token = people.member_for_token(token.strip())
 
 
 def _is_api() -> bool:

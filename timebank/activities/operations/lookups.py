@@ -13,6 +13,7 @@ from timebank.activities.errors import ActivityCancelled, ActivityNotFound, NotP
 from timebank.activities.models import Activity
 from timebank.core import access
 from timebank.core.access import Target
+from timebank.core.db import get_by_id
 from timebank.extensions import db
 from timebank.people.models import Member, PartyProfile
 from timebank.units import operations as units
@@ -26,7 +27,7 @@ def categories() -> tuple[str, ...]:
 
 def get_activity(activity_id: int) -> Activity:
     """Return the activity or raise NotFound."""
-    activity = db.session.get(Activity, activity_id)
+    activity = get_by_id(Activity, activity_id)
     if activity is None:
         raise ActivityNotFound("Activity %(id)s does not exist.", params={"id": activity_id})
     return activity

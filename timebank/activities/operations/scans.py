@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,8 +25,10 @@ from timebank.activities.operations.lookups import (
     require_published,
 )
 from timebank.activities.operations.signups import get_signup
-from timebank.core.db import utcnow
+from timebank.core.db import insert_unless_taken, utcnow
+from timebank.core.errors import Conflict
 from timebank.core.throttle import CHECKINS_MEMBER
+from timebank.core.uow import reads_before_writes
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.errors import MemberNotFound
@@ -156,7 +157,6 @@ def _require_check_in_open(activity: Activity, member: Member, at: datetime) -> 
 ATTENDANCES = Attendance.__table__
 CHECKINS = CheckIn.__table__
 #: built once, executed with parameters: a statement built per call costs more than it runs
-_OPEN_ATTENDANCE = ATTENDANCES.insert().returning(ATTENDANCES.c.id)
 _CLOSE_ATTENDANCE = (
     ATTENDANCES.update()
     .where(ATTENDANCES.c.id == sa.bindparam("attendance_id"))
@@ -167,7 +167,6 @@ _CLOSE_ATTENDANCE = (
         status=sa.bindparam("status"),
     )
 )
-_ADD_SCAN = CHECKINS.insert().returning(CHECKINS.c.id)
 
 
 def _persisted(model, row_id: int, values: dict, **related):
@@ -189,9 +188,12 @@ def _attend(
     *,
     reason: str | None,
     now: datetime,
-) -> tuple[Attendance, CheckIn]:
+) -> tuple[Attendance, CheckIn] | None:
     """Open the attendance (a check-in) or close it (a check-out) with the ``scan`` as its
-    evidence; writes now, so the unique constraints speak here."""
+    evidence. None when a concurrent scan of the member wrote first: the unique
+    constraints refuse the second (one attendance per activity and member, one scan of
+    each kind, one scan per nonce)."""
+    add_scan = insert_unless_taken(CHECKINS, CHECKINS.c.id)
     if attendance is None:
         values = {
             "activity_id": activity.id, "member_id": member.id,
@@ -201,10 +203,23 @@ def _attend(
             "minutes": None, "points": None, "decided_by_id": None, "decided_at": None,
             "reject_reason": None, "created_at": now,
         }  # fmt: skip
-        attendance_id = db.session.execute(_OPEN_ATTENDANCE, values).scalar_one()
+        opened = insert_unless_taken(ATTENDANCES, ATTENDANCES.c.id)
+        attendance_id = db.session.execute(opened, values).scalar_one_or_none()
+        if attendance_id is None:
+            return None
         # the objects, not only their ids: dumping the response must not lazy-load
         attendance = _persisted(Attendance, attendance_id, values, activity=activity, member=member)
+        values = {**scan, "attendance_id": attendance.id}
+        scan_id = db.session.execute(add_scan, values).scalar_one_or_none()
+        if scan_id is None:
+            # its nonce was taken by an upload being recorded this moment: the unit of
+            # work rolls the attendance back, and the phone's retry gets that upload's result
+            raise Conflict()
     else:
+        values = {**scan, "attendance_id": attendance.id}
+        scan_id = db.session.execute(add_scan, values).scalar_one_or_none()
+        if scan_id is None:
+            return None
         changes = {
             "checked_out_at": scan["scanned_at"],
             "checkout_auto_closed": False,
@@ -214,9 +229,75 @@ def _attend(
         db.session.execute(_CLOSE_ATTENDANCE, {**changes, "attendance_id": attendance.id})
         for name, value in changes.items():
             set_committed_value(attendance, name, value)
-    values = {**scan, "attendance_id": attendance.id}
-    scan_id = db.session.execute(_ADD_SCAN, values).scalar_one()
     return attendance, _persisted(CheckIn, scan_id, values, attendance=attendance)
+
+
+@dataclass
+class _PlannedScan:
+    """What a scan will write, decided from reads: the attendance it opens (None) or
+    closes, the scan row, and its review reasons."""
+
+    activity: Activity
+    member: Member
+    attendance: Attendance | None
+    scan: dict
+    reason: str | None
+
+
+def _plan_scan(
+    activity: Activity,
+    member: Member,
+    *,
+    at: datetime,
+    method: str,
+    now: datetime,
+    step: int | None,
+    lat: float | None,
+    lng: float | None,
+    nonce: str | None,
+    actor: Member | None,
+    typed: bool,
+    late: bool,
+) -> ScanResult | _PlannedScan:
+    """The reads and rules of ``record_scan``: a replay's result, or what to write."""
+    require_published(activity)
+    require_party_member(activity, member)
+    attendance, scans = _existing_scan(activity.id, member.id)
+    if attendance is not None:  # known already: a replay's answer names them unloaded
+        set_committed_value(attendance, "activity", activity)
+        set_committed_value(attendance, "member", member)
+    if attendance is None:
+        _require_check_in_open(activity, member, at)
+    elif _is_replay(activity, attendance, scans, at=at, step=step):
+        return _replay(attendance, scans)
+    elif at > activity.ends_at + CHECKOUT_CLOSES_AFTER:
+        raise OutsideWindow("Check-out closed two hours after the activity ended.")
+    kind = "in" if attendance is None else "out"
+    distance, reason = _risk_signals(
+        activity, method=method, lat=lat, lng=lng, typed=typed, late=late
+    )
+    scan = {
+        "activity_id": activity.id, "member_id": member.id, "kind": kind, "method": method,
+        "scanned_at": at, "received_at": now, "token_step": step, "lat": lat, "lng": lng,
+        "distance_m": distance, "nonce": nonce, "actor_id": actor.id if actor else None,
+    }  # fmt: skip
+    return _PlannedScan(activity, member, attendance, scan, reason)
+
+
+def _write_scan(plan: _PlannedScan, *, now: datetime) -> ScanResult:
+    """Write a planned scan. A concurrent scan of the same member that wrote first (the
+    unique constraints say so) makes this one its replay."""
+    activity, member = plan.activity, plan.member
+    written = _attend(activity, member, plan.attendance, plan.scan, reason=plan.reason, now=now)
+    if written is None:
+        db.session.expire_all()
+        attendance, scans = _existing_scan(activity.id, member.id)
+        if attendance is None or "in" not in scans:
+            raise Conflict()
+        return _replay(attendance, scans)
+    attendance, check_in = written
+    action = "checked_in" if plan.scan["kind"] == "in" else "checked_out"
+    return ScanResult(attendance, check_in, action)
 
 
 def record_scan(
@@ -245,37 +326,11 @@ def record_scan(
     Raises CheckinRejected: ``activity_cancelled``, ``outside_window``,
     ``not_signed_up``, ``not_party_member``.
     """
-    require_published(activity)
-    require_party_member(activity, member)
-    attendance, scans = _existing_scan(activity.id, member.id)
-    if attendance is None:
-        _require_check_in_open(activity, member, at)
-    elif _is_replay(activity, attendance, scans, at=at, step=step):
-        return _replay(attendance, scans)
-    elif at > activity.ends_at + CHECKOUT_CLOSES_AFTER:
-        raise OutsideWindow("Check-out closed two hours after the activity ended.")
-    kind = "in" if attendance is None else "out"
-    distance, reason = _risk_signals(
-        activity, method=method, lat=lat, lng=lng, typed=typed, late=late
-    )
-    scan = {
-        "activity_id": activity.id, "member_id": member.id, "kind": kind, "method": method,
-        "scanned_at": at, "received_at": now, "token_step": step, "lat": lat, "lng": lng,
-        "distance_m": distance, "nonce": nonce, "actor_id": actor.id if actor else None,
-    }  # fmt: skip
-    try:
-        with db.session.begin_nested():
-            attendance, check_in = _attend(
-                activity, member, attendance, scan, reason=reason, now=now
-            )
-    except IntegrityError:
-        # a concurrent scan of the same member won the unique constraint: a replay
-        db.session.expire_all()
-        attendance, scans = _existing_scan(activity.id, member.id)
-        if attendance is None or "in" not in scans:
-            raise
-        return _replay(attendance, scans)
-    return ScanResult(attendance, check_in, "checked_in" if kind == "in" else "checked_out")
+    plan = _plan_scan(
+        activity, member, at=at, method=method, now=now, step=step, lat=lat, lng=lng,
+        nonce=nonce, actor=actor, typed=typed, late=late,
+    )  # fmt: skip
+    return plan if isinstance(plan, ScanResult) else _write_scan(plan, now=now)
 
 
 def count_scan_attempt(member: Member) -> None:
@@ -320,26 +375,21 @@ def check_in(
     (see ``verify_kiosk_code`` and ``record_scan``) and NotFound for a deleted activity.
     """
     now = now or utcnow()
-    previous = _by_nonce(member, nonce)
-    if previous is not None:
-        return previous
-    verified = verify_kiosk_code(
-        token, now=now, scanned_at=scanned_at, expected_activity_id=expected_activity_id
-    )
-    activity = get_activity(verified.subject_id)
-    return record_scan(
-        activity,
-        member,
-        at=verified.at,
-        method="kiosk",
-        now=now,
-        step=verified.step,
-        lat=lat,
-        lng=lng,
-        nonce=nonce,
-        typed=verified.typed,
-        late=scanned_at is not None and now - scanned_at > timedelta(seconds=STEP_SECONDS),
-    )
+    # a flash crowd scans at once: on SQLite only the writes wait for one another
+    with reads_before_writes():
+        previous = _by_nonce(member, nonce)
+        if previous is not None:
+            return previous
+        verified = verify_kiosk_code(
+            token, now=now, scanned_at=scanned_at, expected_activity_id=expected_activity_id
+        )
+        plan = _plan_scan(
+            get_activity(verified.subject_id), member, at=verified.at, method="kiosk",
+            now=now, step=verified.step, lat=lat, lng=lng, nonce=nonce, actor=None,
+            typed=verified.typed,
+            late=scanned_at is not None and now - scanned_at > timedelta(seconds=STEP_SECONDS),
+        )  # fmt: skip
+    return plan if isinstance(plan, ScanResult) else _write_scan(plan, now=now)
 
 
 def scan_badge(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from timebank.core.access import Target
-from timebank.core.db import utcnow
+from timebank.core.db import get_by_id, utcnow
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.people.errors import MemberNotFound, PhoneTaken
@@ -28,7 +28,7 @@ from timebank.units.models import UnitClosure
 
 def get_member(member_id: int) -> Member:
     """Return the member or raise NotFound."""
-    member = db.session.get(Member, member_id)
+    member = get_by_id(Member, member_id)
     if member is None:
         raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
     return member

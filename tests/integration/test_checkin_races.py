@@ -1,0 +1,176 @@
+"""A scan is decided from reads and written after them: on SQLite the reads take no write
+lock, so a flash crowd waits only for one another's inserts. What another scan of the same
+member wrote in between is kept out by the unique constraints, on both databases, and the
+later scan becomes a replay of the first, never an error or a second row."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tests import factories
+from tests.activities_factories import create_activity
+from tests.conftest import ON_POSTGRES
+from timebank.activities import operations as activities
+from timebank.activities.models import Attendance, CheckIn
+from timebank.activities.operations import scans
+from timebank.core import db as core_db
+from timebank.core.errors import Conflict
+from timebank.extensions import db
+from timebank.people import operations as people
+
+
+def now():
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def setup(app, district):
+    organizer = factories.create_member(district["a"], roles=("organizer",), name="网格长")
+    volunteer = factories.create_member(district["building_a"], name="王秀英")
+    activity = create_activity(
+        district["a"], organizer=organizer, starts_at=now() - timedelta(minutes=10), hours=2
+    )
+    db.session.commit()
+    return {"organizer": organizer, "volunteer": volunteer, "activity": activity, **district}
+
+
+def in_another_session(app, work) -> None:
+    """``work()`` committed by another thread with its own session: a concurrent request."""
+    failures = []
+
+    def run():
+        with app.app_context():
+            try:
+                work()
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - reported to the test
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert failures == []
+
+
+def plan(activity, member, *, at, method="kiosk", nonce=None, actor=None):
+    """A scan decided from reads, whose read transaction then ends (as on SQLite)."""
+    planned = scans._plan_scan(
+        activity, member, at=at, method=method, now=at, step=None, lat=None, lng=None,
+        nonce=nonce, actor=actor, typed=False, late=False,
+    )  # fmt: skip
+    db.session.commit()
+    return planned
+
+
+def rows(model, activity_id: int) -> int:
+    db.session.expire_all()
+    return db.session.query(model).filter_by(activity_id=activity_id).count()
+
+
+def test_a_check_in_written_in_between_makes_the_planned_one_its_replay(app, setup):
+    activity, volunteer = setup["activity"], setup["volunteer"]
+    activity_id, volunteer_id = activity.id, volunteer.id
+    planned = plan(activity, volunteer, at=now())
+    assert planned.scan["kind"] == "in"
+
+    in_another_session(
+        app,
+        lambda: activities.manual_check_in(
+            activities.get_activity(activity_id), people.get_member(volunteer_id),
+            actor=people.get_member(setup["organizer"].id),
+        ),
+    )  # fmt: skip
+    result = scans._write_scan(planned, now=now())
+    db.session.commit()
+
+    assert result.action == "already_checked_in"
+    assert result.checkin.method == "manual"  # the scan that was written first
+    assert rows(Attendance, activity_id) == 1
+    assert rows(CheckIn, activity_id) == 1
+
+
+def test_a_check_out_written_in_between_makes_the_planned_one_its_replay(app, setup):
+    activity, volunteer, organizer = setup["activity"], setup["volunteer"], setup["organizer"]
+    activity_id, volunteer_id, organizer_id = activity.id, volunteer.id, organizer.id
+    checked_in_at = activity.starts_at + timedelta(minutes=1)
+    activities.manual_check_in(activity, volunteer, actor=organizer, now=checked_in_at)
+    db.session.commit()
+    planned = plan(activity, volunteer, at=now(), method="manual", actor=organizer)
+    assert planned.scan["kind"] == "out"
+
+    in_another_session(
+        app,
+        lambda: activities.manual_check_in(
+            activities.get_activity(activity_id), people.get_member(volunteer_id),
+            actor=people.get_member(organizer_id), now=now(),
+        ),
+    )  # fmt: skip
+    result = scans._write_scan(planned, now=now())
+    db.session.commit()
+
+    assert result.action == "already_checked_out"
+    assert rows(CheckIn, activity_id) == 2  # one in, one out
+    attendance = db.session.query(Attendance).filter_by(activity_id=activity_id).one()
+    assert attendance.checked_out_at is not None
+
+
+def test_a_nonce_taken_in_between_refuses_the_scan_and_leaves_no_attendance(app, setup):
+    volunteer, organizer = setup["volunteer"], setup["organizer"]
+    volunteer_id = volunteer.id
+    first = setup["activity"]
+    second = create_activity(
+        setup["a"], organizer=organizer, starts_at=now() - timedelta(minutes=5), title="第二场"
+    )
+    db.session.commit()
+    first_id, second_id = first.id, second.id
+    planned = plan(second, volunteer, at=now(), nonce="phone-upload-1")
+
+    def upload_to_the_first():
+        token = activities.kiosk_token(first_id, activities.step_of(now()))
+        activities.check_in(people.get_member(volunteer_id), token, nonce="phone-upload-1")
+
+    in_another_session(app, upload_to_the_first)
+    with pytest.raises(Conflict):
+        scans._write_scan(planned, now=now())
+    db.session.rollback()  # as the unit of work does
+
+    assert rows(Attendance, second_id) == 0
+    assert rows(CheckIn, second_id) == 0
+    assert rows(CheckIn, first_id) == 1
+
+
+def test_on_sqlite_a_check_in_takes_the_write_lock_only_to_write(
+    client, setup, token_for, monkeypatch
+):
+    if ON_POSTGRES:
+        pytest.skip("a SQLite-only detail: PostgreSQL's readers take no lock")
+    activity_id = setup["activity"].id
+    headers = token_for(setup["volunteer"])
+    token = activities.kiosk_token(activity_id, activities.step_of(now()))
+    db.session.expunge_all()  # the request reads what it needs, as in production
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement.split()[0].upper())
+
+    original = core_db.begin_immediate
+
+    def marked(dbapi_connection):
+        seen.append("BEGIN IMMEDIATE")
+        original(dbapi_connection)
+
+    monkeypatch.setattr(core_db, "begin_immediate", marked)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.post("/api/v1/checkins", json={"token": token}, headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert response.status_code == 201, response.json
+    # the token, the activity and the member's earlier scans are read before the lock;
+    # holding it, the request only writes the attendance and the scan
+    assert seen == ["SELECT", "SELECT", "SELECT", "BEGIN IMMEDIATE", "INSERT", "INSERT"]
