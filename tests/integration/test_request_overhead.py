@@ -103,3 +103,37 @@ def test_a_request_reuses_its_arguments_schema_and_its_session_signer(
     signer = sessions.get_signing_serializer(app)
     monkeypatch.setattr(app, "secret_key", "another-key-" + "x" * 32)
     assert sessions.get_signing_serializer(app) is not signer  # a new key, a new signer
+
+
+def test_a_request_that_only_reads_sends_no_begin_or_commit(database_url):
+    import sqlalchemy as sa
+
+    from timebank import create_app
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False}
+    )
+
+    def in_transaction() -> bool:
+        db.session.scalar(sa.text("SELECT 1"))
+        raw = db.session.connection().connection.dbapi_connection
+        if ON_POSTGRES:
+            return raw.info.transaction_status != 0  # 0: idle, outside a transaction
+        return raw.in_transaction
+
+    @app.route("/test-only/transaction", methods=["GET", "POST"])
+    def transaction_state():
+        return {"in_transaction": in_transaction()}
+
+    client = app.test_client()
+    # each statement of a GET stands alone (READ COMMITTED sees no more than that)...
+    assert client.get("/test-only/transaction").json == {"in_transaction": False}
+    # ...and anything that may write is one transaction, as ever
+    assert client.post("/test-only/transaction").json == {"in_transaction": True}
+    assert client.get("/test-only/transaction").json == {"in_transaction": False}
+    with app.app_context():
+        if ON_POSTGRES:  # the pool took the connection back as it lent it
+            raw = db.engine.raw_connection()
+            assert raw.dbapi_connection.autocommit is False
+            raw.close()
+        db.engine.dispose()

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.pool import Pool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -134,14 +135,31 @@ def reading_request() -> bool:
 
 
 @event.listens_for(Engine, "begin")
-def _sqlite_on_begin(conn):
-    # A reader takes no lock, so GETs run beside the one writer (WAL); every other
-    # transaction takes the write lock up front (see _sqlite_on_connect).
-    if conn.dialect.name == "sqlite":
-        if reading_request():
-            conn.connection.dbapi_connection.execute("BEGIN")  # the driver's own: cheaper
-        else:
-            begin_immediate(conn.connection.dbapi_connection)
+def _on_begin(conn):
+    """A request that only reads runs each statement on its own, as PostgreSQL's READ
+    COMMITTED would anyway (each statement sees what was committed when it began): no
+    BEGIN and COMMIT to send. On SQLite every other transaction takes the write lock up
+    front (see _sqlite_on_connect); a reader takes none, so GETs run beside the writer."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if reading_request():
+        if conn.dialect.name == "postgresql":
+            dbapi_connection.autocommit = True  # until the pool takes it back
+    elif conn.dialect.name == "sqlite":
+        begin_immediate(dbapi_connection)
+
+
+def one_transaction(conn: sa.Connection) -> None:
+    """The rest of a reading request reads in one transaction, as a server-side cursor
+    needs (and a check that must see one moment of the ledger wants)."""
+    dbapi_connection = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql" and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
+
+
+@event.listens_for(Pool, "checkin")
+def _end_autocommit(dbapi_connection, connection_record):
+    if getattr(dbapi_connection, "autocommit", False) is True and not dbapi_connection.closed:
+        dbapi_connection.autocommit = False
 
 
 def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:

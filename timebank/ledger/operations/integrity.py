@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 
 from timebank.core.audit import record_audit
+from timebank.core.db import one_transaction
 from timebank.extensions import db
 from timebank.ledger.models import GENESIS_HASH, LEDGERS, Checkpoint, Hold
 from timebank.ledger.operations.accounts import check_ledger
@@ -63,6 +64,7 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
     pending holds, and the ledger still extends every checkpoint. Names the first wrong row."""
     report = VerifyReport()
     conn = db.session.connection()
+    one_transaction(conn)  # its entries are streamed through a server-side cursor
     report.transfers = conn.execute(sa.select(sa.func.count()).select_from(TRANSFERS)).scalar()
     accounts = {
         row.id: row
