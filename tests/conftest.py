@@ -159,3 +159,20 @@ def pytest_terminal_summary(terminalreporter):
             "CI installs it and fails instead of skipping.",
             red=True,
         )
+
+
+@pytest.fixture
+def activity_scene(app, district):
+    """The district, its organizer and volunteer, and an activity that began ten minutes ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.activities_factories import create_activity
+
+    organizer = factories.create_member(district["a"], roles=("organizer",), name="网格长")
+    volunteer = factories.create_member(district["building_a"], name="王秀英")
+    activity = create_activity(
+        district["a"], organizer=organizer,
+        starts_at=datetime.now(UTC) - timedelta(minutes=10), hours=2,
+    )  # fmt: skip
+    db.session.commit()
+    return {"organizer": organizer, "volunteer": volunteer, "activity": activity, **district}

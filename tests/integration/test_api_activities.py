@@ -17,25 +17,14 @@ def now():
     return datetime.now(UTC)
 
 
-@pytest.fixture
-def setup(app, district):
-    organizer = factories.create_member(district["a"], roles=("organizer",), name="网格长")
-    volunteer = factories.create_member(district["building_a"], name="王秀英")
-    activity = create_activity(
-        district["a"], organizer=organizer, starts_at=now() - timedelta(minutes=10), hours=2
-    )
-    db.session.commit()
-    return {"organizer": organizer, "volunteer": volunteer, "activity": activity, **district}
-
-
 def token_now(activity_id: int) -> str:
     return activities.kiosk_token(activity_id, activities.step_of(now()))
 
 
-def test_publish_list_and_get(client, setup, token_for):
-    headers = token_for(setup["organizer"])
+def test_publish_list_and_get(client, activity_scene, token_for):
+    headers = token_for(activity_scene["organizer"])
     body = {
-        "unit_id": setup["grid_a"].id,
+        "unit_id": activity_scene["grid_a"].id,
         "title": "义剪进社区",
         "category": "free_haircut",
         "starts_at": "2026-12-05T09:00:00+08:00",
@@ -56,13 +45,13 @@ def test_publish_list_and_get(client, setup, token_for):
         "/api/v1/activities?from=2026-12-05&to=2026-12-05&category=free_haircut", headers=headers
     )
     assert [a["id"] for a in listed.json["items"]] == [activity_id]
-    volunteer_headers = token_for(setup["volunteer"])
+    volunteer_headers = token_for(activity_scene["volunteer"])
     assert client.get(
         f"/api/v1/activities/{activity_id}", headers=volunteer_headers
     ).status_code == (200)
     # walk-ins are welcome: a member of another community opens it too (but it is not
     # in their list of activities near them)
-    outsider = token_for(factories.create_member(setup["building_b"]))
+    outsider = token_for(factories.create_member(activity_scene["building_b"]))
     assert client.get(f"/api/v1/activities/{activity_id}", headers=outsider).status_code == 200
     near = client.get("/api/v1/activities", headers=outsider).json["items"]
     assert activity_id not in [a["id"] for a in near]
@@ -72,10 +61,10 @@ def test_publish_list_and_get(client, setup, token_for):
     )
 
 
-def test_bad_input_is_never_a_500(client, setup, token_for):
-    headers = token_for(setup["organizer"])
+def test_bad_input_is_never_a_500(client, activity_scene, token_for):
+    headers = token_for(activity_scene["organizer"])
     good = {
-        "unit_id": setup["a"].id,
+        "unit_id": activity_scene["a"].id,
         "title": "x",
         "category": "patrol",
         "starts_at": "2026-12-05T09:00:00+08:00",
@@ -119,7 +108,7 @@ def test_bad_input_is_never_a_500(client, setup, token_for):
     garbage = client.post("/api/v1/checkins", headers=headers, json={"token": "%00\u202e../.."})
     assert garbage.status_code == 400 and garbage.json["code"] == "token_invalid"
     approve = client.post(
-        f"/api/v1/activities/{setup['activity'].id}/attendance/approve",
+        f"/api/v1/activities/{activity_scene['activity'].id}/attendance/approve",
         headers=headers,
         json={"ids": list(range(1, 300))},
     )
@@ -130,13 +119,13 @@ def test_bad_input_is_never_a_500(client, setup, token_for):
         assert response.status_code == 422, (edge, response.json)
 
 
-def test_permissions(client, setup, token_for):
-    activity = setup["activity"]
-    volunteer = token_for(setup["volunteer"])
-    other_organizer = token_for(factories.create_member(setup["b"], roles=("organizer",)))
-    street_admin = token_for(factories.create_member(setup["street"], roles=("admin",)))
+def test_permissions(client, activity_scene, token_for):
+    activity = activity_scene["activity"]
+    volunteer = token_for(activity_scene["volunteer"])
+    other_organizer = token_for(factories.create_member(activity_scene["b"], roles=("organizer",)))
+    street_admin = token_for(factories.create_member(activity_scene["street"], roles=("admin",)))
     body = {
-        "unit_id": setup["a"].id,
+        "unit_id": activity_scene["a"].id,
         "title": "x",
         "category": "patrol",
         "starts_at": "2026-12-05T09:00:00+08:00",
@@ -156,7 +145,7 @@ def test_permissions(client, setup, token_for):
         ("post", f"/api/v1/activities/{activity.id}/badge-scans", {"code": "m1.1.x"}),
         ("post", f"/api/v1/activities/{activity.id}/close-checkouts", None),
         ("post", "/api/v1/activities", body),
-        ("get", f"/api/v1/units/{setup['a'].id}/party-attendance", None),
+        ("get", f"/api/v1/units/{activity_scene['a'].id}/party-attendance", None),
     ]
     for method, path, json in paths:
         for headers in (volunteer, other_organizer):
@@ -169,10 +158,10 @@ def test_permissions(client, setup, token_for):
     )
 
 
-def test_kiosk_code_check_in_out_and_every_rejection(client, setup, token_for):
-    activity = setup["activity"]
-    organizer = token_for(setup["organizer"])
-    volunteer = token_for(setup["volunteer"])
+def test_kiosk_code_check_in_out_and_every_rejection(client, activity_scene, token_for):
+    activity = activity_scene["activity"]
+    organizer = token_for(activity_scene["organizer"])
+    volunteer = token_for(activity_scene["volunteer"])
     qr = client.get(f"/api/v1/activities/{activity.id}/qr", headers=organizer)
     assert qr.status_code == 200
     assert qr.json["svg"].lstrip().startswith("<?xml") or "<svg" in qr.json["svg"]
@@ -194,18 +183,20 @@ def test_kiosk_code_check_in_out_and_every_rejection(client, setup, token_for):
     assert db.session.query(CheckIn).count() == 1
 
     step = activities.step_of(now())
-    other = create_activity(setup["a"], organizer=setup["organizer"])
+    other = create_activity(activity_scene["a"], organizer=activity_scene["organizer"])
     late = create_activity(
-        setup["a"], organizer=setup["organizer"], starts_at=now() + timedelta(hours=5)
+        activity_scene["a"],
+        organizer=activity_scene["organizer"],
+        starts_at=now() + timedelta(hours=5),
     )
     signup_only = create_activity(
-        setup["a"],
-        organizer=setup["organizer"],
+        activity_scene["a"],
+        organizer=activity_scene["organizer"],
         signup_required=True,
         starts_at=now() - timedelta(minutes=5),
     )
     db.session.commit()
-    fresh = token_for(factories.create_member(setup["building_a"]))
+    fresh = token_for(factories.create_member(activity_scene["building_a"]))
     cases = [
         # a real signature ends in "xx" once in 4096 steps: change it for sure
         ({"token": token[:-2] + ("yy" if token.endswith("xx") else "xx")}, 400, "token_invalid"),
@@ -230,9 +221,9 @@ def test_kiosk_code_check_in_out_and_every_rejection(client, setup, token_for):
     assert counts["checked_in"] == 1
 
 
-def test_offline_upload_with_nonce(client, setup, token_for):
-    activity = setup["activity"]
-    volunteer = token_for(setup["volunteer"])
+def test_offline_upload_with_nonce(client, activity_scene, token_for):
+    activity = activity_scene["activity"]
+    volunteer = token_for(activity_scene["volunteer"])
     scanned = now() - timedelta(minutes=3)
     token = activities.kiosk_token(activity.id, activities.step_of(scanned))
     body = {"token": token, "scanned_at": scanned.isoformat(), "nonce": "phone-1-abcdef"}
@@ -244,16 +235,16 @@ def test_offline_upload_with_nonce(client, setup, token_for):
     assert db.session.query(CheckIn).count() == 1
 
 
-def test_signup_withdraw_and_full(client, setup, token_for):
+def test_signup_withdraw_and_full(client, activity_scene, token_for):
     activity = create_activity(
-        setup["a"],
-        organizer=setup["organizer"],
+        activity_scene["a"],
+        organizer=activity_scene["organizer"],
         capacity=1,
         starts_at=now() + timedelta(days=1),
     )
     db.session.commit()
-    v1 = token_for(setup["volunteer"])
-    v2 = token_for(factories.create_member(setup["building_a"]))
+    v1 = token_for(activity_scene["volunteer"])
+    v2 = token_for(factories.create_member(activity_scene["building_a"]))
     assert client.post(f"/api/v1/activities/{activity.id}/signup", headers=v1).status_code == 200
     full = client.post(f"/api/v1/activities/{activity.id}/signup", headers=v2)
     assert full.status_code == 409 and full.json["code"] == "activity_full"
@@ -262,11 +253,13 @@ def test_signup_withdraw_and_full(client, setup, token_for):
     assert client.post(f"/api/v1/activities/{activity.id}/signup", headers=v2).status_code == 200
 
 
-def test_badge_and_manual_check_in(client, setup, token_for):
-    activity = setup["activity"]
-    organizer = token_for(setup["organizer"])
-    badge = client.get("/api/v1/me/badge", headers=token_for(setup["volunteer"])).json
-    assert badge["token"].startswith(f"m{setup['volunteer'].id}.") and "<svg" in badge["svg"]
+def test_badge_and_manual_check_in(client, activity_scene, token_for):
+    activity = activity_scene["activity"]
+    organizer = token_for(activity_scene["organizer"])
+    badge = client.get("/api/v1/me/badge", headers=token_for(activity_scene["volunteer"])).json
+    assert (
+        badge["token"].startswith(f"m{activity_scene['volunteer'].id}.") and "<svg" in badge["svg"]
+    )
     scanned = client.post(
         f"/api/v1/activities/{activity.id}/badge-scans",
         headers=organizer,
@@ -279,7 +272,7 @@ def test_badge_and_manual_check_in(client, setup, token_for):
         json={"code": badge["token"][:-3] + "abc"},
     )
     assert forged.status_code == 400 and forged.json["code"] == "token_invalid"
-    elder = factories.create_member(setup["building_a"], password=None, name="李大爷")
+    elder = factories.create_member(activity_scene["building_a"], password=None, name="李大爷")
     db.session.commit()
     manual = client.post(
         f"/api/v1/activities/{activity.id}/manual-checkins",
@@ -289,10 +282,10 @@ def test_badge_and_manual_check_in(client, setup, token_for):
     assert manual.status_code == 201 and manual.json["attendance"]["manual"] is True
 
 
-def test_review_queue_and_approval_credits_once(client, setup, token_for):
+def test_review_queue_and_approval_credits_once(client, activity_scene, token_for):
     activity = create_activity(
-        setup["a"],
-        organizer=setup["organizer"],
+        activity_scene["a"],
+        organizer=activity_scene["organizer"],
         starts_at=now() - timedelta(hours=3),
         hours=2,
         lat=36.06,
@@ -302,7 +295,7 @@ def test_review_queue_and_approval_credits_once(client, setup, token_for):
         requires_checkout=False,
     )
     db.session.commit()
-    volunteer = setup["volunteer"]
+    volunteer = activity_scene["volunteer"]
     # scanned offline during the window, uploaded now, from far away: review
     scanned = activity.starts_at + timedelta(minutes=1)
     token = activities.kiosk_token(activity.id, activities.step_of(scanned))
@@ -312,7 +305,7 @@ def test_review_queue_and_approval_credits_once(client, setup, token_for):
         json={"token": token, "scanned_at": scanned.isoformat(), "lat": 36.2, "lng": 103.83},
     )
     assert checked.status_code == 201 and checked.json["attendance"]["status"] == "review"
-    organizer = token_for(setup["organizer"])
+    organizer = token_for(activity_scene["organizer"])
     queue = client.get(
         f"/api/v1/activities/{activity.id}/attendance?status=review", headers=organizer
     )
@@ -361,11 +354,16 @@ def _run_threads(count, target):
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_signups_for_ten_places(app, setup):
+def test_fifty_concurrent_signups_for_ten_places(app, activity_scene):
     activity = create_activity(
-        setup["a"], organizer=setup["organizer"], capacity=10, starts_at=now() + timedelta(days=1)
+        activity_scene["a"],
+        organizer=activity_scene["organizer"],
+        capacity=10,
+        starts_at=now() + timedelta(days=1),
     )
-    members = [factories.create_member(setup["building_a"], password=None) for _ in range(50)]
+    members = [
+        factories.create_member(activity_scene["building_a"], password=None) for _ in range(50)
+    ]
     db.session.commit()
     activity_id, member_ids = activity.id, [m.id for m in members]
     outcomes = []
@@ -392,9 +390,11 @@ def test_fifty_concurrent_signups_for_ten_places(app, setup):
 
 
 @pytest.mark.slow
-def test_two_hundred_concurrent_check_ins(app, setup):
-    activity_id = setup["activity"].id
-    members = [factories.create_member(setup["building_a"], password=None) for _ in range(200)]
+def test_two_hundred_concurrent_check_ins(app, activity_scene):
+    activity_id = activity_scene["activity"].id
+    members = [
+        factories.create_member(activity_scene["building_a"], password=None) for _ in range(200)
+    ]
     db.session.commit()
     member_ids = [m.id for m in members]
 
@@ -417,8 +417,8 @@ def test_two_hundred_concurrent_check_ins(app, setup):
 
 
 @pytest.mark.slow
-def test_the_same_member_scanning_twice_at_once_gets_one_row(app, setup):
-    activity_id, member_id = setup["activity"].id, setup["volunteer"].id
+def test_the_same_member_scanning_twice_at_once_gets_one_row(app, activity_scene):
+    activity_id, member_id = activity_scene["activity"].id, activity_scene["volunteer"].id
     results = []
 
     def check(n):
@@ -436,30 +436,30 @@ def test_the_same_member_scanning_twice_at_once_gets_one_row(app, setup):
     assert db.session.query(CheckIn).filter_by(activity_id=activity_id).count() == 1
 
 
-def test_readyz_reports_the_database_and_the_migrations(client, setup):
+def test_readyz_reports_the_database_and_the_migrations(client, activity_scene):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json == {"ready": True, "database": True, "migrations_at_head": True}
     assert client.get("/api/v1/ping-db").status_code == 404
 
 
-def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, setup, token_for):
+def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, activity_scene, token_for):
     from sqlalchemy import event
 
     activity = create_activity(
-        setup["a"],
-        organizer=setup["organizer"],
+        activity_scene["a"],
+        organizer=activity_scene["organizer"],
         starts_at=now() - timedelta(hours=3),
         hours=2,
         requires_checkout=False,
     )
     for _ in range(30):
-        member = factories.create_member(setup["building_a"], password=None)
+        member = factories.create_member(activity_scene["building_a"], password=None)
         activities.manual_check_in(
-            activity, member, actor=setup["organizer"], now=activity.starts_at
+            activity, member, actor=activity_scene["organizer"], now=activity.starts_at
         )
     db.session.commit()
-    headers = token_for(setup["organizer"])
+    headers = token_for(activity_scene["organizer"])
     ids = [a.id for a in activities.list_attendance(activity)]
     db.session.expunge_all()
     statements = []
@@ -483,29 +483,33 @@ def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, setup, t
     assert {a["minutes"] for a in approved.json["decided"]} == {120}
 
 
-def test_manual_check_in_welcomes_a_member_of_another_community(client, setup, token_for):
-    visitor = factories.create_member(setup["building_b"], name="别处的人")
+def test_manual_check_in_welcomes_a_member_of_another_community(client, activity_scene, token_for):
+    visitor = factories.create_member(activity_scene["building_b"], name="别处的人")
     db.session.commit()
     response = client.post(
-        f"/api/v1/activities/{setup['activity'].id}/manual-checkins",
-        headers=token_for(setup["organizer"]),
+        f"/api/v1/activities/{activity_scene['activity'].id}/manual-checkins",
+        headers=token_for(activity_scene["organizer"]),
         json={"member_id": visitor.id},
     )
     assert response.status_code == 201 and response.json["result"] == "checked_in"
-    page = client.get(f"/api/v1/activities/{setup['activity'].id}", headers=token_for(visitor))
+    page = client.get(
+        f"/api/v1/activities/{activity_scene['activity'].id}", headers=token_for(visitor)
+    )
     assert page.status_code == 200
 
 
-def test_the_documented_unit_filter_takes_its_own_query_string(client, setup, token_for):
+def test_the_documented_unit_filter_takes_its_own_query_string(client, activity_scene, token_for):
     """``GET /activities?unit_id=`` was a 422: the filter refused its own documented form."""
-    headers = token_for(setup["organizer"])
-    other = create_activity(setup["b"], starts_at=now() + timedelta(days=1), title="古浪路义诊")
+    headers = token_for(activity_scene["organizer"])
+    other = create_activity(
+        activity_scene["b"], starts_at=now() + timedelta(days=1), title="古浪路义诊"
+    )
     db.session.commit()
-    mine = client.get(f"/api/v1/activities?unit_id={setup['a'].id}", headers=headers)
+    mine = client.get(f"/api/v1/activities?unit_id={activity_scene['a'].id}", headers=headers)
     assert mine.status_code == 200, mine.json
     ids = [a["id"] for a in mine.json["items"]]
-    assert setup["activity"].id in ids and other.id not in ids
-    neighbour = token_for(factories.create_member(setup["building_b"], name="古浪路居民"))
-    theirs = client.get(f"/api/v1/activities?unit_id={setup['b'].id}", headers=neighbour)
+    assert activity_scene["activity"].id in ids and other.id not in ids
+    neighbour = token_for(factories.create_member(activity_scene["building_b"], name="古浪路居民"))
+    theirs = client.get(f"/api/v1/activities?unit_id={activity_scene['b'].id}", headers=neighbour)
     assert theirs.status_code == 200 and other.id in [a["id"] for a in theirs.json["items"]]
-    assert setup["activity"].id not in [a["id"] for a in theirs.json["items"]]
+    assert activity_scene["activity"].id not in [a["id"] for a in theirs.json["items"]]

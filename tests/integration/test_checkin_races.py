@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event
 
-from tests import factories
 from tests.activities_factories import create_activity
 from tests.conftest import ON_POSTGRES
 from timebank.activities import operations as activities
@@ -23,17 +22,6 @@ from timebank.people import operations as people
 
 def now():
     return datetime.now(UTC)
-
-
-@pytest.fixture
-def setup(app, district):
-    organizer = factories.create_member(district["a"], roles=("organizer",), name="网格长")
-    volunteer = factories.create_member(district["building_a"], name="王秀英")
-    activity = create_activity(
-        district["a"], organizer=organizer, starts_at=now() - timedelta(minutes=10), hours=2
-    )
-    db.session.commit()
-    return {"organizer": organizer, "volunteer": volunteer, "activity": activity, **district}
 
 
 def in_another_session(app, work) -> None:
@@ -71,8 +59,8 @@ def rows(model, activity_id: int) -> int:
     return db.session.query(model).filter_by(activity_id=activity_id).count()
 
 
-def test_a_check_in_written_in_between_makes_the_planned_one_its_replay(app, setup):
-    activity, volunteer = setup["activity"], setup["volunteer"]
+def test_a_check_in_written_in_between_makes_the_planned_one_its_replay(app, activity_scene):
+    activity, volunteer = activity_scene["activity"], activity_scene["volunteer"]
     activity_id, volunteer_id = activity.id, volunteer.id
     planned = plan(activity, volunteer, at=now())
     assert planned.scan["kind"] == "in"
@@ -81,7 +69,7 @@ def test_a_check_in_written_in_between_makes_the_planned_one_its_replay(app, set
         app,
         lambda: activities.manual_check_in(
             activities.get_activity(activity_id), people.get_member(volunteer_id),
-            actor=people.get_member(setup["organizer"].id),
+            actor=people.get_member(activity_scene["organizer"].id),
         ),
     )  # fmt: skip
     result = scans._write_scan(planned, now=now())
@@ -93,8 +81,12 @@ def test_a_check_in_written_in_between_makes_the_planned_one_its_replay(app, set
     assert rows(CheckIn, activity_id) == 1
 
 
-def test_a_check_out_written_in_between_makes_the_planned_one_its_replay(app, setup):
-    activity, volunteer, organizer = setup["activity"], setup["volunteer"], setup["organizer"]
+def test_a_check_out_written_in_between_makes_the_planned_one_its_replay(app, activity_scene):
+    activity, volunteer, organizer = (
+        activity_scene["activity"],
+        activity_scene["volunteer"],
+        activity_scene["organizer"],
+    )
     activity_id, volunteer_id, organizer_id = activity.id, volunteer.id, organizer.id
     checked_in_at = activity.starts_at + timedelta(minutes=1)
     activities.manual_check_in(activity, volunteer, actor=organizer, now=checked_in_at)
@@ -118,12 +110,15 @@ def test_a_check_out_written_in_between_makes_the_planned_one_its_replay(app, se
     assert attendance.checked_out_at is not None
 
 
-def test_a_nonce_taken_in_between_refuses_the_scan_and_leaves_no_attendance(app, setup):
-    volunteer, organizer = setup["volunteer"], setup["organizer"]
+def test_a_nonce_taken_in_between_refuses_the_scan_and_leaves_no_attendance(app, activity_scene):
+    volunteer, organizer = activity_scene["volunteer"], activity_scene["organizer"]
     volunteer_id = volunteer.id
-    first = setup["activity"]
+    first = activity_scene["activity"]
     second = create_activity(
-        setup["a"], organizer=organizer, starts_at=now() - timedelta(minutes=5), title="第二场"
+        activity_scene["a"],
+        organizer=organizer,
+        starts_at=now() - timedelta(minutes=5),
+        title="第二场",
     )
     db.session.commit()
     first_id, second_id = first.id, second.id
@@ -144,12 +139,12 @@ def test_a_nonce_taken_in_between_refuses_the_scan_and_leaves_no_attendance(app,
 
 
 def test_on_sqlite_a_check_in_takes_the_write_lock_only_to_write(
-    client, setup, token_for, monkeypatch
+    client, activity_scene, token_for, monkeypatch
 ):
     if ON_POSTGRES:
         pytest.skip("a SQLite-only detail: PostgreSQL's readers take no lock")
-    activity_id = setup["activity"].id
-    headers = token_for(setup["volunteer"])
+    activity_id = activity_scene["activity"].id
+    headers = token_for(activity_scene["volunteer"])
     token = activities.kiosk_token(activity_id, activities.step_of(now()))
     db.session.expunge_all()  # the request reads what it needs, as in production
     seen = []
