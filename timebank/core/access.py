@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
 
-from flask import g, request
+from flask import g, has_request_context, request
 
 from timebank.core.errors import AuthenticationRequired, Forbidden
 
@@ -344,6 +344,26 @@ def is_official(member) -> bool:
 
 def is_admin(actor) -> bool:
     return actor is not None and actor.is_active and _backend.has_role(actor.id, ADMINS)
+
+
+def request_memo() -> dict | None:
+    """This request's memo of what access asked the database (e.g. a member's grants);
+    None outside a request (the CLI and jobs ask every time). Keyed by the request too:
+    in tests one app context, and so one ``g``, may outlive many requests."""
+    if not has_request_context():
+        return None
+    current = request._get_current_object()
+    memo = g.get("access_memo")
+    if memo is None or memo[0] is not current:
+        memo = g.access_memo = (current, {})
+    return memo[1]
+
+
+def forget_memo() -> None:
+    """Forget what this request read: call it after writing roles or guardianships
+    with a bulk statement (flushed objects and rollbacks are noticed by themselves)."""
+    if has_request_context() and g.get("access_memo") is not None:
+        g.access_memo = None
 
 
 # ---------------------------------------------------------------- the edge declaration

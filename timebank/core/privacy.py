@@ -11,7 +11,7 @@ Core knows no people: a member is anything with ``id`` and ``home_unit_id``.
 
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import has_request_context
 from marshmallow import fields
 
 from timebank.core import access
@@ -37,8 +37,7 @@ def mask_name(name: str | None) -> str:
 
 
 def sees_personal_data(member) -> bool:
-    """May the caller of this request see ``member``'s full name and phone? (Remembered
-    per request and member, so a list asks the database once a member.)"""
+    """May the caller of this request see ``member``'s full name and phone?"""
     if member is None:
         return False
     actor = access.current_actor() if has_request_context() else None
@@ -46,24 +45,11 @@ def sees_personal_data(member) -> bool:
         return False
     if actor.id == member.id:
         return True
-    # remembered per request (g may outlive one request in tests: key by the caller too)
-    seen = g.setdefault("personal_data_seen", {})
-    key = (actor.id, member.id)
-    if key not in seen:
-        wards = g.setdefault("personal_data_wards", {})
-        if actor.id not in wards:
-            wards[actor.id] = set(access.wards_of(actor))
-        seen[key] = member.id in wards[actor.id] or access.may(
-            actor, "members.manage", Target(unit=member.home_unit_id)
-        )
-    return seen[key]
-
-
-def _official(member) -> bool:
-    officials = g.setdefault("personal_data_officials", {})
-    if member.id not in officials:
-        officials[member.id] = access.is_official(member)
-    return officials[member.id]
+    # access remembers the caller's grants and each unit's line for the request: a list
+    # of members asks the database once per unit, not once per member
+    return member.id in access.wards_of(actor) or access.may(
+        actor, "members.manage", Target(unit=member.home_unit_id)
+    )
 
 
 def shown_name(member, known_by: int | None = None) -> str:
@@ -75,7 +61,7 @@ def shown_name(member, known_by: int | None = None) -> str:
     actor = access.current_actor() if has_request_context() else None
     if known_by is not None and actor is not None and actor.id == known_by:
         return member.name
-    if sees_personal_data(member) or _official(member):
+    if sees_personal_data(member) or access.is_official(member):
         return member.name
     return mask_name(member.name)
 

@@ -8,10 +8,14 @@ guardian, and both are recorded on what they do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import g, request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
+from timebank.core import access
 from timebank.core.audit import recorded_on_behalf
 from timebank.core.errors import AuthenticationRequired
 from timebank.core.schemas import MAX_ID
@@ -21,7 +25,6 @@ from timebank.people import operations as people
 from timebank.people.errors import InvalidOnBehalfOf, TokenInvalid
 from timebank.people.models import Guardianship, Member, RoleAssignment
 from timebank.units import operations as units
-from timebank.units.models import UnitClosure
 
 
 @login_manager.user_loader
@@ -77,49 +80,27 @@ class PeopleAccess:
         return people.guardian_may_act_for(actor, int(raw))
 
     def roles_cover_unit(self, member_id: int, roles: frozenset[str], unit_id: int) -> bool:
-        query = (
-            sa.select(sa.literal(1))
-            .select_from(RoleAssignment)
-            .join(UnitClosure, UnitClosure.ancestor_id == RoleAssignment.unit_id)
-            .where(
-                RoleAssignment.member_id == member_id,
-                RoleAssignment.role.in_(roles),
-                UnitClosure.descendant_id == unit_id,
-            )
-            .limit(1)
-        )
-        return db.session.scalar(query) is not None
+        granted = {unit for role, unit, _ in grants_of(member_id).roles if role in roles}
+        return bool(granted) and not granted.isdisjoint(_line(unit_id))
 
     def roles_cover_merchant(self, member_id: int, roles: frozenset[str], merchant_id: int) -> bool:
-        query = sa.select(sa.literal(1)).where(
-            RoleAssignment.member_id == member_id,
-            RoleAssignment.role.in_(roles),
-            RoleAssignment.merchant_id == merchant_id,
+        return any(
+            role in roles and merchant == merchant_id
+            for role, _, merchant in grants_of(member_id).roles
         )
-        return db.session.scalar(query.limit(1)) is not None
 
     def has_role(self, member_id: int, roles: frozenset[str]) -> bool:
-        query = sa.select(sa.literal(1)).where(
-            RoleAssignment.member_id == member_id, RoleAssignment.role.in_(roles)
-        )
-        return db.session.scalar(query.limit(1)) is not None
+        return any(role in roles for role, _, _ in grants_of(member_id).roles)
 
     def role_roots(self, member_id: int, roles: frozenset[str]) -> list[int]:
-        ids = db.session.scalars(
-            sa.select(RoleAssignment.unit_id).where(
-                RoleAssignment.member_id == member_id, RoleAssignment.role.in_(roles)
-            )
-        )
-        return units.top_units(ids)
+        granted = grants_of(member_id).roles
+        return units.top_units(unit for role, unit, _ in granted if role in roles)
 
     def in_home_line(self, member: Member, unit_id: int) -> bool:
-        return units.is_within(member.home_unit_id, unit_id)
+        return unit_id in _line(member.home_unit_id)
 
     def wards(self, guardian_id: int) -> list[int]:
-        query = sa.select(Guardianship.member_id).where(
-            Guardianship.guardian_id == guardian_id, Guardianship.status == "active"
-        )
-        return list(db.session.scalars(query))
+        return sorted(grants_of(guardian_id).wards)
 
     def record_on_behalf(self, actor: Member, member: Member, action: str) -> None:
         if recorded_on_behalf(actor, member):
@@ -136,12 +117,7 @@ class PeopleAccess:
         return units.subtree_ids_select(unit_id)
 
     def guards(self, guardian_id: int, member_id: int) -> bool:
-        query = sa.select(Guardianship.id).where(
-            Guardianship.member_id == member_id,
-            Guardianship.guardian_id == guardian_id,
-            Guardianship.status == "active",
-        )
-        return db.session.scalar(query.limit(1)) is not None
+        return member_id in grants_of(guardian_id).wards
 
 
 def require_login() -> Member:
@@ -150,3 +126,69 @@ def require_login() -> Member:
     if member is None:
         raise AuthenticationRequired()
     return member
+
+
+# ---------------------------------------------------------------- one read per request
+
+
+@dataclass(frozen=True)
+class Grants:
+    """What a member may do as whom: their roles (role, unit, merchant or None) and the
+    members they guard (active guardianships)."""
+
+    roles: tuple[tuple[str, int, int | None], ...]
+    wards: frozenset[int]
+
+
+#: a member's roles, then (role NULL) the members they guard
+_GRANTS = sa.union_all(
+    sa.select(RoleAssignment.role, RoleAssignment.unit_id, RoleAssignment.merchant_id).where(
+        RoleAssignment.member_id == sa.bindparam("member")
+    ),
+    sa.select(sa.null(), Guardianship.member_id, sa.null()).where(
+        Guardianship.guardian_id == sa.bindparam("member"), Guardianship.status == "active"
+    ),
+)
+
+
+def grants_of(member_id: int) -> Grants:
+    """The member's roles and wards, read in one query, once per request. A flush that
+    writes a role or a guardianship, and a rollback, forget what was read."""
+    memo = access.request_memo()
+    if memo is not None and (found := memo.get(("grants", member_id))) is not None:
+        return found
+    rows = db.session.execute(_GRANTS, {"member": member_id}).all()
+    grants = Grants(
+        roles=tuple((role, unit, merchant) for role, unit, merchant in rows if role is not None),
+        wards=frozenset(unit for role, unit, _ in rows if role is None),
+    )
+    if memo is not None:
+        memo[("grants", member_id)] = grants
+    return grants
+
+
+def _line(unit_id: int) -> frozenset[int]:
+    """``unit_id`` and every unit above it (units never move), once per request."""
+    memo = access.request_memo()
+    if memo is not None and (found := memo.get(("line", unit_id))) is not None:
+        return found
+    line = frozenset(units.ancestor_ids(unit_id))
+    if memo is not None:
+        memo[("line", unit_id)] = line
+    return line
+
+
+_GRANT_MODELS = (RoleAssignment, Guardianship)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context) -> None:
+    for changed in (session.new, session.dirty, session.deleted):
+        if any(isinstance(obj, _GRANT_MODELS) for obj in changed):
+            access.forget_memo()
+            return
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(_session: Session, _transaction) -> None:
+    access.forget_memo()

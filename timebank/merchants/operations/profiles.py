@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.db import utcnow
 from timebank.core.sms import load_sms_adapter
@@ -333,6 +334,7 @@ def remove_staff(merchant: Merchant, *, member_id: int, actor: Member) -> None:
             RoleAssignment.merchant_id == merchant.id,
         )
     )
+    access.forget_memo()
     db.session.expire(member, ["roles"])
     people.record_audit(
         "role.revoke", actor=actor, subject=member, detail=f"{STAFF_ROLE}@merchant:{merchant.id}"

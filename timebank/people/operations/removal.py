@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from timebank.core import access
 from timebank.core.db import utcnow
 from timebank.extensions import db
 from timebank.people.errors import CannotRemoveSelf, MemberRemoved
@@ -64,6 +65,7 @@ def remove_member(member: Member, *, actor: Member | None) -> Member:
         .values(revoked_at=now)
     )
     db.session.execute(sa.delete(RoleAssignment).where(RoleAssignment.member_id == member.id))
+    access.forget_memo()
     db.session.execute(sa.delete(PhoneVerification).where(PhoneVerification.phone == old_phone))
     if member.party is not None:
         member.party.branch = ""
