@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from tests import factories
-from tests.merchants_factories import create_merchant, create_offer, fund
+from tests.conftest import ON_POSTGRES
+from tests.merchants_factories import code_of, create_merchant, create_offer, fund
 from timebank.core import codes
+from timebank.core import db as core_db
 from timebank.core.db import utcnow
 from timebank.core.errors import DomainError
 from timebank.extensions import db
@@ -174,3 +177,75 @@ def test_per_member_limits_hold_under_32_concurrent_redemptions(app, district):
     assert outcomes.count("held") == 3, outcomes
     assert outcomes.count("daily_limit_reached") == 29, outcomes
     assert ledger.balances(member.id)["POINTS"]["held"] == 3
+
+
+def test_on_sqlite_a_counter_takes_the_write_lock_only_to_write(
+    app, client, two_shops, monkeypatch
+):
+    if ON_POSTGRES:
+        pytest.skip("a SQLite-only detail: PostgreSQL's readers take no lock")
+    shops, member = two_shops
+    limited = create_offer(shops[0]["merchant"], points_cost=1, per_member_daily=3)
+    second = factories.create_member(member.home_unit, name="李桂兰")
+    fund(second, 5)
+    db.session.commit()
+    db.session.expunge_all()  # each request reads what it needs, as in production
+    seen, texts = [], []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement.split()[0].upper())
+        texts.append(" ".join(statement.split()))
+
+    original = core_db.begin_immediate
+
+    def marked(dbapi_connection):
+        seen.append("BEGIN IMMEDIATE")
+        texts.append("BEGIN IMMEDIATE")
+        original(dbapi_connection)
+
+    monkeypatch.setattr(core_db, "begin_immediate", marked)
+
+    def lock_held_for(method, url, **kwargs):
+        seen.clear()
+        texts.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            response = getattr(client, method)(url, headers=shops[0]["headers"], **kwargs)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert response.status_code in (200, 201), response.json
+        return response.json, seen[seen.index("BEGIN IMMEDIATE") :]
+
+    def hold(customer, offer, key):
+        body = {"code": code_of(customer), "offer_id": offer.id, "idempotency_key": key}
+        return lock_held_for("post", "/api/v1/redemptions", json=body)
+
+    # the token, the access check, the code's offer, an earlier answer and the member are
+    # read before the lock: holding it, a hold writes the redemption and the ledger's hold
+    held, locked = hold(member, shops[0]["offer"], "lock-1")
+    # the redemption; the ledger: the account (raw SQL, not seen here), its key check, the
+    # credit account's ledger, the hold, the held amount; the redemption's hold; then the
+    # answer asks whether the customer is an official (who is shown unmasked)
+    assert locked == [
+        "BEGIN IMMEDIATE",
+        "INSERT",
+        "SELECT",
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "UPDATE",
+        "SELECT",
+    ], locked
+    assert locked[1] == "INSERT" and "UPDATE" in locked
+    _, confirmed = lock_held_for("post", f"/api/v1/redemptions/{held['id']}/confirm")
+    # the redemption and the hold, locked; the hold's point lots; the transfer (raw SQL)
+    assert confirmed[:4] == ["BEGIN IMMEDIATE", "SELECT", "SELECT", "SELECT"], confirmed
+    assert confirmed.count("SELECT") == 4, confirmed  # the access check came before
+    # an offer with limits is counted under the lock, with the key checked again there
+    hold(second, limited, "lock-2")
+    locked = texts[texts.index("BEGIN IMMEDIATE") :]
+    assert "FROM offers" in locked[1] and "FOR UPDATE" not in locked[1]  # SQLite: the lock
+    assert "FROM redemptions WHERE redemptions.idempotency_key" in locked[2]  # a twin?
+    assert "FROM merchants" in locked[3]  # still accepting points?
+    assert "count(*)" in locked[4]  # the member's redemptions today
+    assert locked[5].startswith("INSERT INTO redemptions")

@@ -32,6 +32,7 @@ from typing import Protocol
 from flask import g, has_request_context, request
 
 from timebank.core.errors import AuthenticationRequired, Forbidden
+from timebank.core.uow import reads_before_writes
 
 
 class Scope(enum.StrEnum):
@@ -405,16 +406,9 @@ def requires(name: str, *, target: Callable[..., Target] | None = None):
         def wrapper(*args, **kwargs):
             g.access_action = name
             if act.scope is not Scope.PUBLIC:
-                actor = _backend.current_actor()
-                if actor is None:
-                    raise AuthenticationRequired()
-                g.actor = actor
-                if act.scope is Scope.WARD:
-                    g.acting_member = _backend.acting_for(actor)
-                if target is not None:
-                    authorize(actor, name, target(**{k: kwargs[k] for k in wanted}))
-                elif act.scope is Scope.GLOBAL:
-                    authorize(actor, name)
+                # on SQLite the write lock waits for the body's first write
+                with reads_before_writes():
+                    _check(act, target, {k: kwargs[k] for k in wanted})
             g.access_passed = True
             result = view(*args, **kwargs)
             acting = g.get("acting_member")
@@ -430,6 +424,21 @@ def requires(name: str, *, target: Callable[..., Target] | None = None):
         return wrapper
 
     return decorate
+
+
+def _check(act: Action, target: Callable[..., Target] | None, url_args: dict) -> None:
+    """The declaration's check: a caller (401), the ward acted for, then the target the
+    URL names (404) and the caller's scope over it (403)."""
+    actor = _backend.current_actor()
+    if actor is None:
+        raise AuthenticationRequired()
+    g.actor = actor
+    if act.scope is Scope.WARD:
+        g.acting_member = _backend.acting_for(actor)
+    if target is not None:
+        authorize(actor, act.name, target(**url_args))
+    elif act.scope is Scope.GLOBAL:
+        authorize(actor, act.name)
 
 
 def _document(wrapper, act: Action, target) -> None:

@@ -62,7 +62,8 @@ def read_phase(session: Session | None = None) -> Iterator[None]:
     token = reading_phase.set(True)
     try:
         yield
-        session.commit()  # nothing was written: this ends the read transaction
+        if active.in_transaction():  # the block read something (it may have asked nothing)
+            session.commit()  # nothing was written: this ends the read transaction
     finally:
         reading_phase.reset(token)
 

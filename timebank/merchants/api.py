@@ -8,6 +8,7 @@ from timebank.core.access import requires
 from timebank.core.db import utcnow
 from timebank.core.idempotency import scoped_key
 from timebank.core.qr import qr_svg
+from timebank.core.uow import reads_before_writes
 from timebank.core.web import ApiBlueprint, ApiView
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
@@ -274,7 +275,9 @@ class Redemptions(ApiView):
         ``redeem_code_not_yet_valid``, ``redeem_code_used``, ``insufficient_balance``,
         ``offer_out_of_stock``, ``daily_limit_reached``, ``not_enough_service``, ..."""
         actor = access.current_actor()
-        access.authorize(actor, "redemptions.counter", merchants.offer_target(data["offer_id"]))
+        with reads_before_writes():  # on SQLite the write lock waits for the first write
+            target = merchants.offer_target(data["offer_id"])
+            access.authorize(actor, "redemptions.counter", target)
         # the key is the caller's own: another counter's same key is a new request
         key = scoped_key("api", actor.id, data.pop("idempotency_key"))
         result = merchants.redeem(staff=actor, idempotency_key=key, **data)

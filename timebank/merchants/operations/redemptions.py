@@ -24,6 +24,7 @@ from timebank.core.access import Target
 from timebank.core.db import utcnow
 from timebank.core.errors import N_
 from timebank.core.throttle import REDEEM_GUESSES_STAFF
+from timebank.core.uow import reads_before_writes
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.errors import HoldNotPending, IdempotencyConflict, IdempotencyKeyRequired
@@ -174,9 +175,9 @@ def _redeemer(offer, read: ReadCode) -> Member:
     return member
 
 
-def _accounts(member: Member, merchant_id: int) -> tuple[int, int]:
-    """The member's and the merchant's POINTS accounts, read in one query (opened when
-    missing)."""
+def _account_ids(member: Member, merchant_id: int) -> dict[str, int | None]:
+    """The member's and the merchant's POINTS accounts, read in one query (None: not
+    opened yet)."""
     keys = {f"member:{member.id}": None, f"merchant:{merchant_id}": None}
     rows = db.session.execute(
         sa.select(Account.owner_key, Account.id).where(
@@ -184,16 +185,19 @@ def _accounts(member: Member, merchant_id: int) -> tuple[int, int]:
         )
     )
     keys.update(dict(rows.all()))
-    debit = keys[f"member:{member.id}"] or (
+    return keys
+
+
+def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
+    """Hold the redemption's points on the member's account for the merchant (``accounts``:
+    from ``_account_ids``; those missing are opened now)."""
+    member = redemption.member
+    debit = accounts[f"member:{member.id}"] or (
         ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
     )
-    credit = keys[f"merchant:{merchant_id}"] or ledger.merchant_account(merchant_id, "POINTS").id
-    return debit, credit
-
-
-def _hold_points(redemption: Redemption, staff: Member) -> None:
-    """Hold the redemption's points on the member's account for the merchant."""
-    debit, credit = _accounts(redemption.member, redemption.merchant_id)
+    credit = accounts[f"merchant:{redemption.merchant_id}"] or (
+        ledger.merchant_account(redemption.merchant_id, "POINTS").id
+    )
     hold = ledger.place_hold(
         ledger="POINTS",
         debit_account_id=debit,
@@ -209,6 +213,31 @@ def _hold_points(redemption: Redemption, staff: Member) -> None:
     redemption.hold_id = hold.id
     redemption.expires_at = hold.expires_at
     db.session.flush()
+
+
+def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
+    """What a redemption reads before it writes: the code, the offer, an earlier answer
+    to the same key (a RedeemResult), the member, checked, and the two accounts. Returns
+    (offer, member, read code, account ids) or the earlier answer."""
+    try:
+        read = read_redeem_code(code, now=now)
+    except RedeemCodeRejected as refused:
+        # a retry after the code expired is still a replay of what its key did
+        if (previous := _by_key(key, body_hash)) is not None:
+            return RedeemResult(previous, replayed=True)
+        if isinstance(refused, RedeemCodeInvalid):
+            REDEEM_GUESSES_STAFF.count(str(staff.id))  # wrong digits: a guess
+        raise
+    offer = get_offer(offer_id)
+    if merchant_id is not None and offer.merchant_id != merchant_id:
+        raise OfferWrongMerchant("This offer belongs to another shop.")
+    # a twin that commits after this read loses the key's unique constraint, and then
+    # is seen (_insert)
+    if (previous := _by_key(key, body_hash, code=read)) is not None:
+        return RedeemResult(previous, replayed=True)
+    check_redeemable(offer, now)
+    member = _redeemer(offer, read)
+    return offer, member, read, _account_ids(member, offer.merchant_id)
 
 
 def redeem(
@@ -240,29 +269,21 @@ def redeem(
         )
     body_hash = _body_hash(code or "", offer_id)
     REDEEM_GUESSES_STAFF.check(str(staff.id))
-    try:
-        read = read_redeem_code(code, now=now)
-    except RedeemCodeRejected as refused:
-        # a retry after the code expired is still a replay of what its key did
-        if (previous := _by_key(key, body_hash)) is not None:
-            return RedeemResult(previous, replayed=True)
-        if isinstance(refused, RedeemCodeInvalid):
-            REDEEM_GUESSES_STAFF.count(str(staff.id))  # wrong digits: a guess
-        raise
-    offer = get_offer(offer_id)
-    if merchant_id is not None and offer.merchant_id != merchant_id:
-        raise OfferWrongMerchant("This offer belongs to another shop.")
+    with reads_before_writes():  # on SQLite the write lock waits for the first write
+        planned = _plan(code, offer_id, key, body_hash, staff, merchant_id, now)
+    if isinstance(planned, RedeemResult):
+        return planned
+    offer, member, read, accounts = planned
     if has_limits(offer):
-        # limits are counted under the offer's lock; without any, redemptions of one
-        # offer run side by side (the member's account is locked by the hold)
+        # limits are counted under the offer's lock (and, on SQLite, the write lock); a
+        # twin with the same key that committed while we waited is a replay, not a count.
+        # Without any limits, redemptions of one offer run side by side (the member's
+        # account is locked by the hold).
         offer = lock_offer(offer_id)
-    # a twin that committed while we waited is seen; one still running loses the key's
-    # unique constraint below, and then is seen
-    if (previous := _by_key(key, body_hash, code=read)) is not None:
-        return RedeemResult(previous, replayed=True)
-    check_redeemable(offer, now)
-    member = _redeemer(offer, read)
-    check_limits(offer, member.id, now)
+        if (previous := _by_key(key, body_hash, code=read)) is not None:
+            return RedeemResult(previous, replayed=True)
+        check_redeemable(offer, now)
+        check_limits(offer, member.id, now)
     values = {
         "merchant_id": offer.merchant_id,
         "offer_id": offer.id,
@@ -282,7 +303,7 @@ def redeem(
     redemption = _insert(values, relations, key, body_hash)
     if isinstance(redemption, RedeemResult):
         return redemption
-    _hold_points(redemption, staff)
+    _hold_points(redemption, staff, accounts)
     return RedeemResult(redemption)
 
 
