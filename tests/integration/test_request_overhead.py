@@ -137,27 +137,3 @@ def test_a_request_that_only_reads_sends_no_begin_or_commit(database_url):
             assert raw.dbapi_connection.autocommit is False
             raw.close()
         db.engine.dispose()
-
-
-def test_a_safe_api_request_commits_nothing_and_a_writing_one_commits_once(
-    app, client, district, token_for
-):
-    from sqlalchemy.orm import Session
-
-    volunteer = factories.create_member(district["building_a"])
-    db.session.commit()
-    headers = token_for(volunteer)
-    commits = []
-
-    def record(session):
-        commits.append(session)
-
-    event.listen(Session, "after_commit", record)
-    try:
-        assert client.get("/api/v1/me/balances", headers=headers).status_code == 200
-        assert commits == []  # nothing to commit: the session is closed at the end
-        response = client.delete("/api/v1/auth/token", headers=headers)  # log out
-        assert response.status_code in (200, 204), response.json
-        assert len(commits) == 1
-    finally:
-        event.remove(Session, "after_commit", record)

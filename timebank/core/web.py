@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from contextlib import nullcontext
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
@@ -64,18 +63,11 @@ class ApiBlueprint(SmorestBlueprint):
         return super().arguments(schema, **kwargs)
 
 
-def request_work():
-    """The request's unit of work. A safe request (GET, HEAD) writes nothing (core/db.py
-    refuses its flush) and sent no BEGIN: it has nothing to commit, and its session is
-    closed when the request ends."""
-    return nullcontext() if request.method in SAFE_METHODS else unit_of_work()
-
-
 class ApiView(MethodView):
     """A flask-smorest resource whose every request is one unit of work."""
 
     def dispatch_request(self, **kwargs):
-        with request_work():
+        with unit_of_work():
             return super().dispatch_request(**kwargs)
 
 
@@ -163,7 +155,7 @@ def page(name: str, *, target: Callable[..., Target] | None = None, on_error=Non
         @functools.wraps(checked)
         def wrapper(**kwargs):
             try:
-                with request_work():
+                with unit_of_work():
                     return checked(**kwargs)
             except DomainError as error:
                 if request.method in SAFE_METHODS or not g.get("access_passed"):
