@@ -2,32 +2,16 @@
 ``grants_of``), and what it writes to them is seen at once: the memo is dropped by a flush
 that touches them, by a bulk statement that says so, and by a rollback."""
 
-from contextlib import contextmanager
-
 from flask import g
-from sqlalchemy import event
 
 from tests import factories, merchants_factories
+from tests.statements import recorded_statements
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.privacy import shown_name
 from timebank.extensions import db
 from timebank.merchants import operations as merchants
 from timebank.people import operations as people
-
-
-@contextmanager
-def recorded_statements():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_list_of_members_asks_for_the_caller_s_grants_once(app, district):

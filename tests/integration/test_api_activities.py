@@ -7,6 +7,7 @@ import pytest
 
 from tests import factories
 from tests.activities_factories import create_activity
+from tests.statements import recorded_statements
 from timebank.activities import operations as activities
 from timebank.activities.models import Attendance, CheckIn, Signup
 from timebank.extensions import db
@@ -444,7 +445,6 @@ def test_readyz_reports_the_database_and_the_migrations(client, activity_scene):
 
 
 def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, activity_scene, token_for):
-    from sqlalchemy import event
 
     activity = create_activity(
         activity_scene["a"],
@@ -462,16 +462,8 @@ def test_attendance_list_and_bulk_approval_do_not_query_per_row(client, activity
     headers = token_for(activity_scene["organizer"])
     ids = [a.id for a in activities.list_attendance(activity)]
     db.session.expunge_all()
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         listed = client.get(f"/api/v1/activities/{activity.id}/attendance", headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert len(listed.json) == 30 and listed.json[0]["member_name"]
     assert len(statements) < 12, statements
     approved = client.post(

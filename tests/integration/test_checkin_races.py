@@ -7,14 +7,13 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tests.activities_factories import create_activity
 from tests.conftest import ON_POSTGRES
+from tests.statements import recorded_statements, verbs
 from timebank.activities import operations as activities
 from timebank.activities.models import Attendance, CheckIn
 from timebank.activities.operations import scans
-from timebank.core import db as core_db
 from timebank.core.errors import Conflict
 from timebank.extensions import db
 from timebank.people import operations as people
@@ -138,34 +137,18 @@ def test_a_nonce_taken_in_between_refuses_the_scan_and_leaves_no_attendance(app,
     assert rows(CheckIn, first_id) == 1
 
 
-def test_on_sqlite_a_check_in_takes_the_write_lock_only_to_write(
-    client, activity_scene, token_for, monkeypatch
-):
+def test_on_sqlite_a_check_in_takes_the_write_lock_only_to_write(client, activity_scene, token_for):
     if ON_POSTGRES:
         pytest.skip("a SQLite-only detail: PostgreSQL's readers take no lock")
     activity_id = activity_scene["activity"].id
     headers = token_for(activity_scene["volunteer"])
     token = activities.kiosk_token(activity_id, activities.step_of(now()))
     db.session.expunge_all()  # the request reads what it needs, as in production
-    seen = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement.split()[0].upper())
-
-    original = core_db.begin_immediate
-
-    def marked(dbapi_connection):
-        seen.append("BEGIN IMMEDIATE")
-        original(dbapi_connection)
-
-    monkeypatch.setattr(core_db, "begin_immediate", marked)
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(lock=True) as statements:
         response = client.post("/api/v1/checkins", json={"token": token}, headers=headers)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
     assert response.status_code == 201, response.json
     # the token, the activity and the member's earlier scans are read before the lock;
     # holding it, the request only writes the attendance and the scan
+    seen = verbs(statements)
     assert seen == ["SELECT", "SELECT", "SELECT", "BEGIN IMMEDIATE", "INSERT", "INSERT"]

@@ -7,9 +7,9 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from tests import factories
+from tests.statements import recorded_statements
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.inbox.models import Notification
@@ -72,16 +72,8 @@ def test_the_top_bar_counts_unread_notifications_with_one_query(app, client, vol
     remind(volunteer, "k1")
     remind(volunteer, "k2", kind="activity_soon")
     login(volunteer)
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         home = client.get("/").get_data(as_text=True)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
     assert re.search(r'id="inbox-unread"[^>]*>2<', home)
     assert len([s for s in statements if "FROM notifications" in s]) == 1
 

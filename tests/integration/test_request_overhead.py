@@ -6,11 +6,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tests import factories
 from tests.activities_factories import create_activity
 from tests.conftest import ON_POSTGRES
+from tests.statements import recorded_statements
 from timebank.activities import operations as activities
 from timebank.activities.models import Activity
 from timebank.activities.schemas import CheckinRequestSchema
@@ -61,13 +61,7 @@ def test_get_by_id_answers_from_the_session_before_asking_the_database(app, dist
     organizer = factories.create_member(district["a"], roles=("organizer",))
     activity = create_activity(district["a"], organizer=organizer)
     db.session.commit()
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements() as statements:
         assert get_by_id(Activity, activity.id) is activity
         assert statements == []
         db.session.expunge_all()
@@ -75,8 +69,6 @@ def test_get_by_id_answers_from_the_session_before_asking_the_database(app, dist
         assert loaded is not activity and loaded.title == activity.title
         assert len(statements) == 1
         assert get_by_id(Activity, activity.id + 1000) is None
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_a_request_reuses_its_arguments_schema_and_its_session_signer(

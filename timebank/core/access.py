@@ -360,6 +360,16 @@ def request_memo() -> dict | None:
     return memo[1]
 
 
+def remembered(key: tuple, compute: Callable[[], object]):
+    """``compute()``, asked once per request for each ``key`` (every time outside one)."""
+    memo = request_memo()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def forget_memo() -> None:
     """Forget what this request read: call it after writing roles or guardianships
     with a bulk statement (flushed objects and rollbacks are noticed by themselves)."""

@@ -154,28 +154,22 @@ _GRANTS = sa.union_all(
 def grants_of(member_id: int) -> Grants:
     """The member's roles and wards, read in one query, once per request. A flush that
     writes a role or a guardianship, and a rollback, forget what was read."""
-    memo = access.request_memo()
-    if memo is not None and (found := memo.get(("grants", member_id))) is not None:
-        return found
-    rows = db.session.execute(_GRANTS, {"member": member_id}).all()
-    grants = Grants(
-        roles=tuple((role, unit, merchant) for role, unit, merchant in rows if role is not None),
-        wards=frozenset(unit for role, unit, _ in rows if role is None),
-    )
-    if memo is not None:
-        memo[("grants", member_id)] = grants
-    return grants
+
+    def read() -> Grants:
+        rows = db.session.execute(_GRANTS, {"member": member_id}).all()
+        return Grants(
+            roles=tuple(
+                (role, unit, merchant) for role, unit, merchant in rows if role is not None
+            ),
+            wards=frozenset(unit for role, unit, _ in rows if role is None),
+        )
+
+    return access.remembered(("grants", member_id), read)
 
 
 def _line(unit_id: int) -> frozenset[int]:
     """``unit_id`` and every unit above it (units never move), once per request."""
-    memo = access.request_memo()
-    if memo is not None and (found := memo.get(("line", unit_id))) is not None:
-        return found
-    line = frozenset(units.ancestor_ids(unit_id))
-    if memo is not None:
-        memo[("line", unit_id)] = line
-    return line
+    return access.remembered(("line", unit_id), lambda: frozenset(units.ancestor_ids(unit_id)))
 
 
 _GRANT_MODELS = (RoleAssignment, Guardianship)
