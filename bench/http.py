@@ -133,8 +133,11 @@ def stop(server: subprocess.Popen) -> None:
 
 
 def gunicorn(app_spec: str, port: int, workers: int) -> list[str]:
+    """The command for gunicorn with the project's settings (gunicorn.conf.py), the plain
+    ceiling included: both are measured under the same server."""
     return [
-        str(ROOT / ".venv" / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+        str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py"),
+        "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning",
         app_spec,
     ]  # fmt: skip
