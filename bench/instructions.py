@@ -1,0 +1,272 @@
+"""The price of a request in CPU instructions: the same figure on every run and machine.
+
+bench/http.py's req/s move by tens of percent from one run to the next on a shared
+machine, and its ratios depend on what the machine's sockets and kernel cost. This script
+counts instructions instead, with valgrind's callgrind (Debian's ``valgrind`` package).
+For each kind of request, in a process of its own under callgrind:
+
+1. build the app as a gunicorn worker does (production settings, then gunicorn.conf.py's
+   ``post_worker_init``) on a SQLite file set up as bench/http.py and bench/redeem.py do;
+2. send --warmup requests straight to the WSGI app (no sockets, no test client);
+3. switch counting on (``callgrind_control -i on``) and send --requests more.
+
+Kinds: the plain Flask one-read (bench/_plain_app.py, the ceiling of bench/http.py),
+``GET /readyz``, ``GET /api/v1/me/balances``, a first ``POST /api/v1/checkins`` (each a
+different member) and a redemption at the counter (``POST /api/v1/redemptions`` then
+``/confirm``, each a different member). Codes are made before counting starts. Each is
+printed as instructions per request and as a multiple of the plain one-read and of
+``/readyz``. SQLite only: its engine runs inside the process, so its work is counted;
+a PostgreSQL server's work would not be.
+
+    .venv/bin/python bench/instructions.py
+    .venv/bin/python bench/instructions.py --requests 100 --kinds readyz,balances
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import os
+import re
+import runpy
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from argparse import Namespace
+from pathlib import Path
+
+from tqdm import tqdm
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# bench/ (this folder) holds http.py, which would shadow the standard library's http
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+KINDS = ("plain", "readyz", "balances", "checkin", "redemption")
+LABELS = {
+    "plain": "plain one indexed read",
+    "readyz": "GET /readyz",
+    "balances": "GET /api/v1/me/balances",
+    "checkin": "POST /api/v1/checkins (first scan)",
+    "redemption": "redemption (hold + confirm)",
+}
+STEPS_AHEAD = 120  # codes made in advance: an hour of 30-second steps under valgrind
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--requests", type=int, default=300, help="counted, per kind")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--state", help=argparse.SUPPRESS)
+    parser.add_argument("--signal", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def _load(name: str):
+    """A sibling bench script as a module (bench/http.py's name shadows the stdlib's)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---------------------------------------------------------------- set-up (parent)
+
+
+def prepare(workdir: Path, members: int) -> dict:
+    """Two SQLite files: bench/http.py's (activity, members with tokens) and
+    bench/redeem.py's (a shop, its offer and staff, members with points); the codes."""
+    redeem = _load("redeem")
+    http = redeem.http  # one secret for both files: the codes are signed with it
+    state = {"secret": http.SECRET, "http_url": f"sqlite:///{workdir}/http.sqlite3"}
+    made = http.prepare(state["http_url"], members)
+    state |= {"tokens": made["tokens"], "activity_id": made["activity_id"]}
+    state["redeem_url"] = f"sqlite:///{workdir}/redeem.sqlite3"
+    shop = redeem.prepare(state["redeem_url"], Namespace(shops=1, counters=1, members=members))
+    state |= {"staff": shop["staff"][0], "offer_id": shop["offers"][0]}
+    state |= _codes(made["app"], made["activity_id"], shop["members"])
+    return state
+
+
+def _codes(app, activity_id: int, member_ids: list[int]) -> dict:
+    """The kiosk's code and each member's redeem code for the steps to come, by step."""
+    from timebank.activities.operations.checkin_codes import kiosk_token
+    from timebank.core import codes
+    from timebank.core.db import utcnow
+    from timebank.merchants.operations import REDEEM
+
+    with app.app_context():
+        first = codes.step_of(utcnow())
+        steps = range(first, first + STEPS_AHEAD)
+        kiosk = {step: kiosk_token(activity_id, step) for step in steps}
+        redeem = {
+            step: [[m, codes.make_token(REDEEM, m, step)] for m in member_ids]
+            for step in tqdm(steps, desc="redeem codes", unit="step")
+        }
+    return {"kiosk": kiosk, "redeem": redeem}
+
+
+# ---------------------------------------------------------------- counting (parent)
+
+
+def count(kind: str, state_file: Path, args, workdir: Path) -> int:
+    """Instructions per request of ``kind``: its process runs under callgrind, counting
+    only from the first request after the warm-up to the last."""
+    ready, out = workdir / f"{kind}.ready", workdir / f"{kind}.callgrind"
+    command = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+        sys.executable, str(Path(__file__).resolve()), "--child", kind,
+        "--state", str(state_file), "--signal", str(ready),
+        "--requests", str(args.requests), "--warmup", str(args.warmup),
+    ]  # fmt: skip
+    log = workdir / f"{kind}.log"  # valgrind's and the app's messages, for a failure
+    with log.open("w") as stderr:
+        child = subprocess.Popen(command, cwd=ROOT, stderr=stderr)
+    deadline = time.monotonic() + 900
+    while not ready.exists():
+        if child.poll() is not None or time.monotonic() > deadline:
+            child.kill()
+            raise SystemExit(f"{kind}: the process ended before its warm-up did:\n" + _tail(log))
+        time.sleep(0.2)
+    subprocess.run(["callgrind_control", "-i", "on", ready.read_text()], check=True,
+                   capture_output=True)  # fmt: skip
+    ready.with_suffix(".go").touch()
+    if child.wait() != 0:
+        raise SystemExit(f"{kind}: failed:\n" + _tail(log))
+    total = re.search(r"^(?:summary|totals):\s*(\d+)", out.read_text(), re.M)
+    return int(total.group(1)) // args.requests
+
+
+def _tail(log: Path) -> str:
+    return "\n".join(log.read_text().splitlines()[-15:])
+
+
+# ---------------------------------------------------------------- requests (child)
+
+
+def _environ(method: str, path: str, token: str | None, body: dict | None) -> dict:
+    data = json.dumps(body).encode() if body is not None else b""
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(data), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+        "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+    }  # fmt: skip
+    if token:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if body is not None:
+        environ |= {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(data))}
+    return environ
+
+
+def _send(app, method: str, path: str, token: str | None = None, body: dict | None = None):
+    status = []
+    answer = b"".join(
+        app(_environ(method, path, token, body), lambda s, h, e=None: status.append(s))
+    )
+    if status[0][:1] != "2":
+        raise SystemExit(f"{method} {path}: {status[0]} {answer[:300]!r}")
+    return answer
+
+
+def _step() -> int:
+    from timebank.core import codes
+    from timebank.core.db import utcnow
+
+    return codes.step_of(utcnow())
+
+
+def _requests(kind: str, state: dict):
+    """The app and a function sending the next request of ``kind`` (each call another
+    member where a member can do it only once)."""
+    tokens, sent = state["tokens"], iter(range(10**9))
+    url = state["redeem_url"] if kind == "redemption" else state["http_url"]
+    os.environ.update(TIMEBANK_ENV="production", TIMEBANK_SECRET_KEY=state["secret"],
+                      TIMEBANK_DATABASE_URL=url, BENCH_DATABASE_URL=url)  # fmt: skip
+    if kind == "plain":
+        from bench._plain_app import create_app
+
+        app = create_app()
+        return app, lambda: _send(app, "GET", "/read")
+    from timebank import create_app
+
+    app = create_app()
+    if kind == "readyz":
+        return app, lambda: _send(app, "GET", "/readyz")
+    if kind == "balances":
+        return app, lambda: _send(
+            app, "GET", "/api/v1/me/balances", tokens[next(sent) % min(128, len(tokens))]
+        )
+
+    def checkin():
+        body = {"token": state["kiosk"][str(_step())]}
+        _send(app, "POST", "/api/v1/checkins", tokens[next(sent)], body)
+
+    def redemption():
+        n = next(sent)
+        member_id, code = state["redeem"][str(_step())][n]
+        body = {"code": code, "offer_id": state["offer_id"], "idempotency_key": f"i{n}"}
+        held = json.loads(_send(app, "POST", "/api/v1/redemptions", state["staff"], body))
+        _send(app, "POST", f"/api/v1/redemptions/{held['id']}/confirm", state["staff"])
+
+    return app, {"checkin": checkin, "redemption": redemption}[kind]
+
+
+def child(args) -> None:
+    state = json.loads(Path(args.state).read_text())
+    app, send = _requests(args.child, state)
+    runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](None)
+    for _ in range(args.warmup):
+        send()
+    signal = Path(args.signal)
+    signal.write_text(str(os.getpid()))
+    while not signal.with_suffix(".go").exists():
+        time.sleep(0.05)
+    for _ in range(args.requests):
+        send()
+
+
+# ---------------------------------------------------------------- report
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    if args.child:
+        return child(args)
+    kinds = [k for k in args.kinds.split(",") if k]
+    if unknown := set(kinds) - set(KINDS):
+        raise SystemExit(f"unknown kinds: {', '.join(sorted(unknown))}")
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: sudo apt-get install -y valgrind")
+    workdir = Path(tempfile.mkdtemp(prefix="timebank-instructions-"))
+    try:
+        state_file = workdir / "state.json"
+        state_file.write_text(json.dumps(prepare(workdir, args.warmup + args.requests + 10)))
+        figures = {}
+        for kind in tqdm(kinds, desc="kinds under callgrind", unit="kind"):
+            figures[kind] = count(kind, state_file, args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(
+        f"\ninstructions per request (callgrind; {args.requests} counted after {args.warmup}"
+        " warm-up; SQLite, production settings, gc frozen as in gunicorn):"
+    )
+    for kind, figure in figures.items():
+        line = f"{LABELS[kind]:<38} {figure / 1e6:>7.2f} M"
+        for base in ("plain", "readyz"):
+            if base in figures and kind not in (base, "plain"):
+                line += f"  {figure / figures[base]:>5.1f}x {LABELS[base]}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
