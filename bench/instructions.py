@@ -177,11 +177,17 @@ def _send(app, method: str, path: str, token: str | None = None, body: dict | No
     return answer
 
 
-def _step() -> int:
+def _now(made_ahead: dict):
+    """What was made in advance for the 30-second step now."""
     from timebank.core import codes
     from timebank.core.db import utcnow
 
-    return codes.step_of(utcnow())
+    step = str(codes.step_of(utcnow()))
+    if step not in made_ahead:
+        raise SystemExit(
+            f"the codes made in advance ran out ({STEPS_AHEAD} steps): fewer --requests"
+        )
+    return made_ahead[step]
 
 
 def _requests(kind: str, state: dict):
@@ -207,12 +213,12 @@ def _requests(kind: str, state: dict):
         )
 
     def checkin():
-        body = {"token": state["kiosk"][str(_step())]}
+        body = {"token": _now(state["kiosk"])}
         _send(app, "POST", "/api/v1/checkins", tokens[next(sent)], body)
 
     def redemption():
         n = next(sent)
-        member_id, code = state["redeem"][str(_step())][n]
+        member_id, code = _now(state["redeem"])[n]
         body = {"code": code, "offer_id": state["offer_id"], "idempotency_key": f"i{n}"}
         held = json.loads(_send(app, "POST", "/api/v1/redemptions", state["staff"], body))
         _send(app, "POST", f"/api/v1/redemptions/{held['id']}/confirm", state["staff"])
