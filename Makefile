@@ -34,8 +34,10 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Both cores by default (pytest-xdist, a database per worker), in random order
+# (pytest-randomly); PYTEST_ARGS=-n0 runs serially, --randomly-seed=N repeats an order.
 test: lint
-	TIMEBANK_ENV=testing $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TIMEBANK_ENV=testing $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: setup
 	TIMEBANK_ENV=testing $(BIN)/python bench/run_all.py

@@ -99,7 +99,7 @@ def _codes(app, activity_id: int, member_ids: list[int]) -> dict:
     """The kiosk's code and each member's redeem code for the steps to come, by step."""
     from timebank.activities.operations.checkin_codes import kiosk_token
     from timebank.core import codes
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
     from timebank.merchants.operations import REDEEM
 
     with app.app_context():
@@ -180,7 +180,7 @@ def _send(app, method: str, path: str, token: str | None = None, body: dict | No
 def _now(made_ahead: dict):
     """What was made in advance for the 30-second step now."""
     from timebank.core import codes
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
 
     step = str(codes.step_of(utcnow()))
     if step not in made_ahead:

@@ -6,7 +6,7 @@ import itertools
 from datetime import timedelta
 
 from tests import factories
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
 

@@ -157,7 +157,7 @@ def ledger_expire_points(as_of) -> None:
     """Expire POINTS lots past their date, oldest first; safe to run twice."""
     from datetime import UTC
 
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
     from timebank.ledger import operations as ledger
 
     moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
@@ -255,7 +255,7 @@ def jobs_run(name: str) -> None:
     import os
     import socket
 
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
     from timebank.jobs import JOBS
     from timebank.scheduling import operations as scheduling
 
@@ -290,7 +290,7 @@ def merchants_expire_redemptions(as_of) -> None:
     """Release the holds of redemptions nobody confirmed in time; safe to run twice."""
     from datetime import UTC
 
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
     from timebank.merchants import operations as merchants
 
     moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
@@ -303,7 +303,7 @@ def merchants_expire_redemptions(as_of) -> None:
 def merchants_statements(month: str | None) -> None:
     """Build (or rebuild from the ledger) every merchant's statement of a month; paid
     statements are checked, never changed."""
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
     from timebank.merchants import operations as merchants
 
     period = merchants.parse_month(month) if month else None

@@ -1,6 +1,9 @@
 """Browser tests: Playwright driving Debian's Chromium (/usr/bin/chromium), never a
 downloaded browser. Without Chromium they are skipped, loudly, unless
-TIMEBANK_REQUIRE_E2E=1 (as in CI), which turns the skip into a failure."""
+TIMEBANK_REQUIRE_E2E=1 (as in CI), which turns the skip into a failure.
+
+Chromium starts once per worker; each test gets new browser contexts, closed at its end.
+The live server answers from another thread, so every browser test is ``concurrent``."""
 
 from __future__ import annotations
 
@@ -26,10 +29,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.concurrent)
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="session")
+def chromium():
     if not CHROMIUM.exists():
         if REQUIRED:
             pytest.fail(SKIP_REASON)
@@ -51,6 +55,16 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The worker's Chromium; the contexts (and pages) a test opens are closed at its end."""
+    before = set(chromium.contexts)
+    yield chromium
+    for context in chromium.contexts:
+        if context not in before:
+            context.close()
 
 
 @pytest.fixture

@@ -143,21 +143,3 @@ def log_in(page, base, member, password: str = factories.PASSWORD):
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
-
-
-def move_activities_clock(monkeypatch, clock) -> None:
-    """Give every activities operation ``clock`` for the server's (the live server runs in
-    this process): each module of the package reads the clock through its own ``utcnow``."""
-    import importlib
-    import pkgutil
-
-    from timebank.activities import operations as activities
-
-    modules = [
-        importlib.import_module(f"{activities.__name__}.{info.name}")
-        for info in pkgutil.iter_modules(activities.__path__)
-    ]
-    readers = [module for module in modules if hasattr(module, "utcnow")]
-    assert readers, "activities.operations reads the clock some other way now"
-    for module in readers:
-        monkeypatch.setattr(module, "utcnow", clock)

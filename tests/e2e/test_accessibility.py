@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.activities_factories import check_in, create_activity, earn
 from tests.e2e.pages import assert_seen_clean, log_in, phone
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests import factories
 from tests.activities_factories import create_activity
 from timebank.activities import operations as activities
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.jobs import JOBS
 from timebank.people import operations as people

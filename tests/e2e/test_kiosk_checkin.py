@@ -2,9 +2,9 @@
 volunteer's phone opens it, checks in and later out, the organizer approves, and the
 volunteer's balance shows the hours.
 
-An hour cannot pass in a test, so the check-in clock (``utcnow`` of every module of
-``activities.operations``; the live server runs in this process) is moved forward 65
-minutes between check-in and check-out; every code is still read from the kiosk page.
+An hour cannot pass in a test, so the app's clock (``timebank.core.clock``, which the
+live server in this process reads too) is moved forward 65 minutes between check-in and
+check-out; every code is still read from the kiosk page.
 """
 
 from datetime import timedelta
@@ -12,14 +12,14 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from tests.activities_factories import create_activity
-from tests.e2e.pages import log_in, move_activities_clock
+from tests.e2e.pages import log_in
 from timebank.activities import operations as activities
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 
 
 def test_kiosk_check_in_approval_and_balance(
-    app, district, make_member, live_server, browser, monkeypatch
+    app, district, make_member, live_server, browser, clock
 ):
     organizer = make_member(district["a"], roles=("organizer",), name="上坎网格长")
     volunteer = make_member(district["building_a"], name="王秀英")
@@ -32,8 +32,6 @@ def test_kiosk_check_in_approval_and_balance(
         points_per_hour=10,
     )
     db.session.commit()
-    offset = {"value": timedelta(0)}
-    move_activities_clock(monkeypatch, lambda: utcnow() + offset["value"])
 
     kiosk = browser.new_context(locale="zh-CN").new_page()
     log_in(kiosk, live_server, organizer)
@@ -52,7 +50,7 @@ def test_kiosk_check_in_approval_and_balance(
     phone.wait_for_selector("#checkin-result[data-code=checked_in]")
     expect(kiosk.locator("#kiosk-in")).to_have_text("1", timeout=10_000)
 
-    offset["value"] = timedelta(minutes=65)
+    clock.advance(timedelta(minutes=65))
     kiosk.reload()
     kiosk.wait_for_selector("#kiosk-qr svg")
     later_token = kiosk.locator("#kiosk-qr").get_attribute("data-token")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.projects_factories import PNG
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.projects import operations as projects
 
 

@@ -12,10 +12,10 @@ from playwright.sync_api import expect
 
 from tests import sms
 from tests.activities_factories import create_activity, earn
-from tests.e2e.pages import assert_seen_clean, log_in, move_activities_clock, phone
+from tests.e2e.pages import assert_seen_clean, log_in, phone
 from timebank.activities import operations as activities
 from timebank.activities.models import Signup
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
 
@@ -117,7 +117,7 @@ def scan_typed_code(page, base, short_code):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_volunteer_signs_up_checks_in_and_sees_the_credit(
-    app, district, make_member, live_server, browser, monkeypatch, language
+    app, district, make_member, live_server, browser, clock, language
 ):
     say = SAY[language]
     organizer = make_member(district["a"], roles=("organizer",), name="上坎网格长")
@@ -127,8 +127,6 @@ def test_a_volunteer_signs_up_checks_in_and_sees_the_credit(
         starts_at=utcnow() - timedelta(minutes=10), hours=2, points_per_hour=10,
     )  # fmt: skip
     db.session.commit()
-    offset = {"value": timedelta(0)}
-    move_activities_clock(monkeypatch, lambda: utcnow() + offset["value"])
 
     me = phone(browser, language)
     log_in(me, live_server, volunteer)
@@ -146,7 +144,7 @@ def test_a_volunteer_signs_up_checks_in_and_sees_the_credit(
     expect(scan_typed_code(me, live_server, short_code)).to_have_text(say["checked in"])
     expect(kiosk.locator("#kiosk-in")).to_have_text("1", timeout=10_000)
 
-    offset["value"] = timedelta(minutes=65)
+    clock.advance(timedelta(minutes=65))
     kiosk.reload()
     short_code = kiosk.locator("#kiosk-short").inner_text()
     expect(scan_typed_code(me, live_server, short_code)).to_have_text(say["checked out"])
@@ -266,15 +264,13 @@ def fill_activity_form(page, starts, ends):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_organizer_runs_an_activity_and_a_second_approves_an_award(
-    app, district, make_member, live_server, browser, monkeypatch, language
+    app, district, make_member, live_server, browser, clock, language
 ):
     say = SAY[language]
     volunteer = make_member(district["building_a"], name="王秀英")
     make_member(district["building_a"], name="张大爷", has_smartphone=False)
     first = make_member(district["a"], roles=("organizer",), name="李建华")
     second = make_member(district["a"], roles=("organizer",), name="马桂芳")
-    offset = {"value": timedelta(0)}
-    move_activities_clock(monkeypatch, lambda: utcnow() + offset["value"])
 
     asker = phone(browser, language)
     log_in(asker, live_server, first)
@@ -295,7 +291,7 @@ def test_an_organizer_runs_an_activity_and_a_second_approves_an_award(
     asker.click("#organizer-tools form:not([data-confirm]) button[type=submit]")
     expect(asker.locator(".flash.success")).to_have_text(say["manual"])
 
-    offset["value"] = timedelta(minutes=70)  # the activity is over: open check-outs close
+    clock.advance(timedelta(minutes=70))  # the activity is over: open check-outs close
     asker.reload()
     asker.check("#attendance [data-check-all=ids]")
     asker.click("#approve")

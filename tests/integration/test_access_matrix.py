@@ -36,7 +36,7 @@ from tests.merchants_factories import code_of, create_merchant, create_offer, fu
 from tests.projects_factories import PNG
 from timebank.activities import operations as activities
 from timebank.core.access import ACTIONS, Scope
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.merchants import operations as merchants

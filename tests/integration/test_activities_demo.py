@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from timebank.activities import operations as activities
 from timebank.activities.demo import ward_and_guardian
 from timebank.activities.models import Activity, Attendance
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.demo import DEMO_PASSWORD
 from timebank.extensions import db
 from timebank.ledger import operations as ledger

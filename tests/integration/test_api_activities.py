@@ -354,7 +354,7 @@ def _run_threads(count, target):
     return errors
 
 
-@pytest.mark.slow
+@pytest.mark.concurrent
 def test_fifty_concurrent_signups_for_ten_places(app, activity_scene):
     activity = create_activity(
         activity_scene["a"],
@@ -390,7 +390,7 @@ def test_fifty_concurrent_signups_for_ten_places(app, activity_scene):
     assert db.session.query(Signup).filter_by(activity_id=activity_id).count() == 10
 
 
-@pytest.mark.slow
+@pytest.mark.concurrent
 def test_two_hundred_concurrent_check_ins(app, activity_scene):
     activity_id = activity_scene["activity"].id
     members = [
@@ -417,7 +417,7 @@ def test_two_hundred_concurrent_check_ins(app, activity_scene):
     assert db.session.query(CheckIn).filter_by(activity_id=activity_id).count() == 200
 
 
-@pytest.mark.slow
+@pytest.mark.concurrent
 def test_the_same_member_scanning_twice_at_once_gets_one_row(app, activity_scene):
     activity_id, member_id = activity_scene["activity"].id, activity_scene["volunteer"].id
     results = []

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from tests import factories
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people.models import ApiToken
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests import factories
 from tests.merchants_factories import create_merchant, create_offer, fund
 from timebank.core import codes
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
@@ -271,6 +271,7 @@ def test_cli_expires_holds_and_builds_statements(app, cast, counter):
     assert bad.exit_code != 0
 
 
+@pytest.mark.concurrent  # tries each change on a connection of its own
 def test_the_database_refuses_changing_a_paid_statement_or_deleting_a_redemption(
     app, cast, counter
 ):

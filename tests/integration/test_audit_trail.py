@@ -16,7 +16,7 @@ from tests.projects_factories import T0, running_project
 from timebank.activities import operations as activities
 from timebank.activities.models import Attendance
 from timebank.core.audit import AuditEvent
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants

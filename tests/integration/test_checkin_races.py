@@ -18,6 +18,8 @@ from timebank.core.errors import Conflict
 from timebank.extensions import db
 from timebank.people import operations as people
 
+pytestmark = pytest.mark.concurrent
+
 
 def now():
     return datetime.now(UTC)

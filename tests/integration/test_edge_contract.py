@@ -123,6 +123,7 @@ def test_a_safe_request_never_writes(database_url):
     assert written is None
 
 
+@pytest.mark.concurrent
 @pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL readers never wait for writers")
 def test_on_sqlite_a_get_runs_while_another_request_holds_the_write_lock(
     app, district, make_member, token_for

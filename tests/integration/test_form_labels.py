@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from tests.activities_factories import check_in, create_activity, earn
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
 

@@ -143,7 +143,7 @@ def test_admins_see_jobs_and_runs_and_run_a_job_now(client, district, admin, log
 
 
 def test_the_lease_holder_is_shown(client, admin, login):
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
 
     scheduling.claim_lease("scheduler", "scheduler@host:42:beef", now=utcnow(), seconds=60)
     db.session.commit()

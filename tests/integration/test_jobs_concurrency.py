@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests import factories
 from tests.integration.test_ledger_concurrency import _run_threads
 from tests.unit.test_ledger import earn
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.inbox.models import Notification
@@ -21,7 +21,7 @@ from timebank.ledger.models import Transfer
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.models import JobPeriod
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.concurrent
 
 
 def test_two_runs_of_expiry_at_once_expire_each_lot_once(app):

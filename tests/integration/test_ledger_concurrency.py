@@ -12,7 +12,7 @@ from timebank.ledger import operations as ledger
 from timebank.ledger.models import Account, PendingCredit, Transfer
 from timebank.people.models import Member
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.concurrent
 
 
 def _run_threads(app, count, work):

@@ -3,6 +3,7 @@ the migration that allows the status keeps every row that points at members."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
@@ -148,6 +149,7 @@ def test_removal_page_asks_to_confirm(client, district, make_member, login):
     assert f"已注销成员 #{resident.id}" in done.get_data(as_text=True)
 
 
+@pytest.mark.concurrent  # Alembic migrates on a connection of its own
 def test_the_removed_status_migration_keeps_every_row(app, district, make_member):
     """Down to the revision before and up again: the members table is rebuilt on SQLite,
     and nothing that points at members is lost (no cascade), the ledger included."""

@@ -12,7 +12,7 @@ from tests.conftest import ON_POSTGRES
 from tests.merchants_factories import code_of, create_merchant, create_offer, fund
 from tests.statements import BEGIN_IMMEDIATE, recorded_statements, verbs
 from timebank.core import codes
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
@@ -20,7 +20,7 @@ from timebank.merchants import operations as merchants
 from timebank.merchants.models import Redemption
 from timebank.people.models import Member
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.concurrent
 
 
 def run_threads(app, count, work):

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from tests import factories
 from tests.merchants_factories import create_merchant, create_offer, fund
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants

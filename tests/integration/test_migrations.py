@@ -1,6 +1,7 @@
 """The migrations give exactly the models' schema (no drift), on the test database, and
 move existing data as they say."""
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +11,9 @@ from tests import factories
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import Account, Entry, Transfer
+
+# Alembic migrates on a connection of its own, which must see the test's rows.
+pytestmark = pytest.mark.concurrent
 
 
 def test_upgrade_matches_models(app):

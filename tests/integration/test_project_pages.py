@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.projects_factories import JPEG, PNG, file_need
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.people import operations as people

@@ -20,7 +20,7 @@ from timebank.projects import operations as projects
 from timebank.projects.models import Claim, HourLog, ProjectEvent
 from timebank.units.models import Organization
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.concurrent
 BEFORE = T0 - timedelta(days=1)
 
 

@@ -20,7 +20,7 @@ from timebank.config import SETTINGS
 from timebank.extensions import db
 from timebank.scheduling.models import JobRun, Lease
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.concurrent
 
 LEASE = 3.0
 RENEW = 0.5
@@ -93,6 +93,10 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+# slow: two real scheduler processes start (about a second each), the standby must not take
+# over while the leader renews (a lease and a second), then must after a SIGKILL (up to a
+# lease): 10-13 s of waiting on real time that no smaller lease makes reliable under load.
+@pytest.mark.slow
 def test_only_the_leader_runs_jobs_and_a_standby_takes_over_after_sigkill(
     app, database_url, tmp_path
 ):
@@ -124,7 +128,10 @@ def test_only_the_leader_runs_jobs_and_a_standby_takes_over_after_sigkill(
         assert first_run <= LEASE + 1.5, first_run
         after = runs_by_pid()
         assert all(r.started_at < killed_at for r in after[first.pid])
-        assert all(r.outcome == "ok" for r in after[second.pid])
+        # every run of the new leader went well; its newest may still be running (it runs
+        # every second, and its start is committed before its work)
+        *finished, newest = after[second.pid]
+        assert all(r.outcome == "ok" for r in finished) and newest.outcome in ("ok", "running")
         # the run the kill cut short (if it did) is marked interrupted by the new leader
         *done, last = after[first.pid]
         assert all(r.outcome == "ok" for r in done) and last.outcome in ("ok", "interrupted")

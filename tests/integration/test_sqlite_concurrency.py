@@ -9,6 +9,8 @@ from tests.conftest import ON_POSTGRES
 from timebank.extensions import db
 from timebank.units import operations as units
 
+pytestmark = pytest.mark.concurrent
+
 
 def test_every_transaction_begins_immediate_on_sqlite(app):
     if ON_POSTGRES:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from timebank.extensions import db
 from timebank.people import operations as people
 
@@ -107,6 +109,7 @@ def test_a_stranger_who_registers_first_gets_nothing(app, client, district, make
     assert not password_matches(member.password_hash, "stranger-pass-2")
 
 
+@pytest.mark.concurrent
 def test_concurrent_wrong_codes_are_counted_one_by_one(app, district, make_member):
     """Five tries per code, however many guesses arrive at once (a lost update on the
     counter let nine through on PostgreSQL)."""
@@ -418,7 +421,7 @@ def test_a_forwarded_screenshot_uploaded_later_is_held_for_review(
 
     from tests.activities_factories import create_activity
     from timebank.activities import operations as activities
-    from timebank.core.db import utcnow
+    from timebank.core.clock import utcnow
 
     organizer = make_member(district["a"], roles=("organizer",))
     activity = create_activity(

@@ -10,7 +10,7 @@ from flask_babel import gettext
 
 from tests import channels, factories
 from tests.sms import SENT as SMS_SENT
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.inbox.kinds import KINDS

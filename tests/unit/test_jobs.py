@@ -16,7 +16,7 @@ from tests.activities_factories import T0, create_activity
 from tests.unit.test_ledger import _tamper, earn
 from timebank.activities import operations as activities
 from timebank.activities.models import Attendance
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox.models import Notification
 from timebank.jobs import JOBS

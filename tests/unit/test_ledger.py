@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, InvalidInput
 from timebank.extensions import db
 from timebank.ledger import operations as ledger

@@ -10,7 +10,7 @@ from tests import factories
 from tests.merchants_factories import code_of, create_merchant, create_offer, fund, key
 from timebank.core import access, codes
 from timebank.core.access import Target
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError
 from timebank.extensions import db
 from timebank.ledger import operations as ledger

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from tests.activities_factories import T0
+from timebank.core import clock as app_clock
 from timebank.extensions import db
 from timebank.jobs import JOBS
 from timebank.scheduling import operations as scheduling
@@ -37,7 +38,7 @@ class Clock:
 def clock(app, monkeypatch):
     app.config.update(TIMEBANK_SCHEDULER_LEASE_SECONDS=60, TIMEBANK_SCHEDULER_RENEW_SECONDS=15)
     clock = Clock()
-    monkeypatch.setattr(process_module, "utcnow", clock.utcnow)
+    app_clock.set_source(clock.utcnow)  # the app fixture sets it back at the end
     monkeypatch.setattr(process_module.time, "monotonic", clock.monotonic)
     db.session.commit()  # SQLite: the processes below write in their own sessions
     return clock

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from timebank.activities import operations as activities
 from timebank.activities.models import Activity, Attendance
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.timeline import Timeline
 from timebank.extensions import db
 from timebank.ledger import operations as ledger

@@ -7,7 +7,7 @@ from flask import Response
 from timebank.audit import operations as audit
 from timebank.audit.schemas import AuditArgs, AuditPageSchema
 from timebank.core.access import requires
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.web import ApiBlueprint, ApiView
 
 blp = ApiBlueprint("audit_api", __name__, url_prefix="/api/v1", description="The audit trail")

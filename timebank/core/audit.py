@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from timebank.core.db import Base, UTCDateTime, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import Base, UTCDateTime
 
 
 class AuditEvent(Base):

@@ -6,7 +6,7 @@ import functools
 import sqlite3
 import time
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -87,11 +87,6 @@ def _insert_unless_taken(dialect: str, table: sa.Table, returning: sa.Column) ->
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table).on_conflict_do_nothing().returning(returning)
-
-
-def utcnow() -> datetime:
-    """The server clock, timezone-aware UTC, to the microsecond."""
-    return datetime.now(UTC)
 
 
 def sqlite_busy_timeout_ms() -> int:

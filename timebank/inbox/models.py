@@ -5,7 +5,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from timebank.core.db import UTCDateTime, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import UTCDateTime
 from timebank.extensions import db
 
 TITLE_MAX = 200

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from timebank import LOCALES
 from timebank.core.access import Target
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.uow import after_commit
 from timebank.core.urls import public_url
 from timebank.extensions import db

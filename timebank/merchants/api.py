@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from timebank.core import access
 from timebank.core.access import requires
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.idempotency import scoped_key
 from timebank.core.qr import qr_svg
 from timebank.core.uow import reads_before_writes

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from timebank.core import codes
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.timeline import Timeline
 from timebank.extensions import db
 from timebank.ledger import operations as ledger

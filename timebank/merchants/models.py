@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from timebank.core.db import UTCDateTime, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import UTCDateTime
 from timebank.core.rules import Bounds
 from timebank.extensions import db
 from timebank.people.models import Member

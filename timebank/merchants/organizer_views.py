@@ -11,7 +11,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from timebank.core import access
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError
 from timebank.core.web import ActionForm, Form, back, flash_form_errors, page
 from timebank.merchants import exports

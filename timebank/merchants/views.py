@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from timebank.core import access
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.idempotency import scoped_key
 from timebank.core.privacy import shown_name
 from timebank.core.qr import qr_svg

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from timebank.core.db import UTCDateTime, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import UTCDateTime
 from timebank.extensions import db
 from timebank.units.models import Organization, Unit
 

@@ -8,7 +8,7 @@ from flask import Response, current_app
 
 from timebank.core import access
 from timebank.core.access import requires
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.web import ApiBlueprint, ApiView
 from timebank.privacy import operations as privacy
 

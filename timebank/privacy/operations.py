@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from timebank.activities.models import Attendance, CheckIn, Signup
 from timebank.core.audit import AuditEvent
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox.models import Notification
 from timebank.ledger.models import Account, Entry, Transfer

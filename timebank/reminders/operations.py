@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from timebank.activities import operations as activities
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.ledger import operations as ledger

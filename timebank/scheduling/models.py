@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from timebank.core.db import UTCDateTime, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import UTCDateTime
 from timebank.extensions import db
 
 RUN_OUTCOMES = ("running", "ok", "alert", "failed", "skipped", "interrupted")

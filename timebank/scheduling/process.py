@@ -34,7 +34,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.uow import unit_of_work
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.errors import LeaseLost

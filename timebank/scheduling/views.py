@@ -13,7 +13,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from timebank.core import access
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.web import ActionForm, Form, flash_form_errors, page
 from timebank.jobs import JOBS
 from timebank.scheduling import operations as scheduling

@@ -24,7 +24,7 @@ from timebank.activities.operations.hours import (
 )
 from timebank.activities.operations.lookups import require_published
 from timebank.core.audit import record_audit
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, FourEyes, InvalidInput
 from timebank.extensions import db
 from timebank.people.models import Member

@@ -15,7 +15,7 @@ from timebank.activities.models import Activity
 from timebank.activities.operations.approval import attendance_counts
 from timebank.activities.operations.lookups import require_published
 from timebank.core import codes
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.core.qr import qr_svg
 from timebank.core.urls import public_url

@@ -20,7 +20,7 @@ from timebank.activities.operations.lookups import lock_activity
 from timebank.activities.operations.publishing import field_errors
 from timebank.activities.operations.signups import active_signup_count, get_signup
 from timebank.core.audit import record_audit
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people.models import Member, PartyProfile
 

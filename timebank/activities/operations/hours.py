@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from timebank.activities.models import Activity, Attendance, CheckIn
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 
 

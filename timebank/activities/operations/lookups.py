@@ -13,6 +13,7 @@ from timebank.activities.errors import ActivityCancelled, ActivityNotFound, NotP
 from timebank.activities.models import Activity
 from timebank.core import access
 from timebank.core.access import Target
+from timebank.core.clock import utcnow
 from timebank.core.db import get_by_id
 from timebank.extensions import db
 from timebank.people.models import Member, PartyProfile
@@ -124,7 +125,7 @@ def activities_select(
     """
     query = sa.select(Activity).order_by(Activity.starts_at, Activity.id)
     if when is not None:
-        now = now or datetime.now(UTC)
+        now = now or utcnow()
         if when == "past":
             query = query.where(Activity.ends_at <= now).order_by(None)
             query = query.order_by(Activity.ends_at.desc(), Activity.id.desc())

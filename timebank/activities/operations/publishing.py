@@ -20,7 +20,7 @@ from timebank.activities.models import (
 )
 from timebank.activities.operations.lookups import categories, lock_activity
 from timebank.activities.operations.reminders import notify_cancellation
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member

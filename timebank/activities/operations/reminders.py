@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from timebank.activities.models import Activity, Signup
 from timebank.activities.operations.lookups import local_zone
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
 from timebank.people.models import Member

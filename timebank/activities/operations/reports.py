@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from timebank.activities.models import Activity, Attendance, Signup
 from timebank.activities.operations.lookups import local_day_start, local_zone
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member, PartyProfile

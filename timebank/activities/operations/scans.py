@@ -25,7 +25,8 @@ from timebank.activities.operations.lookups import (
     require_published,
 )
 from timebank.activities.operations.signups import get_signup
-from timebank.core.db import insert_unless_taken, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import insert_unless_taken
 from timebank.core.errors import Conflict
 from timebank.core.throttle import CHECKINS_MEMBER
 from timebank.core.uow import reads_before_writes

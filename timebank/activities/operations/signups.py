@@ -13,7 +13,7 @@ from timebank.activities.operations.lookups import (
     require_party_member,
     require_published,
 )
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people.models import Member
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import FourEyes, InvalidInput
 from timebank.extensions import db
 from timebank.ledger.errors import (

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import psycopg
 from sqlalchemy.orm import make_transient_to_detached
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.ledger.errors import (

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.merchants.models import REDEMPTION_STATUSES, Merchant, Redemption
 from timebank.merchants.operations.limits import local_day_start, local_month_start

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from timebank.core import access
 from timebank.core.access import Target
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.sms import load_sms_adapter
 from timebank.core.uow import after_commit
 from timebank.extensions import db

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from timebank.core import codes
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.throttle import REDEEM_CODES_MEMBER
 from timebank.merchants.errors import RedeemCodeExpired, RedeemCodeInvalid, RedeemCodeNotYetValid
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from timebank.core.access import Target
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import N_
 from timebank.core.throttle import REDEEM_GUESSES_STAFF
 from timebank.core.uow import reads_before_writes

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants.errors import (

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import Account, Transfer

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import FourEyes, InvalidInput
 from timebank.extensions import db
 from timebank.people.errors import (

@@ -7,7 +7,7 @@ import secrets
 
 import sqlalchemy as sa
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.core.throttle import CODES_ADDRESS
 from timebank.core.urls import public_url

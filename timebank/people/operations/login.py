@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from timebank.core.audit import AuditEvent
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, InvalidInput
 from timebank.core.throttle import CODES_ADDRESS, LOGIN_ADDRESS, LOGIN_PHONE
 from timebank.core.uow import read_phase

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from timebank.core.access import Target
-from timebank.core.db import get_by_id, utcnow
+from timebank.core.clock import utcnow
+from timebank.core.db import get_by_id
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.people.errors import MemberNotFound, PhoneTaken

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
 from timebank.people.errors import IncompleteDualReport

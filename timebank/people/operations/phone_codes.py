@@ -16,7 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import RateLimited
 from timebank.core.sms import load_sms_adapter
 from timebank.core.uow import after_commit

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from timebank.core import access
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people.errors import CannotRemoveSelf, MemberRemoved
 from timebank.people.models import (

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput, NotFound
 from timebank.extensions import db
 from timebank.people import operations as people

@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from timebank.core.audit import record_audit
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, FourEyes, InvalidInput
 from timebank.extensions import db
 from timebank.people.models import Member

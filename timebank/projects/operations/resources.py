@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people.models import Member
 from timebank.projects.errors import InvalidResource

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.people.models import Member
 from timebank.projects.errors import IllegalTransition
 from timebank.projects.models import Need, Project

@@ -11,7 +11,7 @@ from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from timebank.core import access
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput, NotFound
 from timebank.core.web import REDISPLAY, ActionForm, Form, flash_form_errors, page
 from timebank.extensions import db

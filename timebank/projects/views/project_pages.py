@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from timebank.core import access
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.web import REDISPLAY, ActionForm, Form, flash_form_errors, page, redirect_to
 from timebank.extensions import db
 from timebank.people import operations as people

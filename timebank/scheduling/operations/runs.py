@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
-from timebank.core.db import utcnow
+from timebank.core.clock import utcnow
 from timebank.core.uow import unit_of_work
 from timebank.extensions import db
 from timebank.scheduling.errors import JobNotFound, LeaseLost
