@@ -44,6 +44,7 @@ bench: setup
 
 translations: setup
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ $$($(BIN)/timebank i18n-keywords) \
+		--add-location=file --sort-output \
 		-o timebank/translations/messages.pot .
 	$(BIN)/pybabel update -i timebank/translations/messages.pot -d timebank/translations
 	$(BIN)/pybabel compile -d timebank/translations
