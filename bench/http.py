@@ -56,6 +56,8 @@ PG_URL = os.environ.get(
     "TIMEBANK_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 )
 SECRET = "bench-" + secrets.token_urlsafe(24)
+#: a fixed signing seed: production refuses to start without one (base64 of 32 bytes)
+SIGNING_KEY = "YmVuY2gtb25seS1zaWduaW5nLWtleS0wMTIzNDU2Nzg="
 TIMEBANK_PORT, PLAIN_PORT = 8771, 8772
 CEILING = "plain one indexed read"
 
@@ -75,7 +77,10 @@ def parse_args(argv):
 def prepare(url: str, members: int) -> dict:
     """Migrate and create the community, the activity and the members with tokens."""
     os.environ.update(
-        TIMEBANK_ENV="production", TIMEBANK_SECRET_KEY=SECRET, TIMEBANK_DATABASE_URL=url
+        TIMEBANK_ENV="production",
+        TIMEBANK_SECRET_KEY=SECRET,
+        TIMEBANK_DATABASE_URL=url,
+        TIMEBANK_SIGNING_KEY=SIGNING_KEY,
     )
     from flask_migrate import upgrade
 

@@ -85,7 +85,11 @@ def prepare(workdir: Path, members: int) -> dict:
     bench/redeem.py's (a shop, its offer and staff, members with points); the codes."""
     redeem = _load("redeem")
     http = redeem.http  # one secret for both files: the codes are signed with it
-    state = {"secret": http.SECRET, "http_url": f"sqlite:///{workdir}/http.sqlite3"}
+    state = {
+        "secret": http.SECRET,
+        "signing_key": http.SIGNING_KEY,
+        "http_url": f"sqlite:///{workdir}/http.sqlite3",
+    }
     made = http.prepare(state["http_url"], members)
     state |= {"tokens": made["tokens"], "activity_id": made["activity_id"]}
     state["redeem_url"] = f"sqlite:///{workdir}/redeem.sqlite3"
@@ -196,6 +200,7 @@ def _requests(kind: str, state: dict):
     tokens, sent = state["tokens"], iter(range(10**9))
     url = state["redeem_url"] if kind == "redemption" else state["http_url"]
     os.environ.update(TIMEBANK_ENV="production", TIMEBANK_SECRET_KEY=state["secret"],
+                      TIMEBANK_SIGNING_KEY=state["signing_key"],
                       TIMEBANK_DATABASE_URL=url, BENCH_DATABASE_URL=url)  # fmt: skip
     if kind == "plain":
         from bench._plain_app import create_app

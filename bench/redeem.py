@@ -80,7 +80,10 @@ def parse_args(argv):
 def prepare(url: str, args) -> dict:
     """Migrate; the shop, its offer, its staff (tokens) and the members with points."""
     os.environ.update(
-        TIMEBANK_ENV="production", TIMEBANK_SECRET_KEY=http.SECRET, TIMEBANK_DATABASE_URL=url
+        TIMEBANK_ENV="production",
+        TIMEBANK_SECRET_KEY=http.SECRET,
+        TIMEBANK_DATABASE_URL=url,
+        TIMEBANK_SIGNING_KEY=http.SIGNING_KEY,
     )
     from flask_migrate import upgrade
 

@@ -110,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.activities import views as activities_views
     from timebank.audit import api as audit_api
     from timebank.audit import views as audit_views
-    from timebank.core import access, health
+    from timebank.core import access, health, signing
     from timebank.inbox import api as inbox_api
     from timebank.inbox import views as inbox_views
     from timebank.ledger import api as ledger_api
@@ -167,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(signing.bp)
 
     @app.before_request
     def _api_auth():

@@ -25,6 +25,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(i18n_keywords)
     app.cli.add_command(scheduler)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(keys_group)
 
 
 def transactional(command):
@@ -338,3 +339,26 @@ def _create_app(*args, **kwargs):
 
 
 main = FlaskGroup(create_app=_create_app, help="The timebank service.")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The deployment's Ed25519 signing key (certificates, checkpoints)."""
+
+
+@keys_group.command("generate")
+def keys_generate() -> None:
+    """Print a new private seed for TIMEBANK_SIGNING_KEY (keep it secret, back it up)."""
+    from timebank.core.signing import generate_seed
+
+    click.echo(generate_seed())
+
+
+@keys_group.command("show")
+def keys_show() -> None:
+    """Print the public key the deployment publishes at /.well-known/timebank-keys."""
+    import json
+
+    from timebank.core.signing import public_key_document
+
+    click.echo(json.dumps(public_key_document(), indent=2))

@@ -112,6 +112,16 @@ SETTINGS: tuple[Setting, ...] = (
         "an unconfirmed redemption's hold lapses after this and releases the points",
     ),
     Setting("TIMEBANK_REFUND_DAYS", "7", "days after a redemption its merchant may refund it"),
+    Setting(
+        "TIMEBANK_SIGNING_KEY",
+        "",
+        "Ed25519 seed (base64) signing certificates and checkpoints; required in production",
+    ),
+    Setting(
+        "TIMEBANK_SIGNING_NAME",
+        "",
+        "the name the key signs under; empty: the host of TIMEBANK_BASE_URL, else timebank",
+    ),
 )
 
 
@@ -173,6 +183,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_POINT_VALUE_FEN": int(_env("TIMEBANK_POINT_VALUE_FEN")),
         "TIMEBANK_REDEMPTION_HOLD_SECONDS": int(_env("TIMEBANK_REDEMPTION_HOLD_SECONDS")),
         "TIMEBANK_REFUND_DAYS": int(_env("TIMEBANK_REFUND_DAYS")),
+        "TIMEBANK_SIGNING_KEY": _env("TIMEBANK_SIGNING_KEY").strip(),
+        "TIMEBANK_SIGNING_NAME": _env("TIMEBANK_SIGNING_NAME").strip(),
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
         ),
@@ -208,7 +220,10 @@ def load_config(overrides: dict | None = None) -> dict:
 
 
 def check_config(config: dict) -> None:
-    """Refuse to run a production deployment with a default or empty secret key."""
+    """Refuse to run a production deployment with a default or empty secret key, or
+    without a well-formed signing key."""
+    from timebank.core.signing import SigningKeyError, load_signing_key
+
     if config["TIMEBANK_ENV"] == "production" and config["SECRET_KEY"] in ("", DEV_SECRET_KEY):
         raise ConfigError(
             "TIMEBANK_SECRET_KEY is not set. Production refuses to start with a default or empty "
@@ -217,3 +232,8 @@ def check_config(config: dict) -> None:
             "print(secrets.token_urlsafe(48))')\"\n"
             "or run with TIMEBANK_ENV=development on your own machine."
         )
+    if config["TIMEBANK_ENV"] == "production" or config.get("TIMEBANK_SIGNING_KEY"):
+        try:
+            load_signing_key(config)
+        except SigningKeyError as error:
+            raise ConfigError(str(error)) from None

@@ -1,6 +1,7 @@
 """Headers and cookies every response carries (pages and API)."""
 
 from timebank import create_app
+from timebank.core.signing import generate_seed
 
 
 def test_pages_and_api_send_the_security_headers(client, district, make_member, token_for):
@@ -33,6 +34,7 @@ def test_a_token_is_never_cached_and_the_session_cookie_is_same_site(client, dis
 def test_production_cookies_are_secure_and_https_turns_on_hsts(database_url, monkeypatch):
     monkeypatch.setenv("TIMEBANK_ENV", "production")
     monkeypatch.setenv("TIMEBANK_SECRET_KEY", "a-real-secret-for-this-test-only-0123456789")
+    monkeypatch.setenv("TIMEBANK_SIGNING_KEY", generate_seed())
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_url, "TIMEBANK_BASE_URL": "https://tb.example.cn"}
     )

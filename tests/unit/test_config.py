@@ -1,10 +1,12 @@
 import pytest
 
 from timebank.config import ConfigError, load_config
+from timebank.core.signing import generate_seed
 
 
 def test_production_refuses_a_missing_secret(monkeypatch):
     monkeypatch.setenv("TIMEBANK_ENV", "production")
+    monkeypatch.setenv("TIMEBANK_SIGNING_KEY", generate_seed())
     monkeypatch.delenv("TIMEBANK_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="TIMEBANK_SECRET_KEY"):
         load_config()
