@@ -101,6 +101,7 @@ def _register_models() -> None:
     import timebank.merchants.models  # noqa: F401
     import timebank.people.models  # noqa: F401
     import timebank.projects.models  # noqa: F401
+    import timebank.reports.models  # noqa: F401
     import timebank.scheduling.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
@@ -125,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.privacy import views as privacy_views
     from timebank.projects import api as projects_api
     from timebank.projects import views as projects_views
+    from timebank.reports import api as reports_api
+    from timebank.reports import views as reports_views
     from timebank.scheduling import views as scheduling_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
@@ -150,7 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     register_lookup("line_of_unit", units.line_of)
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
-        inbox_api.blp, merchants_api.blp, audit_api.blp, privacy_api.blp,
+        inbox_api.blp, merchants_api.blp, audit_api.blp, privacy_api.blp, reports_api.blp,
     )  # fmt: skip
     for blueprint in apis:
         api.register_blueprint(blueprint)
@@ -166,6 +169,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(merchants_organizer_views.bp)
     app.register_blueprint(audit_views.bp)
     app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(reports_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(signing.bp)
 

@@ -122,6 +122,16 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "the name the key signs under; empty: the host of TIMEBANK_BASE_URL, else timebank",
     ),
+    Setting(
+        "TIMEBANK_PARTY_QUARTER_ACTIVITIES",
+        "1",
+        "party activities a party member attends each quarter (the dual report's duty)",
+    ),
+    Setting(
+        "TIMEBANK_PARTY_QUARTER_MINUTES",
+        "120",
+        "minutes of approved service a party member gives each quarter (activities, projects)",
+    ),
 )
 
 
@@ -206,6 +216,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "TIMEBANK_PARTY_QUARTER_ACTIVITIES": int(_env("TIMEBANK_PARTY_QUARTER_ACTIVITIES")),
+        "TIMEBANK_PARTY_QUARTER_MINUTES": int(_env("TIMEBANK_PARTY_QUARTER_MINUTES")),
     }
     if overrides:
         config.update(overrides)

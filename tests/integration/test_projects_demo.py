@@ -4,7 +4,6 @@ run that changes nothing."""
 
 import sqlalchemy as sa
 
-from timebank.activities import operations as activities
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.people import operations as people
@@ -16,6 +15,7 @@ from timebank.projects.models import (
     Project,
     Resource,
 )
+from timebank.reports import operations as reports
 
 
 def counts(model, column) -> dict:
@@ -44,7 +44,7 @@ def test_the_demo_shows_every_state_with_history(app, tmp_path):
     assert ledger.member_history(served[0])
     assert ledger.verify_ledger().ok
     organizer = people.find_member_by_phone("13800000001")
-    rows = activities.party_report(organizer.home_unit_id)
+    rows = reports.party_report(organizer.home_unit_id)
     assert any(r.project_minutes > 0 for r in rows)
     before = (counts(Project, Project.status), counts(Need, Need.status))
     second = runner.invoke(args=["demo", "--members", "40"])

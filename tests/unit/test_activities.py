@@ -1,6 +1,6 @@
 """Activities: publishing, sign-up, rotating codes, scans, hours, approval (no HTTP)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -482,31 +482,6 @@ def test_bulk_approval_of_a_hundred(d):
     assert ledger.balances(rows[0].member_id)["HOURS"]["balance"] == 60
     with pytest.raises(InvalidInput):
         activities.approve_attendance(activity, list(range(1, 300)), actor=organizer, now=end)
-
-
-def test_party_report_for_the_quarter(d):
-    organizer = factories.create_member(d["a"], roles=("organizer",))
-    reported = factories.create_member(d["building_a"], name="甲")
-    silent = factories.create_member(d["building_a"], name="乙")
-    people.register_party(
-        reported, branch="一支部", reported_unit_id=d["a"].id, reported_on=date(2026, 1, 5)
-    )
-    people.register_party(silent, branch="二支部")
-    party = create_activity(d["a"], organizer=organizer, kind="party", category="party_day")
-    service = create_activity(d["a"], organizer=organizer, requires_checkout=False, hours=1.5)
-    scan(party, reported, T0)
-    attendance = scan(service, reported, T0).attendance
-    activities.approve_attendance(
-        service, [attendance.id], actor=organizer, now=T0 + timedelta(hours=2)
-    )
-    rows = {
-        r.member.name: r for r in activities.party_report(d["a"].id, now=T0 + timedelta(days=1))
-    }
-    assert rows["甲"].reported and rows["甲"].party_activities == 1
-    assert rows["甲"].service_minutes == 90
-    assert not rows["乙"].reported and rows["乙"].party_activities == 0
-    next_quarter = activities.party_report(d["a"].id, now=T0 + timedelta(days=100))
-    assert all(r.party_activities == 0 and r.service_minutes == 0 for r in next_quarter)
 
 
 def test_nobody_approves_their_own_attendance(d):

@@ -494,9 +494,9 @@ def test_from_a_need_to_verified_hours_and_a_resolved_need(d):
     assert need.status == "resolved" and need.resolved_at is not None
     assert ledger.balances(party_member.id)["HOURS"]["balance"] == 120
     projects.confirm_need(need, actor=resident, rating=4, feedback="下水通了")
-    from timebank.activities import operations as activities
+    from timebank.reports import operations as reports
 
-    row = {r.member.id: r for r in activities.party_report(d["a"].id, now=T0)}[party_member.id]
+    row = {r.member.id: r for r in reports.party_report(d["a"].id, now=T0)}[party_member.id]
     assert row.project_minutes == 120
 
 

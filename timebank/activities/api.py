@@ -23,7 +23,6 @@ from timebank.activities.schemas import (
     CheckinResultSchema,
     CloseCheckoutsSchema,
     ManualCheckinSchema,
-    PartyRowSchema,
     QrSchema,
     RejectAttendanceSchema,
     SignupSchema,
@@ -272,13 +271,3 @@ class MyAttendance(ApiView):
     def get(self):
         """The caller's attendance, newest first (at most 100)."""
         return activities.my_attendance(access.acting_member())
-
-
-@blp.route("/units/<int(max=2147483647):unit_id>/party-attendance")
-class PartyAttendance(ApiView):
-    @requires("party.report", target=units.unit_target)
-    @blp.response(200, PartyRowSchema(many=True))
-    def get(self, unit_id):
-        """Per party member of the subtree: reported in (双报到), party activities attended
-        and approved service minutes this quarter (organizers)."""
-        return activities.party_report(unit_id)

@@ -215,20 +215,6 @@ class CloseCheckoutsSchema(StrictSchema):
     closed = fields.Integer()
 
 
-class PartyRowSchema(StrictSchema):
-    member_id = fields.Integer(attribute="member.id")
-    name = fields.String(attribute="member.name")
-    branch = fields.String(attribute="member.party.branch")
-    reported = fields.Boolean()
-    party_activities = fields.Integer()
-    #: approved minutes at service activities (check-in)
-    service_minutes = fields.Integer()
-    #: approved minutes on service projects and small wishes (hour logs)
-    project_minutes = fields.Integer()
-    #: both together
-    served_minutes = fields.Integer()
-
-
 class CategorySchema(StrictSchema):
     code = fields.String()
     name = fields.String()

@@ -376,14 +376,4 @@ def mine():
     )
 
 
-@bp.route("/units/<int(max=2147483647):unit_id>/party-attendance")
-@page("party.report", target=units.unit_target)
-def party(unit_id: int):
-    return render_template(
-        "activities/party.html",
-        unit=units.get_unit(unit_id),
-        rows=activities.party_report(unit_id),
-    )
-
-
 from timebank.activities import form_views  # noqa: E402,F401 - its pages join this blueprint

@@ -201,6 +201,40 @@ _declare("members.remove", U, ORGANIZERS, doc="remove a member: pseudonymise, ke
 _declare("me.export", W, doc="download everything kept about oneself, as JSON")
 _declare("units.place", U, ORGANIZERS, doc="a grid's or community's saved meeting place")
 # ---- end of usability
+# ---- reports (timebank/reports): roll-ups, honour roll, dual-report quarter, certificates
+_declare("reports.view", U, ORGANIZERS, doc="a subtree's roll-ups, charts and exports")
+_declare(
+    "reports.honour_roll",
+    U,
+    ORGANIZERS,
+    home_line=True,
+    doc="a unit's honour roll (光荣榜): its organizers, and its residents, as on a notice board",
+)
+_declare("me.party", W, doc="one's own dual-report quarter (双报到): where, what, what is due")
+_declare("me.record", W, doc="one's service record and certificates; ask for a certificate")
+_declare(
+    "members.record",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    ward_ok=True,
+    doc="a member's service record: the member, their guardian, organizers over their home",
+)
+_declare(
+    "certificates.view",
+    U,
+    ORGANIZERS,
+    self_ok=True,
+    ward_ok=True,
+    doc="one certificate and its signed file: its holder (or guardian), organizers over them",
+)
+_declare(
+    "certificates.issue",
+    U,
+    ORGANIZERS,
+    doc="issue, turn down or revoke certificates of the members of a subtree",
+)
+# ---- end of reports
 del P, M, W, U, S, G
 
 

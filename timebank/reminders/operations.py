@@ -18,6 +18,7 @@ from timebank.merchants import operations as merchants
 from timebank.people import operations as people
 from timebank.people.models import Member, RoleAssignment
 from timebank.projects import operations as projects
+from timebank.reports import operations as reports
 from timebank.units import operations as units
 
 
@@ -38,8 +39,8 @@ def remind_party_members(now: datetime | None = None) -> dict[str, int]:
     days_left = math.ceil((next_quarter - now) / timedelta(days=1))
     if days_left > current_app.config["TIMEBANK_PARTY_REMINDER_DAYS"]:
         return {"reminded": 0}
-    since = activities.quarter_start(now)
-    members = activities.party_members_not_served(since)
+    since = reports.quarter_start(now)
+    members = reports.party_members_not_served(since)
     # project and small-wish service counts too, as in the dual-report view
     since_day = since.astimezone(activities.local_zone()).date()
     served = projects.members_with_approved_hours([m.id for m in members], since_day)

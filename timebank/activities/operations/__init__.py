@@ -69,14 +69,7 @@ from timebank.activities.operations.reminders import (
     reminder_key,
     signed_up_members,
 )
-from timebank.activities.operations.reports import (
-    PartyRow,
-    my_attendance,
-    my_signups,
-    party_members_not_served,
-    party_report,
-    quarter_start,
-)
+from timebank.activities.operations.reports import my_attendance, my_signups
 from timebank.activities.operations.scans import (
     CHECKIN_OPENS_BEFORE,
     CHECKOUT_CLOSES_AFTER,
@@ -112,7 +105,6 @@ __all__ = [
     "MIN_CHECKOUT_GAP",
     "OFFLINE_MAX_AGE",
     "STEP_SECONDS",
-    "PartyRow",
     "ScanResult",
     "VerifiedCode",
     "active_signup_count",
@@ -151,10 +143,7 @@ __all__ = [
     "my_signups",
     "notify_cancellation",
     "nearby_unit_ids_select",
-    "party_members_not_served",
-    "party_report",
     "points_for",
-    "quarter_start",
     "record_scan",
     "reject_attendance",
     "remind_signed_up",
