@@ -16,8 +16,8 @@ from timebank.core.errors import DomainError
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.people import operations as people
-from timebank.reports import periods
 from timebank.reports import operations as reports
+from timebank.reports import periods
 from timebank.units import operations as units
 
 Q1 = periods.quarter(2026, 1)

@@ -121,15 +121,24 @@ class MyParty(ApiView):
         return reports.my_quarter(member, period)
 
 
-def _detail(cert) -> dict:
-    signed = reports.signed_document(cert) if cert.status == "issued" else None
-    url = None
-    if cert.status == "issued":
-        url = public_url(
-            url_for("reports.verify", serial=cert.serial, d=reports.content_digest(cert))
+class CertificateDetail:
+    """A certificate with what only an issued one has: its signed file and /verify link."""
+
+    def __init__(self, cert):
+        self.cert = cert
+        issued = cert.status == "issued"
+        self.signed = reports.signed_document(cert) if issued else None
+        digest = reports.content_digest(cert) if issued else None
+        self.verify_url = (
+            public_url(url_for("reports.verify", serial=cert.serial, d=digest)) if issued else None
         )
-    schema = CertificateSchema()
-    return {**schema.dump(cert), "signed": signed, "verify_url": url}
+
+    def __getattr__(self, name):
+        return getattr(self.cert, name)
+
+
+def _detail(cert) -> CertificateDetail:
+    return CertificateDetail(cert)
 
 
 @blp.route("/certificates")
