@@ -16,6 +16,7 @@ from timebank.merchants.demo import load_merchants_demo, staff_logins
 from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.projects import demo as projects_demo
+from timebank.reports.demo import load_reports_demo
 from timebank.scheduling.demo import load_jobs_demo
 from timebank.units import operations as units
 from timebank.units.models import Unit
@@ -201,6 +202,7 @@ def _load_history(demo_hash: str, seed: int) -> str:
         past.run(progress=bar.update)
     summary += projects_demo.load_projects_demo()
     load_credits_demo()
+    summary += load_reports_demo()
     return summary
 
 

@@ -115,7 +115,11 @@ def upgrade():
     # the transfers table keeps its append-only triggers: add indexes, never rebuild it
     if op.get_bind().dialect.name == "postgresql":
         op.create_index(
-            "ix_transfers_created_at_brin", "transfers", ["created_at"], postgresql_using="brin"
+            "ix_transfers_created_at_brin",
+            "transfers",
+            ["created_at"],
+            postgresql_using="brin",
+            postgresql_with={"autosummarize": "on"},
         )
     else:
         op.create_index(

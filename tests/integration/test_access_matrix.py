@@ -561,6 +561,7 @@ def _cases() -> dict:
     BA = "building_a"  # members acted on live there: their home is the target unit
     return {
         **_projects_cases(),
+        **_reports_cases(),
         ("POST", "/api/v1/auth/token"): token_body,
         ("DELETE", "/api/v1/auth/token"): lambda w, c: Call("/api/v1/auth/token"),
         ("POST", "/api/v1/auth/code"): lambda w, c: Call(
@@ -826,6 +827,77 @@ def _projects_cases() -> dict:
         ("POST", "/api/v1/hour-logs/approve"): decide("approve"),
         ("POST", "/api/v1/hour-logs/reject"): decide("reject"),
         ("GET", f"{U}/hour-logs"): lambda w, c: Call(f"/api/v1/units/{w.unit('a')}/hour-logs"),
+    }
+
+
+def _served(w) -> None:
+    """Every caller and the ward have an hour of verified service this year (once)."""
+    from timebank.ledger import operations as ledger
+
+    for member in [*w.members.values(), w.ward]:
+        ledger.credit_from_evidence(
+            member_id=member.id, member_unit_id=member.home_unit_id, unit_id=w.unit("a"),
+            minutes=60, points=0, code="earn_checkin", reference_type="matrix",
+            reference_id=str(member.id), idempotency_key=f"matrix-served:{member.id}",
+            actor_id=None,
+        )  # fmt: skip
+    db.session.commit()
+
+
+def _certificate(w, *, issue: bool):
+    """A fresh certificate of the ward's year: asked for, or issued by the second organizer."""
+    from timebank.reports import operations as reports
+    from timebank.reports.periods import current, local_date
+
+    _served(w)
+    year = current("year")
+    dates = {"first": year.first, "last": local_date(datetime.now(UTC))}
+    if issue:
+        cert = reports.issue_certificate(w.ward, actor=w.requester, **dates)
+    else:
+        cert = reports.request_certificate(w.ward, actor=w.ward, **dates)
+    return w.committed(cert)
+
+
+def _reports_cases() -> dict:
+    """Roll-ups, the honour roll, the party quarter, certificates."""
+    C = "/api/v1/certificates/<int(max=2147483647):cert_id>"
+    BA = "building_a"
+
+    def own_request(w, c):
+        _served(w)
+        today = datetime.now(UTC).date().isoformat()
+        return Call("/api/v1/certificates", json={"from": f"{today[:4]}-01-01", "to": today})
+
+    return {
+        ("GET", "/api/v1/reports/units/<int(max=2147483647):unit_id>"): lambda w, c: Call(
+            f"/api/v1/reports/units/{w.unit('a')}"
+        ),
+        ("GET", "/api/v1/reports/honour-roll"): lambda w, c: Call(
+            f"/api/v1/reports/honour-roll?unit_id={w.unit('a')}"
+        ),
+        ("GET", "/api/v1/reports/party"): lambda w, c: Call(
+            f"/api/v1/reports/party?unit_id={w.unit('a')}"
+        ),
+        ("GET", "/api/v1/me/party"): lambda w, c: Call("/api/v1/me/party"),
+        ("GET", "/api/v1/certificates"): lambda w, c: Call("/api/v1/certificates"),
+        ("POST", "/api/v1/certificates"): own_request,
+        ("GET", "/api/v1/certificates/<serial>"): lambda w, c: Call(
+            f"/api/v1/certificates/{_certificate(w, issue=True).serial}", ward=True, unit=BA
+        ),
+        ("POST", f"{C}/approve"): lambda w, c: Call(
+            f"/api/v1/certificates/{_certificate(w, issue=False).id}/approve", json={}, unit=BA
+        ),
+        ("POST", f"{C}/<any(reject, revoke):decision>"): lambda w, c: Call(
+            f"/api/v1/certificates/{_certificate(w, issue=False).id}/reject",
+            json={"reason": "时段填错了"},
+            unit=BA,
+        ),  # fmt: skip
+        ("POST", f"{C}/<any(reject, revoke):decision>#reject"): lambda w, c: Call(
+            f"/api/v1/certificates/{_certificate(w, issue=True).id}/revoke",
+            json={"reason": "时长登记有误"},
+            unit=BA,
+        ),  # fmt: skip
     }
 
 

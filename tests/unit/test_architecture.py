@@ -177,10 +177,28 @@ def test_ledger_knows_no_caller():
 
 
 def test_projects_know_no_activities():
-    """Activities' party report adds approved hour logs by calling projects' operations;
-    the dependency points one way only."""
+    """Activities and projects are siblings: neither reaches into the other (reports,
+    above both, reads them together)."""
     offences = _forbidden_imports("timebank.projects", ("timebank.activities",))
     assert not offences, _report("timebank/projects/ must not import timebank.activities", offences)
+
+
+def test_activities_know_no_projects():
+    """The party members' report once added hour logs to attendance inside activities;
+    that counting lives in reports now, which reads both."""
+    offences = _forbidden_imports("timebank.activities", ("timebank.projects",))
+    assert not offences, _report("timebank/activities/ must not import timebank.projects", offences)
+
+
+def test_nothing_it_reports_on_imports_reports():
+    """Reports read activities, projects, merchants, the ledger, people and units; none of
+    them imports reports, so a report can never become a source of truth for them."""
+    read = (
+        "timebank.activities", "timebank.projects", "timebank.merchants", "timebank.ledger",
+        "timebank.people", "timebank.units", "timebank.core",
+    )  # fmt: skip
+    offences = [o for package in read for o in _forbidden_imports(package, ("timebank.reports",))]
+    assert not offences, _report("no module reports read may import timebank.reports", offences)
 
 
 def test_the_scheduler_knows_no_domain():

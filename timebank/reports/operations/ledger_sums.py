@@ -48,10 +48,12 @@ class Flows:
 
 @dataclass
 class LedgerFigures:
-    """Per unit id and month index: HOURS and POINTS flows."""
+    """Per unit id and month index: HOURS and POINTS flows; and who earned by service."""
 
     #: (unit id, month index, ledger) -> Flows
     cells: dict[tuple[int, int, str], Flows] = field(default_factory=dict)
+    #: unit id -> ids of the members with verified service credited there in the period
+    earners: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
 
     def flows(self, key: tuple[int, int, str]) -> Flows:
         found = self.cells.get(key)
@@ -74,20 +76,20 @@ def month_index(column, period: Period):
     )
 
 
-def _side(period: Period, unit_id: int, account_column, codes: tuple[str, ...]):
+def _side(period: Period, unit_id: int, account_column, codes: tuple[str, ...], *, by_member):
     """Sums of transfers in ``period`` whose ``account_column`` is a member account of the
-    subtree, by (account's unit, month, ledger, code)."""
+    subtree, by (member if ``by_member``, account's unit, month, ledger, code)."""
     account = aliased(Account)
     bucket = month_index(Transfer.created_at, period).label("bucket")
+    keys = [account.member_id] if by_member else []
+    keys += [account.unit_id, bucket, Transfer.ledger, Transfer.code]
     return (
-        sa.select(
-            account.unit_id,
-            bucket,
-            Transfer.ledger,
-            Transfer.code,
-            sa.func.sum(Transfer.amount),
-        )
-        .join(account, account.id == account_column)
+        sa.select(*keys, sa.func.sum(Transfer.amount))
+        .select_from(Transfer)
+        # "+ 0": no index on the account column, or SQLite's planner starts from the
+        # subtree's accounts and reads each one's whole history; the period is a range
+        # of the covering index (SQLite) or the BRIN index (PostgreSQL) instead
+        .join(account, account.id == account_column + 0)
         .where(
             Transfer.created_at >= period.start,
             Transfer.created_at < period.end,
@@ -95,23 +97,25 @@ def _side(period: Period, unit_id: int, account_column, codes: tuple[str, ...]):
             account.kind == "member",
             account.unit_id.in_(subtree(unit_id)),
         )
-        .group_by(account.unit_id, bucket, Transfer.ledger, Transfer.code)
+        .group_by(*keys)
     )
 
 
 def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
-    """Every member flow of the subtree over ``period``, by unit and month."""
+    """Every member flow of the subtree over ``period``, by unit and month, and who earned
+    by service where: two scans of the period's transfers (credits, debits)."""
     figures = LedgerFigures()
-    credits = _side(period, unit_id, Transfer.credit_account_id, CREDIT_CODES)
-    for unit, bucket, ledger, code, amount in db.session.execute(credits):
+    credits = _side(period, unit_id, Transfer.credit_account_id, CREDIT_CODES, by_member=True)
+    for member, unit, bucket, ledger, code, amount in db.session.execute(credits):
         flows = figures.flows((unit, bucket, ledger))
         if code in EARN_CODES:
             flows.earned += amount
+            figures.earners[unit].add(member)
         elif code in MANUAL_CODES:
             flows.awarded += amount
         elif code == "correct":
             flows.corrected += amount
-    debits = _side(period, unit_id, Transfer.debit_account_id, DEBIT_CODES)
+    debits = _side(period, unit_id, Transfer.debit_account_id, DEBIT_CODES, by_member=False)
     for unit, bucket, ledger, code, amount in db.session.execute(debits):
         flows = figures.flows((unit, bucket, ledger))
         if code == "redeem":
@@ -123,36 +127,11 @@ def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
     return figures
 
 
-def active_members(unit_id: int, period: Period, *, by_unit: bool) -> dict:
-    """Distinct members with verified service credited in ``period`` (any ledger), and how
-    many of them are party members: ``{unit id or None: (volunteers, party members)}``."""
-    account = aliased(Account)
-    earners = (
-        sa.select(account.member_id, account.unit_id)
-        .join(Transfer, Transfer.credit_account_id == account.id)
-        .where(
-            Transfer.created_at >= period.start,
-            Transfer.created_at < period.end,
-            Transfer.code.in_(EARN_CODES),
-            account.kind == "member",
-            account.unit_id.in_(subtree(unit_id)),
-        )
-        .distinct()
-        .subquery()
-    )
-    group = [earners.c.unit_id] if by_unit else []
-    query = (
-        sa.select(
-            *group,
-            sa.func.count(sa.distinct(earners.c.member_id)),
-            sa.func.count(sa.distinct(PartyProfile.member_id)),
-        )
-        .select_from(earners)
-        .outerjoin(PartyProfile, PartyProfile.member_id == earners.c.member_id)
-        .group_by(*group)
-    )
-    found: dict = defaultdict(lambda: (0, 0))
-    for row in db.session.execute(query):
-        key = row[0] if by_unit else None
-        found[key] = (row[-2], row[-1])
-    return found
+def party_members_among(member_ids: set[int]) -> set[int]:
+    """Which of ``member_ids`` are party members (one query, whatever their number)."""
+    if not member_ids:
+        return set()
+    if len(member_ids) <= 500:
+        query = sa.select(PartyProfile.member_id).where(PartyProfile.member_id.in_(member_ids))
+        return set(db.session.scalars(query))
+    return set(db.session.scalars(sa.select(PartyProfile.member_id))) & member_ids

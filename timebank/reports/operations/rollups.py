@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from timebank.activities.models import CATEGORY_NAMES
 from timebank.extensions import db
 from timebank.reports.operations.evidence import Evidence, evidence
-from timebank.reports.operations.ledger_sums import Flows, active_members, ledger_figures
+from timebank.reports.operations.ledger_sums import Flows, ledger_figures, party_members_among
 from timebank.reports.periods import Period
 from timebank.units.models import Unit, UnitClosure
 
@@ -115,7 +115,8 @@ def unit_rollup(unit: Unit, period: Period) -> Rollup:
     parts, part_of = part_of_units(unit)
     months = [Month(first=m) for m in period.months()]
     hours, points = Flows(), Flows()
-    for (unit_id, bucket, ledger), flows in ledger_figures(unit.id, period).cells.items():
+    figures = ledger_figures(unit.id, period)
+    for (unit_id, bucket, ledger), flows in figures.cells.items():
         part = part_of[unit_id]
         if ledger == "HOURS":
             hours.add(flows)
@@ -125,10 +126,16 @@ def unit_rollup(unit: Unit, period: Period) -> Rollup:
             points.add(flows)
             months[bucket].points.add(flows)
             part.figures["points"] += flows.earned
-    for unit_id, (volunteers, party) in active_members(unit.id, period, by_unit=True).items():
-        part_of[unit_id].figures["volunteers"] += volunteers
-        part_of[unit_id].figures["party_members"] += party
-    volunteers, party_members = active_members(unit.id, period, by_unit=False)[None]
+    everyone: set[int] = set().union(*figures.earners.values())
+    party = party_members_among(everyone)
+    by_part: dict[int, set[int]] = {}
+    for unit_id, members in figures.earners.items():
+        by_part.setdefault(id(part_of[unit_id]), set()).update(members)
+    for part in parts:
+        members = by_part.get(id(part), set())
+        part.figures["volunteers"] = len(members)
+        part.figures["party_members"] = len(members & party)
+    volunteers, party_members = len(everyone), len(everyone & party)
     found = evidence(unit.id, period)
     counters = {
         "activities": found.activities, "attendances": found.attendances,
