@@ -425,8 +425,10 @@ def main(argv=None) -> int:
                 url = fresh_database(kind, workdir)
                 build(kind, url, args)
             timings = time_rollup(url, args.runs)
-            print(f"{kind}: a street's quarterly roll-up over {args.transfers:,} transfers, "
-                  f"{args.checkins:,} check-ins, {args.units:,} units ({args.runs} runs):")  # fmt: skip
+            sizes = (
+                f"{args.transfers:,} transfers, {args.checkins:,} check-ins, {args.units:,} units"
+            )
+            print(f"{kind}: a street's quarterly roll-up over {sizes} ({args.runs} runs):")
             for name, values in timings.items():
                 print(f"  {name:<24} median {statistics.median(values):7.1f} ms"
                       f"   best {min(values):7.1f} ms")  # fmt: skip

@@ -124,13 +124,15 @@ def quarter_of(moment: datetime) -> Period:
 def custom(first: date, last: date) -> Period:
     """Two local dates, inclusive. Raises PeriodBackwards, PeriodTooLong."""
     if last < first:
-        raise PeriodBackwards(errors={"to": ["The end is before the start."]})
+        raise PeriodBackwards(
+            "The period ends before it starts.", errors={"to": ["Before the start."]}
+        )
     try:
         limit = first.replace(year=first.year + MAX_YEARS)
     except ValueError:  # 29 February
         limit = date(first.year + MAX_YEARS, 3, 1)
     if last >= limit:
-        raise PeriodTooLong(errors={"to": ["At most ten years."]})
+        raise PeriodTooLong("A report covers at most ten years.", errors={"to": ["Too far."]})
     return Period("custom", first, last)
 
 
@@ -161,7 +163,10 @@ def parse(
     Raises InvalidPeriod, PeriodBackwards, PeriodTooLong (422)."""
     kind = (kind or ("custom" if first else "quarter")).strip().lower()
     if kind not in KINDS:
-        raise InvalidPeriod(errors={"period": [f"One of {', '.join(KINDS)}."]})
+        raise InvalidPeriod(
+            "That period is not known: give a month, a quarter, a year or two dates.",
+            errors={"period": [f"One of {', '.join(KINDS)}."]},
+        )
     if kind == "custom":
         return custom(_date(first, "from"), _date(last, "to"))
     if not at:
@@ -170,11 +175,17 @@ def parse(
     pattern = {"month": _MONTH, "quarter": _QUARTER, "year": _YEAR}[kind]
     found = pattern.match(text)
     if found is None or not 1900 <= int(found.group(1)) <= 9998:
-        raise InvalidPeriod(errors={"at": [f"Not a {kind}."]})
+        raise InvalidPeriod(
+            "That period is not known: give a month, a quarter, a year or two dates.",
+            errors={"at": [f"Not a {kind}."]},
+        )
     numbers = [int(g) for g in found.groups()]
     if kind == "month":
         if not 1 <= numbers[1] <= 12:
-            raise InvalidPeriod(errors={"at": ["Not a month."]})
+            raise InvalidPeriod(
+                "That period is not known: give a month, a quarter, a year or two dates.",
+                errors={"at": ["Not a month."]},
+            )
         return month(*numbers)
     return quarter(*numbers) if kind == "quarter" else year(numbers[0])
 

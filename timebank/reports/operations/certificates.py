@@ -392,7 +392,9 @@ def verify_certificate(serial: str, *, digest: str | None = None) -> Verificatio
     (404: unknown, or only asked for), CertificateRevoked (410, with the reason)."""
     cert = get_certificate(serial)
     if cert.status == "revoked":
-        raise CertificateRevoked(params={"reason": cert.reason or ""})
+        raise CertificateRevoked(
+            "This certificate was revoked: %(reason)s", params={"reason": cert.reason or ""}
+        )
     if cert.status != "issued":
         raise CertificateNotFound()
     problems = []
