@@ -134,3 +134,29 @@ def test_the_organizers_party_table_exports_per_branch(client, login, w):
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).worksheets[0].iter_rows(values_only=True))
     assert [row[0] for row in rows[1:-1]] == ["张伟"]
     assert rows[1][7] == 1.5 and rows[-1][7] == 1.5  # his March patrol, and the total
+
+
+def test_every_report_page_renders(client, login, w):
+    """Each page once, as who may open it: the record, the queue, the certificate, the roll."""
+    cert = reports.issue_certificate(
+        w["alice"], actor=w["organizer_a"], first=at("2026-01-01T00:00").date(),
+        last=at("2026-03-31T00:00").date(),
+    )  # fmt: skip
+    reports.request_certificate(
+        w["bob"], actor=w["bob"], first=at("2026-01-01T00:00").date(),
+        last=at("2026-03-31T00:00").date(),
+    )  # fmt: skip
+    db.session.commit()
+    login(w["alice"])
+    for url in ("/me/record", "/me/record?period=custom&from=2026-01-01&to=2026-03-31",
+                "/me/record.xlsx", "/me/record.csv", f"/certificates/{cert.serial}",
+                f"/certificates/{cert.serial}/signed.json", "/me/party",
+                f"/units/{w['a'].id}/honour-roll", "/"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    login(w["organizer_a"])
+    for url in (f"/units/{w['a'].id}/certificates", f"/members/{w['bob'].id}/record",
+                f"/units/{w['a'].id}/honour-roll?by=points&manual=0",
+                f"/units/{w['a'].id}/honour-roll.xlsx", f"/units/{w['a'].id}/reports",
+                f"/units/{w['a'].id}/party-attendance", "/verify", f"/units/{w['a'].id}"):  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/verify?serial={cert.serial}").status_code == 302

@@ -125,8 +125,9 @@ def my_record():
     """One's verified hours by activity and project over a period, printable; one's
     certificates, and asking for one."""
     member = access.acting_member()
+    export_query = {**period_from_args("year").query(), **_for(access.current_actor(), member)}
     return _record_page(
-        member, "reports/my_record.html", form=request_form(),
+        member, "reports/my_record.html", form=request_form(), export_query=export_query,
         list_form=ListForm(hidden=reports.is_hidden(member.id)),
     )  # fmt: skip
 
