@@ -54,6 +54,10 @@ ACTION_NAMES = {
     "ledger.donate": _l("Hours donated by a guardian"),
     "statement.pay": _l("Shop statement paid"),
     "ledger.verify": _l("Ledger verified"),
+    "certificate.request": _l("Service certificate asked for"),
+    "certificate.issue": _l("Service certificate issued"),
+    "certificate.reject": _l("Service certificate turned down"),
+    "certificate.revoke": _l("Service certificate revoked"),
     "on_behalf": _l("Done by a guardian"),
 }
 
