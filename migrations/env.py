@@ -106,10 +106,6 @@ def run_migrations_online():
             # foreign key is checked before the run commits.
             connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
         try:
-            from timebank.core.db import schema_object_filter
-
-            # indexes declared for one database only are compared on that one only
-            conf_args.setdefault("include_object", schema_object_filter(connection.dialect.name))
             context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
             with context.begin_transaction():

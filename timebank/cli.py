@@ -26,6 +26,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler)
     app.cli.add_command(jobs_group)
     app.cli.add_command(keys_group)
+    app.cli.add_command(reports_group)
 
 
 def transactional(command):
@@ -362,3 +363,26 @@ def keys_show() -> None:
     from timebank.core.signing import public_key_document
 
     click.echo(json.dumps(public_key_document(), indent=2))
+
+
+@click.group("reports")
+def reports_group() -> None:
+    """The reports' derived table of member flows (roll-ups read it with the ledger)."""
+
+
+@reports_group.command("refresh")
+@transactional
+def reports_refresh() -> None:
+    """Copy the transfers past the mark (the report-flows job does it every minute)."""
+    from timebank.reports import operations as reports
+
+    click.echo(f"{reports.refresh_flows()} transfers taken; mark at {reports.flows_mark()}")
+
+
+@reports_group.command("rebuild")
+@transactional
+def reports_rebuild() -> None:
+    """Empty report_flows and fill it again from the ledger."""
+    from timebank.reports import operations as reports
+
+    click.echo(f"rebuilt from {reports.rebuild_flows()} transfers; mark at {reports.flows_mark()}")

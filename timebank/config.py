@@ -132,6 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
         "120",
         "minutes of approved service a party member gives each quarter (activities, projects)",
     ),
+    Setting("TIMEBANK_JOB_REPORT_FLOWS", "every 1m", "copy new transfers for the roll-ups"),
 )
 
 

@@ -25,6 +25,7 @@ from timebank.ledger import operations as ledger
 from timebank.ledger.models import LEDGERS
 from timebank.merchants import operations as merchants
 from timebank.reminders import operations as reminders
+from timebank.reports import operations as reports
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.table import Job
 
@@ -79,6 +80,11 @@ JOBS: tuple[Job, ...] = (
         catch_up="latest",
         doc=N_("Remind organizers of approvals waiting more than two days"),
     ),
+    Job(
+        "report-flows",
+        "timebank.jobs:report_flows",
+        doc=N_("Copy new ledger transfers into the reports' table of member flows"),
+    ),
 )
 
 
@@ -130,3 +136,8 @@ def remind_party(now: datetime) -> dict[str, int]:
 
 def remind_approvals(now: datetime) -> dict[str, int]:
     return reminders.remind_organizers(now)
+
+
+def report_flows(now: datetime) -> dict[str, int]:
+    """The transfers past the mark (at least five minutes old) into ``report_flows``."""
+    return {"transfers": reports.refresh_flows(now=now)}

@@ -189,18 +189,3 @@ def _refuse_writes_in_safe_requests(session, flush_context, instances):
         from flask import request
 
         raise RuntimeError(f"{request.method} {request.path} must not write to the database")
-
-
-def schema_object_filter(dialect: str):
-    """For Alembic's ``include_object``: leave out of a comparison the indexes a model
-    declares for another database only (``Index(...).ddl_if(dialect=...)``), as
-    ``create_all`` does; the migrations create them on their database alone."""
-
-    def include(obj, name, type_, reflected, compare_to) -> bool:
-        condition = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
-        wanted = getattr(condition, "dialect", None)
-        if wanted is None:
-            return True
-        return dialect in ((wanted,) if isinstance(wanted, str) else tuple(wanted))
-
-    return include

@@ -4,6 +4,7 @@
 - ledger_sums.py   member flows from the ledger by unit and month; who was active
 - evidence.py      activities, attendance, needs, projects, redemptions
 - rollups.py       a unit's roll-up over a period, its parts and months; chart data
+- flows.py       the derived table of member flows: refresh, rebuild, its mark
 - credits.py       verified credits entry by entry (net of their corrections)
 - honour.py        the honour roll (光荣榜) and the choice to stay off public lists
 - record.py        a member's service record
@@ -29,6 +30,7 @@ from timebank.reports.operations.certificates import (
     signed_document,
     verify_certificate,
 )
+from timebank.reports.operations.flows import flows_mark, rebuild_flows, refresh_flows
 from timebank.reports.operations.honour import Place, honour_roll, is_hidden, set_hidden
 from timebank.reports.operations.party import (
     BranchRow,
@@ -61,6 +63,9 @@ __all__ = [
     "canonical_content",
     "certificates_in_unit",
     "certificates_of",
+    "flows_mark",
+    "rebuild_flows",
+    "refresh_flows",
     "chart_data",
     "content_digest",
     "get_certificate",

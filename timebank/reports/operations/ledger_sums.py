@@ -5,6 +5,10 @@ A transfer counts for the unit of the member account it credits or debits: the m
 home unit when the account was opened (the ledger's own rule, ``unit_of_transfer``), so a
 later move does not rewrite past reports. A transfer counts in the period its
 ``created_at`` (the moment it was posted: the approval of the service) falls in.
+
+Most of a period is read from ``report_flows`` (flows.py): the member side of each transfer
+with its unit beside it, one index range per unit of the subtree; the transfers past its
+mark come straight from the ledger, so a roll-up is exact whether or not the job has run.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlalchemy.orm import aliased
 from timebank.extensions import db
 from timebank.ledger.models import Account, Transfer
 from timebank.people.models import PartyProfile
+from timebank.reports.models import ReportFlow
+from timebank.reports.operations.flows import flows_mark
 from timebank.reports.periods import Period
 from timebank.units.models import UnitClosure
 
@@ -76,21 +82,21 @@ def month_index(column, period: Period):
     )
 
 
-def _side(period: Period, unit_id: int, account_column, codes: tuple[str, ...], *, by_member):
-    """Sums of transfers in ``period`` whose ``account_column`` is a member account of the
-    subtree, by (member if ``by_member``, account's unit, month, ledger, code)."""
+def _side(period: Period, unit_id: int, account_column, codes: tuple[str, ...], *, after: int):
+    """Straight from the ledger: transfers past ``after`` (the derived table's mark) in
+    ``period`` whose ``account_column`` is a member account of the subtree, by (member,
+    account's unit, month, ledger, code)."""
     account = aliased(Account)
     bucket = month_index(Transfer.created_at, period).label("bucket")
-    keys = [account.member_id] if by_member else []
-    keys += [account.unit_id, bucket, Transfer.ledger, Transfer.code]
+    keys = [account.member_id, account.unit_id, bucket, Transfer.ledger, Transfer.code]
     return (
         sa.select(*keys, sa.func.sum(Transfer.amount))
         .select_from(Transfer)
         # "+ 0": no index on the account column, or SQLite's planner starts from the
-        # subtree's accounts and reads each one's whole history; the period is a range
-        # of the covering index (SQLite) or the BRIN index (PostgreSQL) instead
+        # subtree's accounts and reads each one's whole history
         .join(account, account.id == account_column + 0)
         .where(
+            Transfer.id > after,
             Transfer.created_at >= period.start,
             Transfer.created_at < period.end,
             Transfer.code.in_(codes),
@@ -101,29 +107,75 @@ def _side(period: Period, unit_id: int, account_column, codes: tuple[str, ...], 
     )
 
 
-def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
-    """Every member flow of the subtree over ``period``, by unit and month, and who earned
-    by service where: two scans of the period's transfers (credits, debits)."""
-    figures = LedgerFigures()
-    credits = _side(period, unit_id, Transfer.credit_account_id, CREDIT_CODES, by_member=True)
-    for member, unit, bucket, ledger, code, amount in db.session.execute(credits):
-        flows = figures.flows((unit, bucket, ledger))
+def _derived(period: Period, unit_id: int, upto: int):
+    """From ``report_flows`` (up to its mark): sums by (unit, month, ledger, code, side)."""
+    bucket = month_index(ReportFlow.created_at, period).label("bucket")
+    keys = [ReportFlow.unit_id, bucket, ReportFlow.ledger, ReportFlow.code, ReportFlow.side]
+    return (
+        sa.select(*keys, sa.func.sum(ReportFlow.amount))
+        .where(*_derived_range(period, unit_id, upto))
+        .group_by(*keys)
+    )
+
+
+def _derived_range(period: Period, unit_id: int, upto: int) -> list:
+    return [
+        ReportFlow.unit_id.in_(subtree(unit_id)),
+        ReportFlow.created_at >= period.start,
+        ReportFlow.created_at < period.end,
+        ReportFlow.transfer_id <= upto,
+    ]
+
+
+def _derived_earners(period: Period, unit_id: int, upto: int):
+    return (
+        sa.select(ReportFlow.unit_id, ReportFlow.member_id)
+        .where(
+            *_derived_range(period, unit_id, upto),
+            ReportFlow.side == "c",
+            ReportFlow.code.in_(EARN_CODES),
+        )
+        .distinct()
+    )
+
+
+def _add(figures: LedgerFigures, side: str, unit, bucket, ledger, code, amount) -> None:
+    flows = figures.flows((unit, bucket, ledger))
+    if side == "c":
         if code in EARN_CODES:
             flows.earned += amount
-            figures.earners[unit].add(member)
         elif code in MANUAL_CODES:
             flows.awarded += amount
         elif code == "correct":
             flows.corrected += amount
-    debits = _side(period, unit_id, Transfer.debit_account_id, DEBIT_CODES, by_member=False)
-    for unit, bucket, ledger, code, amount in db.session.execute(debits):
-        flows = figures.flows((unit, bucket, ledger))
-        if code == "redeem":
-            flows.redeemed += amount
-        elif code == "expire":
-            flows.expired += amount
-        elif code == "correct":
-            flows.corrected -= amount
+    elif code == "redeem":
+        flows.redeemed += amount
+    elif code == "expire":
+        flows.expired += amount
+    elif code == "correct":
+        flows.corrected -= amount
+
+
+def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
+    """Every member flow of the subtree over ``period``, by unit and month, and who earned
+    by service where: from ``report_flows`` up to its mark, and from the ledger after it."""
+    figures = LedgerFigures()
+    upto = flows_mark()
+    if upto:
+        for unit, bucket, ledger, code, side, amount in db.session.execute(
+            _derived(period, unit_id, upto)
+        ):
+            _add(figures, side, unit, bucket, ledger, code, int(amount))
+        for unit, member in db.session.execute(_derived_earners(period, unit_id, upto)):
+            figures.earners[unit].add(member)
+    credits = _side(period, unit_id, Transfer.credit_account_id, CREDIT_CODES, after=upto)
+    for member, unit, bucket, ledger, code, amount in db.session.execute(credits):
+        _add(figures, "c", unit, bucket, ledger, code, int(amount))
+        if code in EARN_CODES:
+            figures.earners[unit].add(member)
+    debits = _side(period, unit_id, Transfer.debit_account_id, DEBIT_CODES, after=upto)
+    for _member, unit, bucket, ledger, code, amount in db.session.execute(debits):
+        _add(figures, "d", unit, bucket, ledger, code, int(amount))
     return figures
 
 

@@ -1,5 +1,5 @@
-"""reports: service certificates, members' choice to stay off public lists, and an index
-of transfers by time for the roll-ups (BRIN on PostgreSQL, covering B-tree on SQLite)
+"""reports: service certificates, members' choice to stay off public lists, and the
+derived table of member flows the roll-ups read (rebuildable from the ledger) with its mark
 
 Revision ID: 339d3f404cdc
 Revises: 9c3e7b1d5f20
@@ -112,29 +112,45 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_list_preferences")),
     )
-    # the transfers table keeps its append-only triggers: add indexes, never rebuild it
-    if op.get_bind().dialect.name == "postgresql":
-        op.create_index(
-            "ix_transfers_created_at_brin",
-            "transfers",
-            ["created_at"],
-            postgresql_using="brin",
-            postgresql_with={"autosummarize": "on"},
-        )
-    else:
-        op.create_index(
-            "ix_transfers_created_at_covering",
-            "transfers",
-            ["created_at", "code", "ledger", "credit_account_id", "debit_account_id", "amount"],
-        )
+
+    op.create_table(
+        "report_marks",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("transfer_id", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_report_marks")),
+    )
+    op.create_table(
+        "report_flows",
+        sa.Column("transfer_id", sa.Integer(), nullable=False),
+        sa.Column("side", sa.String(length=1), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("ledger", sa.String(length=10), nullable=False),
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["transfer_id"],
+            ["transfers.id"],
+            name=op.f("fk_report_flows_transfer_id_transfers"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("transfer_id", "side", name=op.f("pk_report_flows")),
+    )
+    # existing transfers are copied by the report-flows job (or `timebank reports rebuild`);
+    # until then roll-ups read them from the ledger
+    op.create_index(
+        "ix_report_flows_unit_time",
+        "report_flows",
+        ["unit_id", "created_at", "ledger", "code", "side", "member_id", "amount", "transfer_id"],
+    )
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_transfers_created_at_brin", table_name="transfers")
-    else:
-        op.drop_index("ix_transfers_created_at_covering", table_name="transfers")
-
+    op.drop_index("ix_report_flows_unit_time", table_name="report_flows")
+    op.drop_table("report_flows")
+    op.drop_table("report_marks")
     op.drop_table("list_preferences")
     with op.batch_alter_table("certificates", schema=None) as batch_op:
         batch_op.drop_index("ix_certificates_unit_status")
