@@ -54,11 +54,16 @@ def refresh_flows(*, now: datetime | None = None, batch: int = BATCH) -> int:
     now = now or utcnow()
     mark = _locked_mark()
     start = mark.transfer_id
-    newest = db.session.scalar(
-        sa.select(sa.func.max(Transfer.id)).where(
-            Transfer.id > start, Transfer.id <= start + batch, Transfer.created_at <= now - MARGIN
-        )
+    next_ones = (
+        sa.select(Transfer.id)
+        .where(Transfer.id > start, Transfer.created_at <= now - MARGIN)
+        .order_by(Transfer.id)
+        .limit(batch)
+        .subquery()
     )
+    newest, taken = db.session.execute(
+        sa.select(sa.func.max(next_ones.c.id), sa.func.count())
+    ).one()
     if newest is None:
         return 0
     for side, column in (("c", Transfer.credit_account_id), ("d", Transfer.debit_account_id)):
@@ -100,7 +105,7 @@ def refresh_flows(*, now: datetime | None = None, batch: int = BATCH) -> int:
         )
     mark.transfer_id, mark.updated_at = newest, now
     db.session.flush()
-    return newest - start
+    return taken
 
 
 def rebuild_flows(*, now: datetime | None = None) -> int:

@@ -14,6 +14,7 @@ mark come straight from the ledger, so a roll-up is exact whether or not the job
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -54,12 +55,13 @@ class Flows:
 
 @dataclass
 class LedgerFigures:
-    """Per unit id and month index: HOURS and POINTS flows; and who earned by service."""
+    """Per key (a unit, or the part of a roll-up it belongs to) and month index: HOURS and
+    POINTS flows; and who earned by service."""
 
-    #: (unit id, month index, ledger) -> Flows
-    cells: dict[tuple[int, int, str], Flows] = field(default_factory=dict)
-    #: unit id -> ids of the members with verified service credited there in the period
-    earners: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    #: (key, month index, ledger) -> Flows
+    cells: dict[tuple, Flows] = field(default_factory=dict)
+    #: key -> ids of the members with verified service credited there in the period
+    earners: dict = field(default_factory=lambda: defaultdict(set))
 
     def flows(self, key: tuple[int, int, str]) -> Flows:
         found = self.cells.get(key)
@@ -139,43 +141,48 @@ def _derived_earners(period: Period, unit_id: int, upto: int):
     )
 
 
-def _add(figures: LedgerFigures, side: str, unit, bucket, ledger, code, amount) -> None:
-    flows = figures.flows((unit, bucket, ledger))
-    if side == "c":
-        if code in EARN_CODES:
-            flows.earned += amount
-        elif code in MANUAL_CODES:
-            flows.awarded += amount
-        elif code == "correct":
-            flows.corrected += amount
-    elif code == "redeem":
-        flows.redeemed += amount
-    elif code == "expire":
-        flows.expired += amount
-    elif code == "correct":
-        flows.corrected -= amount
+#: (side of the member's account, code) -> (the Flows field it adds to, sign)
+KIND_OF = {
+    **{("c", code): ("earned", 1) for code in EARN_CODES},
+    **{("c", code): ("awarded", 1) for code in MANUAL_CODES},
+    ("c", "correct"): ("corrected", 1),
+    ("d", "correct"): ("corrected", -1),
+    ("d", "redeem"): ("redeemed", 1),
+    ("d", "expire"): ("expired", 1),
+}
 
 
-def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
-    """Every member flow of the subtree over ``period``, by unit and month, and who earned
-    by service where: from ``report_flows`` up to its mark, and from the ledger after it."""
+def _add(figures: LedgerFigures, key, side: str, bucket, ledger, code, amount) -> None:
+    kind = KIND_OF.get((side, code))
+    if kind is not None:
+        flows = figures.flows((key, bucket, ledger))
+        setattr(flows, kind[0], getattr(flows, kind[0]) + kind[1] * int(amount))
+
+
+def ledger_figures(
+    unit_id: int, period: Period, key_of: Callable[[int], Hashable] | None = None
+) -> LedgerFigures:
+    """Every member flow of the subtree over ``period``, by month and by ``key_of(unit)``
+    (default: the unit itself; a roll-up passes the part each unit belongs to), and who
+    earned by service there: from ``report_flows`` up to its mark, and from the ledger
+    after it. Rows are read as plain tuples (a street's quarter is tens of thousands)."""
+    key_of = key_of or (lambda unit: unit)
     figures = LedgerFigures()
+    run = db.session.connection().execute
     upto = flows_mark()
     if upto:
-        for unit, bucket, ledger, code, side, amount in db.session.execute(
-            _derived(period, unit_id, upto)
-        ):
-            _add(figures, side, unit, bucket, ledger, code, int(amount))
-        for unit, member in db.session.execute(_derived_earners(period, unit_id, upto)):
-            figures.earners[unit].add(member)
+        for unit, bucket, ledger, code, side, amount in run(_derived(period, unit_id, upto)):
+            _add(figures, key_of(unit), side, bucket, ledger, code, amount)
+        for unit, member in run(_derived_earners(period, unit_id, upto)):
+            figures.earners[key_of(unit)].add(member)
     credits = _side(period, unit_id, Transfer.credit_account_id, CREDIT_CODES, after=upto)
-    for member, unit, bucket, ledger, code, amount in db.session.execute(credits):
-        _add(figures, "c", unit, bucket, ledger, code, int(amount))
+    for member, unit, bucket, ledger, code, amount in run(credits):
+        _add(figures, key_of(unit), "c", bucket, ledger, code, amount)
         if code in EARN_CODES:
-            figures.earners[unit].add(member)
+            figures.earners[key_of(unit)].add(member)
     debits = _side(period, unit_id, Transfer.debit_account_id, DEBIT_CODES, after=upto)
-    for _member, unit, bucket, ledger, code, amount in db.session.execute(debits):
-        _add(figures, "d", unit, bucket, ledger, code, int(amount))
+    for _member, unit, bucket, ledger, code, amount in run(debits):
+        _add(figures, key_of(unit), "d", bucket, ledger, code, amount)
     return figures
 
 

@@ -115,9 +115,11 @@ def unit_rollup(unit: Unit, period: Period) -> Rollup:
     parts, part_of = part_of_units(unit)
     months = [Month(first=m) for m in period.months()]
     hours, points = Flows(), Flows()
-    figures = ledger_figures(unit.id, period)
-    for (unit_id, bucket, ledger), flows in figures.cells.items():
-        part = part_of[unit_id]
+    number_of = {id(part): number for number, part in enumerate(parts)}
+    index = {unit_id: number_of[id(part)] for unit_id, part in part_of.items()}
+    figures = ledger_figures(unit.id, period, index.__getitem__)
+    for (number, bucket, ledger), flows in figures.cells.items():
+        part = parts[number]
         if ledger == "HOURS":
             hours.add(flows)
             months[bucket].hours.add(flows)
@@ -128,11 +130,8 @@ def unit_rollup(unit: Unit, period: Period) -> Rollup:
             part.figures["points"] += flows.earned
     everyone: set[int] = set().union(*figures.earners.values())
     party = party_members_among(everyone)
-    by_part: dict[int, set[int]] = {}
-    for unit_id, members in figures.earners.items():
-        by_part.setdefault(id(part_of[unit_id]), set()).update(members)
-    for part in parts:
-        members = by_part.get(id(part), set())
+    for number, part in enumerate(parts):
+        members = figures.earners.get(number, set())
         part.figures["volunteers"] = len(members)
         part.figures["party_members"] = len(members & party)
     volunteers, party_members = len(everyone), len(everyone & party)
