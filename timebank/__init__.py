@@ -102,6 +102,7 @@ def _register_models() -> None:
     import timebank.people.models  # noqa: F401
     import timebank.projects.models  # noqa: F401
     import timebank.scheduling.models  # noqa: F401
+    import timebank.transparency.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
 
@@ -126,6 +127,8 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.projects import api as projects_api
     from timebank.projects import views as projects_views
     from timebank.scheduling import views as scheduling_views
+    from timebank.transparency import api as transparency_api
+    from timebank.transparency import views as transparency_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
@@ -151,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
         inbox_api.blp, merchants_api.blp, audit_api.blp, privacy_api.blp,
+        transparency_api.blp, transparency_api.public,
     )  # fmt: skip
     for blueprint in apis:
         api.register_blueprint(blueprint)
@@ -168,6 +172,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(signing.bp)
+    app.register_blueprint(transparency_views.bp)
+    from timebank.ledger import operations as ledger
+    from timebank.transparency import operations as transparency
+
+    ledger.register_check("transparency", transparency.ledger_check)
 
     @app.before_request
     def _api_auth():

@@ -54,6 +54,9 @@ ACTION_NAMES = {
     "ledger.donate": _l("Hours donated by a guardian"),
     "statement.pay": _l("Shop statement paid"),
     "ledger.verify": _l("Ledger verified"),
+    "transparency.sign": _l("Transparency checkpoint signed"),
+    "transparency.witness_key": _l("Street office's witness key registered"),
+    "transparency.cosign": _l("Checkpoint cosigned by a street office"),
     "on_behalf": _l("Done by a guardian"),
 }
 

@@ -201,6 +201,20 @@ _declare("members.remove", U, ORGANIZERS, doc="remove a member: pseudonymise, ke
 _declare("me.export", W, doc="download everything kept about oneself, as JSON")
 _declare("units.place", U, ORGANIZERS, doc="a grid's or community's saved meeting place")
 # ---- end of usability
+# ---- transparency log (issue 23): public proofs, signing, street offices as witnesses
+_declare(
+    "transparency.view",
+    P,
+    doc="the transparency log, its proofs and the communities' notice boards: hashes and counts",
+)
+_declare("transparency.sign", G, ADMINS, doc="sign a checkpoint of each ledger's log now")
+_declare(
+    "transparency.witness",
+    U,
+    ORGANIZERS,
+    doc="a street office's witness key and its cosignatures of checkpoints",
+)
+# ---- end of transparency log
 del P, M, W, U, S, G
 
 
