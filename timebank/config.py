@@ -122,6 +122,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "the name the key signs under; empty: the host of TIMEBANK_BASE_URL, else timebank",
     ),
+    Setting("TIMEBANK_JOB_APPEND_LOG", "every 1m", "append final entries to the transparency log"),
+    Setting("TIMEBANK_JOB_SIGN_CHECKPOINTS", "5 * * * *", "sign the transparency logs that grew"),
 )
 
 

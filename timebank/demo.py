@@ -17,6 +17,7 @@ from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.projects import demo as projects_demo
 from timebank.scheduling.demo import load_jobs_demo
+from timebank.transparency.demo import load_transparency_demo, schedule_checkpoints
 from timebank.units import operations as units
 from timebank.units.models import Unit
 
@@ -197,10 +198,12 @@ def _load_history(demo_hash: str, seed: int) -> str:
     past = Timeline()
     summary = load_activities_demo(timeline=past, seed=seed)
     summary += load_merchants_demo(password_hash=demo_hash, seed=seed, timeline=past)
+    schedule_checkpoints(past)
     with tqdm(total=len(past.steps), desc="demo history", unit="step") as bar:
         past.run(progress=bar.update)
     summary += projects_demo.load_projects_demo()
     load_credits_demo()
+    summary += load_transparency_demo()
     return summary
 
 

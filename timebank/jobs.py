@@ -27,6 +27,8 @@ from timebank.merchants import operations as merchants
 from timebank.reminders import operations as reminders
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.table import Job
+from timebank.transparency import operations as transparency
+from timebank.transparency.errors import LogInconsistent
 
 JOBS: tuple[Job, ...] = (
     Job(
@@ -79,6 +81,16 @@ JOBS: tuple[Job, ...] = (
         catch_up="latest",
         doc=N_("Remind organizers of approvals waiting more than two days"),
     ),
+    Job(
+        "append-log",
+        "timebank.jobs:append_log",
+        doc=N_("Append the ledger's final entries to the public transparency log"),
+    ),
+    Job(
+        "sign-checkpoints",
+        "timebank.jobs:sign_checkpoints",
+        doc=N_("Sign a checkpoint of each ledger's transparency log that grew"),
+    ),
 )
 
 
@@ -130,3 +142,29 @@ def remind_party(now: datetime) -> dict[str, int]:
 
 def remind_approvals(now: datetime) -> dict[str, int]:
     return reminders.remind_organizers(now)
+
+
+def append_log(now: datetime) -> dict[str, int]:
+    """Entries below the horizon join each ledger's log; a log that no longer matches its
+    entries raises an alert and takes nothing."""
+    try:
+        return transparency.append_entries(now)
+    except LogInconsistent as error:
+        _log_alert(now, "append-log", error)
+        return {"problems": 1}
+
+
+def sign_checkpoints(now: datetime) -> dict[str, int]:
+    """Append, then sign each ledger's log that grew; never over a log inconsistent with
+    the last checkpoint (an alert instead)."""
+    try:
+        signed = transparency.sign_checkpoints(now)
+    except LogInconsistent as error:
+        _log_alert(now, "sign-checkpoints", error)
+        return {"problems": 1}
+    return {c.ledger: c.tree_size for c in signed} | {"signed": len(signed)}
+
+
+def _log_alert(now: datetime, job: str, error: LogInconsistent) -> None:
+    day = now.astimezone(scheduling.local_zone()).date().isoformat()
+    scheduling.raise_alert("ledger_verify_failed", f"alert:{job}:{day}", error.message)

@@ -124,12 +124,13 @@ def _ledger_totals(totals, subtree, bounds, now) -> None:
     for period in PERIODS:
         item = totals[period]
         for ledger in LEDGERS:
-            item.credited[ledger] = row[f"{period}_{ledger}_credited"]
-            item.redeemed[ledger] = (
+            # PostgreSQL sums BIGINTs as NUMERIC: whole numbers, as int
+            item.credited[ledger] = int(row[f"{period}_{ledger}_credited"])
+            item.redeemed[ledger] = int(
                 row[f"{period}_{ledger}_redeemed"] - row[f"{period}_{ledger}_refunded"]
             )
-            item.expired[ledger] = row[f"{period}_{ledger}_expired"]
-        item.volunteers = row[f"{period}_volunteers"]
+            item.expired[ledger] = int(row[f"{period}_{ledger}_expired"])
+        item.volunteers = int(row[f"{period}_volunteers"])
 
 
 def _evidence_totals(totals, subtree, bounds, now) -> None:

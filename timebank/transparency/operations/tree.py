@@ -23,11 +23,12 @@ _PLACEHOLDER = b"\x00" * 32
 
 
 def ledger_entries(ledger: str, after: int, upto: int) -> sa.Select:
-    """(id, hash) of the ledger's entries with after < id <= upto, in id order."""
-    in_ledger = sa.select(ACCOUNTS.c.id).where(ACCOUNTS.c.ledger == ledger)
+    """(id, hash) of the ledger's entries with after < id <= upto, in id order: a range of
+    the entries' primary key, each joined to its account for the ledger."""
     return (
         sa.select(ENTRIES.c.id, ENTRIES.c.hash)
-        .where(ENTRIES.c.id > after, ENTRIES.c.id <= upto, ENTRIES.c.account_id.in_(in_ledger))
+        .join(ACCOUNTS, ACCOUNTS.c.id == ENTRIES.c.account_id)
+        .where(ENTRIES.c.id > after, ENTRIES.c.id <= upto, ACCOUNTS.c.ledger == ledger)
         .order_by(ENTRIES.c.id)
     )
 
@@ -151,19 +152,21 @@ class StoredTree:
             self._blocks[number] = self._read_block(number)
 
     def _fetch_nodes(self, keys: set[tuple[int, int]]) -> None:
+        """Fetch the stored nodes ``keys`` not fetched yet, in one query."""
         missing = keys - set(self._stored)
+        if not missing:
+            return
         by_level: dict[int, list[int]] = {}
         for level, index in missing:
             by_level.setdefault(level, []).append(index)
-        for level, indexes in by_level.items():
-            rows = db.session.scalars(
-                sa.select(LogNode).where(
-                    LogNode.ledger == self.ledger, LogNode.level == level, LogNode.idx.in_(indexes)
-                )
-            )
-            found = {row.idx: row for row in rows}
-            for index in indexes:
-                self._stored[(level, index)] = found.get(index)
+        wanted = sa.or_(
+            *(sa.and_(LogNode.level == level, LogNode.idx.in_(indexes))
+              for level, indexes in by_level.items())
+        )  # fmt: skip
+        query = sa.select(LogNode).where(LogNode.ledger == self.ledger, wanted)
+        found = {(row.level, row.idx): row for row in db.session.scalars(query)}
+        for key in missing:
+            self._stored[key] = found.get(key)
 
     def _stored_node(self, level: int, index: int) -> LogNode:
         if (level, index) not in self._stored:
