@@ -184,7 +184,7 @@ def test_the_notice_board_shows_totals_and_checkpoints_without_names(client, app
     html = page.get_data(as_text=True)
     assert "王秀英" not in html and "13912345678" not in html
     assert 'data-log-check data-ledger="HOURS"' in html and "<svg" in html
-    assert f"/notice/{district['a'].id}?hours=2." in html
+    assert f"/notice/{district['a'].id}?h=2." in html
     totals = {t.period: t for t in transparency.community_totals(district["a"].id)}
     assert totals["month"].credited == {"HOURS": 90, "POINTS": 20}
     assert totals["year"].volunteers == 1

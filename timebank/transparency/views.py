@@ -33,8 +33,9 @@ bp = Blueprint("transparency", __name__)
 UNIT = "/units/<int(max=2147483647):unit_id>"
 
 LOG_NAMES = {"HOURS": _l("Time bank hours"), "POINTS": _l("Points")}
-#: a checkpoint pinned by a printed QR code: size.root (base64url, no padding)
+#: a checkpoint pinned by a printed QR code: size.root (base64url, no padding), per ledger
 _PINNED = re.compile(r"^(\d{1,18})\.([A-Za-z0-9_-]{43})$")
+PIN_NAMES = {"HOURS": "h", "POINTS": "p"}
 
 
 def _latest() -> dict:
@@ -100,9 +101,9 @@ def _notice_url(unit_id: int, latest: dict) -> str:
     for ledger, item in latest.items():
         if item is not None:
             root = urlsafe_b64encode(bytes.fromhex(item.checkpoint.root_hash)).decode().rstrip("=")
-            pins.append(f"{ledger.lower()}={item.checkpoint.tree_size}.{root}")
+            pins.append(f"{PIN_NAMES[ledger]}={item.checkpoint.tree_size}.{root}")
     name, key = signing.key_name(), signing.public_key_bytes()
-    pins.append(f"key={signing.key_id(name, key).hex()}")
+    pins.append(f"k={signing.key_id(name, key).hex()}")
     path = url_for("transparency.community_notice", unit_id=unit_id)
     return public_url(f"{path}?{'&'.join(pins)}")
 
@@ -128,7 +129,7 @@ def community_notice(unit_id: int):
     community = transparency.get_community(unit_id)
     latest = _latest()
     url = _notice_url(unit_id, latest)
-    pins = {ledger: _pin(request.args.get(ledger.lower())) for ledger in LEDGERS}
+    pins = {ledger: _pin(request.args.get(PIN_NAMES[ledger])) for ledger in LEDGERS}
     return render_template(
         "transparency/community.html",
         community=community,
@@ -137,7 +138,7 @@ def community_notice(unit_id: int):
         qr=qr_svg(url),
         url=url,
         pins=pins,
-        pinned_key=(request.args.get("key") or "")[:8],
+        pinned_key=(request.args.get("k") or "")[:8],
         texts=_checker_texts(),
         LOG_NAMES=LOG_NAMES,
     )

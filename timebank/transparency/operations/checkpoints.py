@@ -256,7 +256,7 @@ def register_witness_key(unit_id: int, public_key: str, *, actor_id: int | None)
     except (binascii.Error, ValueError):
         raw = b""
     if len(raw) != 32 or not _is_point(raw):
-        raise WitnessKeyInvalid(errors={"public_key": ["Not an Ed25519 public key."]})
+        raise WitnessKeyInvalid(errors=_field("public_key", "Not an Ed25519 public key."))
     encoded = base64.b64encode(raw).decode()
     name = witness_name(unit_id)
     inserted = db.session.scalar(
@@ -274,6 +274,11 @@ def register_witness_key(unit_id: int, public_key: str, *, actor_id: int | None)
         after={"key_id": notes.cosigner_key_id(name, raw).hex()},
     )  # fmt: skip
     return db.session.get(WitnessKey, inserted)
+
+
+def _field(name: str, message: str) -> dict[str, list[str]]:
+    """A field's error for the API (made here, so message extraction takes none of it)."""
+    return {name: [message]}
 
 
 def _is_point(raw: bytes) -> bool:
@@ -306,7 +311,7 @@ def add_cosignature(
     try:
         parsed = notes.parse_cosignature(signature)
     except ValueError as error:
-        raise CosignatureInvalid(errors={"signature": [str(error)]}) from None
+        raise CosignatureInvalid(errors=_field("signature", str(error))) from None
     key = next((k for k in keys if bytes.fromhex(k.key_id) == parsed.key_id), None)
     latest_allowed = (now or utcnow()) + COSIGNATURE_CLOCK_SKEW
     if (

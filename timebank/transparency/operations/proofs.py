@@ -34,6 +34,9 @@ from timebank.transparency.operations.tree import StoredTree
 
 #: entries one inclusion request may name
 MAX_ENTRIES = 100
+#: the API's field errors (English, as the API's are)
+REVERSED = {"from": ["Must not be larger than to."]}
+BEYOND = {"to": ["Beyond the log's size."]}
 
 
 @dataclass(frozen=True)
@@ -188,14 +191,14 @@ def consistency_proof(ledger: str, old_size: int, new_size: int) -> ConsistencyP
     ``new_size``. Raises ProofRangeReversed, ProofBeyondTree, LogInconsistent."""
     check_ledger(ledger)
     if old_size > new_size:
-        raise ProofRangeReversed(errors={"from": ["Must not be larger than to."]})
+        raise ProofRangeReversed(errors=REVERSED)
     head = read_head(ledger)
     size = head.size if head is not None else 0
     if new_size > size:
         raise ProofBeyondTree(
             "The %(ledger)s log holds %(size)s entries; %(asked)s is beyond it.",
             params={"ledger": ledger, "size": size, "asked": new_size},
-            errors={"to": ["Beyond the log's size."]},
+            errors=BEYOND,
         )
     try:
         path = StoredTree(head).consistency_path(old_size, new_size) if old_size else []
