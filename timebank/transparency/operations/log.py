@@ -31,17 +31,17 @@ from timebank.core.db import insert_unless_taken
 from timebank.extensions import db
 from timebank.ledger.models import LEDGERS
 from timebank.ledger.operations import ENTRIES
-from timebank.ledger.operations.sql import is_postgres
+from timebank.ledger.operations.sql import dbapi_cursor, insert_sql, is_postgres
 from timebank.transparency import merkle
 from timebank.transparency.errors import LogInconsistent
-from timebank.transparency.models import STRIDE, LogHead, LogNode
+from timebank.transparency.models import STRIDE, LogHead
 from timebank.transparency.operations.tree import StoredTree, ledger_entries
 
 #: how long the appender waits for open posting transactions before trying next time
 HORIZON_LOCK_TIMEOUT = "2s"
 #: entries read and hashed at a time
 CHUNK = 1 << 16
-_NODES = LogNode.__table__
+NODE_COLUMNS = ("ledger", "level", "idx", "hash", "first_entry_id", "last_entry_id")
 
 
 def entry_horizon() -> int | None:
@@ -134,7 +134,7 @@ def _inconsistent(ledger: str, detail: str) -> LogInconsistent:
 def _chunks(ledger: str, after: int, upto: int) -> Iterator[tuple[list[int], list[str]]]:
     """(ids, hex hashes) of the ledger's entries after < id <= upto, CHUNK at a time."""
     while after < upto:
-        rows = db.session.execute(ledger_entries(ledger, after, upto).limit(CHUNK)).all()
+        rows = ledger_entries(ledger, after, upto, CHUNK)
         if not rows:
             return
         yield [row[0] for row in rows], [row[1] for row in rows]
@@ -165,18 +165,16 @@ class _Batch:
             for offset, value in enumerate(hashes):
                 index = first_index + offset
                 last_leaf = ((index + 1) << level) - 1
-                rows.append(
-                    {
-                        "ledger": self.ledger,
-                        "level": level,
-                        "idx": index,
-                        "hash": value,
-                        "first_entry_id": self._first_entry(index << (level - STRIDE)),
-                        "last_entry_id": ids[last_leaf - start],
-                    }
-                )
+                first = self._first_entry(index << (level - STRIDE))
+                rows.append((self.ledger, level, index, value, first, ids[last_leaf - start]))
         if rows:
-            db.session.execute(sa.insert(_NODES), rows)
+            # the DB-API cursor, as the posting hot path: SQLAlchemy's parameter processing
+            # per row cost more than the hashing (bench/transparency.py)
+            cursor, pg = dbapi_cursor()
+            try:
+                cursor.executemany(insert_sql("transparency_nodes", NODE_COLUMNS, 1, pg), rows)
+            finally:
+                cursor.close()
         self.size = start + len(leaves)
 
     def _first_entry(self, block: int) -> int:

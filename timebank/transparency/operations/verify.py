@@ -98,8 +98,7 @@ class _LogCheck:
             self.roots[0] = merkle.EMPTY_ROOT
             stop = next(stops, None)
         while after < last_entry:
-            query = ledger_entries(self.ledger, after, last_entry).limit(CHUNK)
-            rows = db.session.execute(query).all()
+            rows = ledger_entries(self.ledger, after, last_entry, CHUNK)
             if not rows:
                 break
             after, fetched = rows[-1][0], len(rows)
