@@ -77,7 +77,11 @@ def upgrade():
     )
     with op.batch_alter_table("transparency_nodes", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_transparency_nodes_entry", ["ledger", "level", "last_entry_id"], unique=False
+            "ix_transparency_nodes_entry",
+            ["ledger", "last_entry_id"],
+            unique=False,
+            postgresql_where=sa.text("level = 4"),
+            sqlite_where=sa.text("level = 4"),
         )
 
     op.create_table(

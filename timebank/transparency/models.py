@@ -53,7 +53,15 @@ class LogNode(db.Model):
     __tablename__ = "transparency_nodes"
     __table_args__ = (
         sa.CheckConstraint("level > 0", name="level_positive"),
-        sa.Index("ix_transparency_nodes_entry", "ledger", "level", "last_entry_id"),
+        # which block of 16 leaves holds an entry; partial, so that a lookup of nodes by
+        # (level, idx) is never planned through it (it must use the primary key)
+        sa.Index(
+            "ix_transparency_nodes_entry",
+            "ledger",
+            "last_entry_id",
+            postgresql_where=sa.text(f"level = {STRIDE}"),
+            sqlite_where=sa.text(f"level = {STRIDE}"),
+        ),  # fmt: skip
     )
 
     #: HOURS or POINTS

@@ -19,6 +19,8 @@ from timebank.transparency import merkle
 from timebank.transparency.models import STRIDE, LogHead, LogNode
 
 BLOCK = 1 << STRIDE
+#: the blocks' level as ix_transparency_nodes_entry's condition names it
+BLOCK_LEVEL = sa.text(f"transparency_nodes.level = {STRIDE}")
 _PLACEHOLDER = b"\x00" * 32
 
 
@@ -130,7 +132,7 @@ class StoredTree:
             sa.select(LogNode)
             .where(
                 LogNode.ledger == self.ledger,
-                LogNode.level == STRIDE,
+                BLOCK_LEVEL,  # a literal, as the partial index says it
                 LogNode.last_entry_id >= entry_id,
             )
             .order_by(LogNode.last_entry_id)
