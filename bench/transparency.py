@@ -167,7 +167,7 @@ def bench_log(app, count: int, proofs: int) -> None:
         timed(f"insert {count:,} synthetic entries (set-up)", lambda: add_entries(count))
 
         def append():
-            result = transparency.append_entries()
+            result = transparency.append_entries(limit=None)
             db.session.commit()
             return result
 

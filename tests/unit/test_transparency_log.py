@@ -309,3 +309,18 @@ def test_the_horizon_on_sqlite_is_the_newest_entry(street, app):
 
 def test_stride_blocks_hold_sixteen_leaves():
     assert STRIDE == 4
+
+
+def test_a_long_backlog_is_appended_over_several_runs(street, monkeypatch):
+    from timebank.transparency.operations import log as log_module
+
+    post_entries(50, unit=street)  # 100 entries of each ledger
+    monkeypatch.setattr(log_module, "CHUNK", 16)
+    assert transparency.append_entries(limit=32) == {"HOURS": 32, "POINTS": 32}
+    head = db.session.get(LogHead, "HOURS")
+    assert (head.size, head.last_entry_id) == (32, ledger_entry_ids()[31])
+    assert head.root_hash == expected_root("HOURS", 32).hex()
+    runs = [transparency.append_entries(limit=32)["HOURS"] for _ in range(3)]
+    assert runs == [32, 32, 4]
+    assert db.session.get(LogHead, "HOURS").root_hash == expected_root().hex()
+    assert transparency.verify_logs()["POINTS"].problem is None

@@ -41,6 +41,9 @@ from timebank.transparency.operations.tree import StoredTree, ledger_entries
 HORIZON_LOCK_TIMEOUT = "2s"
 #: entries read and hashed at a time
 CHUNK = 1 << 16
+#: entries one ledger's log takes in one append at most: the first run over a ledger of
+#: millions catches up over a few runs, so SQLite's one writer is never held for long
+MAX_PER_RUN = 4 * CHUNK
 NODE_COLUMNS = ("ledger", "level", "idx", "hash", "first_entry_id", "last_entry_id")
 
 
@@ -88,9 +91,10 @@ def read_head(ledger: str) -> LogHead | None:
     return db.session.get(LogHead, ledger)
 
 
-def append_entries(now: datetime | None = None) -> dict[str, int]:
-    """Append every ledger's final entries to its log; returns how many each received
-    (``waiting`` is 1 when open postings kept the horizon from being read: try later).
+def append_entries(now: datetime | None = None, *, limit: int | None = MAX_PER_RUN) -> dict:
+    """Append every ledger's final entries (at most ``limit`` each; None: all) to its log;
+    returns how many each received (``waiting`` is 1 when open postings kept the horizon
+    from being read: try later).
 
     Raises LogInconsistent when a log's stored nodes and entries no longer hash to its head
     (the entries or the log were changed behind the triggers' back): nothing is appended.
@@ -98,11 +102,13 @@ def append_entries(now: datetime | None = None) -> dict[str, int]:
     horizon = entry_horizon()
     if horizon is None:
         return {**dict.fromkeys(LEDGERS, 0), "waiting": 1}
-    return {ledger: append_ledger(ledger, horizon, now or utcnow()) for ledger in LEDGERS}
+    now = now or utcnow()
+    return {ledger: append_ledger(ledger, horizon, now, limit=limit) for ledger in LEDGERS}
 
 
-def append_ledger(ledger: str, horizon: int, now: datetime) -> int:
-    """Append the ledger's entries with head.last_entry_id < id <= ``horizon``."""
+def append_ledger(ledger: str, horizon: int, now: datetime, *, limit: int | None = None) -> int:
+    """Append the ledger's entries with head.last_entry_id < id <= ``horizon`` (the first
+    ``limit`` of them, rounded up to a CHUNK, when given)."""
     head = lock_head(ledger)
     if horizon <= head.last_entry_id:
         return 0
@@ -114,10 +120,14 @@ def append_ledger(ledger: str, horizon: int, now: datetime) -> int:
     if merkle.frontier_root(frontier).hex() != head.root_hash:
         raise _inconsistent(ledger, "the stored tree no longer hashes to the log's head")
     batch = _Batch(tree, frontier)
+    reached = horizon
     for ids, hashes in _chunks(ledger, head.last_entry_id, horizon):
         batch.add(ids, merkle.leaves_of_entries(hashes))
+        if limit is not None and batch.size - head.size >= limit:
+            reached = ids[-1]  # the rest next time
+            break
     appended = batch.size - head.size
-    head.size, head.last_entry_id = batch.size, horizon
+    head.size, head.last_entry_id = batch.size, reached
     head.root_hash = merkle.frontier_root(batch.frontier).hex()
     head.updated_at = now
     db.session.flush()
