@@ -103,6 +103,7 @@ def _register_models() -> None:
     import timebank.projects.models  # noqa: F401
     import timebank.reports.models  # noqa: F401
     import timebank.scheduling.models  # noqa: F401
+    import timebank.transparency.models  # noqa: F401
     import timebank.units.models  # noqa: F401
 
 
@@ -111,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.activities import views as activities_views
     from timebank.audit import api as audit_api
     from timebank.audit import views as audit_views
-    from timebank.core import access, health, signing
+    from timebank.core import health, signing
     from timebank.inbox import api as inbox_api
     from timebank.inbox import views as inbox_views
     from timebank.ledger import api as ledger_api
@@ -121,7 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.merchants import views as merchants_views
     from timebank.people import api as people_api
     from timebank.people import views as people_views
-    from timebank.people.auth import PeopleAccess, authenticate_api_request
+    from timebank.people.auth import authenticate_api_request
     from timebank.privacy import api as privacy_api
     from timebank.privacy import views as privacy_views
     from timebank.projects import api as projects_api
@@ -129,31 +130,16 @@ def _register_blueprints(app: Flask) -> None:
     from timebank.reports import api as reports_api
     from timebank.reports import views as reports_views
     from timebank.scheduling import views as scheduling_views
+    from timebank.transparency import api as transparency_api
+    from timebank.transparency import views as transparency_views
     from timebank.units import api as units_api
     from timebank.units import views as units_views
 
-    access.install(PeopleAccess())
-    from timebank.people import operations as people
-    from timebank.units import operations as units
-
-    access.register_target("unit", units.unit_target)
-    access.register_target("member", people.member_target)
-    from timebank.merchants import operations as merchants
-
-    access.register_target("merchant", merchants.merchant_target)
-    from timebank.activities import operations as activities
-    from timebank.core.names import register_lookup, register_names
-    from timebank.projects import operations as projects
-
-    register_names("member", people.member_names)
-    register_names("unit", units.unit_names)
-    register_names("attendance", activities.attendance_titles)
-    register_names("hour_log", projects.hour_log_titles)
-    register_lookup("member_by_phone", people.active_member_id_by_phone)
-    register_lookup("line_of_unit", units.line_of)
+    _register_access()
     apis = (
         ledger_api.blp, units_api.blp, people_api.blp, activities_api.blp, projects_api.blp,
         inbox_api.blp, merchants_api.blp, audit_api.blp, privacy_api.blp, reports_api.blp,
+        transparency_api.blp, transparency_api.public,
     )  # fmt: skip
     for blueprint in apis:
         api.register_blueprint(blueprint)
@@ -172,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(signing.bp)
+    app.register_blueprint(transparency_views.bp)
 
     @app.before_request
     def _api_auth():
@@ -181,6 +168,33 @@ def _register_blueprints(app: Flask) -> None:
 
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
+
+
+def _register_access() -> None:
+    """What core knows of the domain only through registries: who is calling and what their
+    roles cover, the targets of checks, names and lookups, and the ledger's extra checks."""
+    from timebank.activities import operations as activities
+    from timebank.core import access
+    from timebank.core.names import register_lookup, register_names
+    from timebank.ledger import operations as ledger
+    from timebank.merchants import operations as merchants
+    from timebank.people import operations as people
+    from timebank.people.auth import PeopleAccess
+    from timebank.projects import operations as projects
+    from timebank.transparency import operations as transparency
+    from timebank.units import operations as units
+
+    access.install(PeopleAccess())
+    access.register_target("unit", units.unit_target)
+    access.register_target("member", people.member_target)
+    access.register_target("merchant", merchants.merchant_target)
+    register_names("member", people.member_names)
+    register_names("unit", units.unit_names)
+    register_names("attendance", activities.attendance_titles)
+    register_names("hour_log", projects.hour_log_titles)
+    register_lookup("member_by_phone", people.active_member_id_by_phone)
+    register_lookup("line_of_unit", units.line_of)
+    ledger.register_check("transparency", transparency.ledger_check)
 
 
 def _register_template_helpers(app: Flask) -> None:

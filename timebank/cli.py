@@ -27,6 +27,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(transparency_group)
 
 
 def transactional(command):
@@ -139,6 +140,12 @@ def ledger_verify() -> None:
         f"OK: {report.entries} entries, {report.transfers} transfers, {report.accounts} "
         f"accounts, {report.checkpoints} checkpoints extended; sums {report.ledger_sums}"
     )
+    for ledger_name, log in report.extra.get("transparency", {}).items():
+        click.echo(
+            f"OK: {ledger_name} transparency log: {log['leaves']} leaves match their entries; "
+            f"{log['checkpoints']} signed checkpoints and {log['cosignatures']} cosignatures "
+            "verify against it"
+        )
 
 
 @ledger_group.command("checkpoint")
@@ -340,6 +347,58 @@ def _create_app(*args, **kwargs):
 
 
 main = FlaskGroup(create_app=_create_app, help="The timebank service.")
+
+
+@click.group("transparency")
+def transparency_group() -> None:
+    """The public transparency log: append entries, sign checkpoints, show its state."""
+
+
+@transparency_group.command("append")
+@transactional
+def transparency_append() -> None:
+    """Append the entries below the horizon to each ledger's log (the every-minute job)."""
+    from timebank.transparency import operations as transparency
+
+    counts = transparency.append_entries()
+    if counts.get("waiting"):
+        click.echo("Open postings did not finish in time; nothing appended, try again.")
+    for name in ("HOURS", "POINTS"):
+        head = transparency.read_head(name)
+        click.echo(f"{name}: +{counts[name]} entries, {head.size if head else 0} in the log")
+
+
+@transparency_group.command("sign")
+@transactional
+def transparency_sign() -> None:
+    """Append, then sign a checkpoint of each ledger's log that grew; refuses (exit 1) a
+    log inconsistent with the last checkpoint."""
+    from timebank.transparency import operations as transparency
+
+    signed = transparency.sign_checkpoints()
+    transparency.record_signing(signed, actor_id=None, via="cli")
+    for checkpoint in signed:
+        click.echo(checkpoint.note)
+    if not signed:
+        click.echo("Nothing new to sign: the logs have not grown.")
+
+
+@transparency_group.command("status")
+def transparency_status() -> None:
+    """Each log's size and newest signed checkpoint (cosignatures included)."""
+    from timebank.transparency import operations as transparency
+    from timebank.transparency.errors import NoCheckpoint
+
+    for name in ("HOURS", "POINTS"):
+        head = transparency.read_head(name)
+        click.echo(
+            f"{name}: {head.size if head else 0} entries in the log, "
+            f"up to entry {head.last_entry_id if head else 0}"
+        )
+        try:
+            click.echo(transparency.latest_published(name).note)
+        except NoCheckpoint:
+            click.echo("  no checkpoint signed yet\n")
 
 
 @click.group("keys")

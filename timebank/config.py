@@ -133,6 +133,8 @@ SETTINGS: tuple[Setting, ...] = (
         "minutes of approved service a party member gives each quarter (activities, projects)",
     ),
     Setting("TIMEBANK_JOB_REPORT_FLOWS", "every 1m", "copy new transfers for the roll-ups"),
+    Setting("TIMEBANK_JOB_APPEND_LOG", "every 1m", "append final entries to the transparency log"),
+    Setting("TIMEBANK_JOB_SIGN_CHECKPOINTS", "5 * * * *", "sign the transparency logs that grew"),
 )
 
 

@@ -18,6 +18,7 @@ from timebank.people.models import Member
 from timebank.projects import demo as projects_demo
 from timebank.reports.demo import load_reports_demo
 from timebank.scheduling.demo import load_jobs_demo
+from timebank.transparency.demo import load_transparency_demo, schedule_checkpoints
 from timebank.units import operations as units
 from timebank.units.models import Unit
 
@@ -198,11 +199,13 @@ def _load_history(demo_hash: str, seed: int) -> str:
     past = Timeline()
     summary = load_activities_demo(timeline=past, seed=seed)
     summary += load_merchants_demo(password_hash=demo_hash, seed=seed, timeline=past)
+    schedule_checkpoints(past)
     with tqdm(total=len(past.steps), desc="demo history", unit="step") as bar:
         past.run(progress=bar.update)
     summary += projects_demo.load_projects_demo()
     load_credits_demo()
     summary += load_reports_demo()
+    summary += load_transparency_demo()
     return summary
 
 

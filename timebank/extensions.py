@@ -16,7 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from timebank.core.db import Base
-from timebank.core.errors import problem_from_http_exception
+from timebank.core.errors import problem_from_http_exception, wants_problem
 from timebank.core.schemas import ProblemSchema
 
 PROBLEM_JSON = "application/problem+json"
@@ -44,7 +44,7 @@ class Api(SmorestApi):
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
     def handle_http_exception(self, error):
-        if request.path.startswith("/api/"):
+        if wants_problem(request.path):
             return problem_from_http_exception(error)
         code = error.code or 500
         return render_template("error.html", status=code, error=error), code

@@ -28,6 +28,8 @@ from timebank.reminders import operations as reminders
 from timebank.reports import operations as reports
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.table import Job
+from timebank.transparency import operations as transparency
+from timebank.transparency.errors import LogInconsistent
 
 JOBS: tuple[Job, ...] = (
     Job(
@@ -85,6 +87,16 @@ JOBS: tuple[Job, ...] = (
         "timebank.jobs:report_flows",
         doc=N_("Copy new ledger transfers into the reports' table of member flows"),
     ),
+    Job(
+        "append-log",
+        "timebank.jobs:append_log",
+        doc=N_("Append the ledger's final entries to the public transparency log"),
+    ),
+    Job(
+        "sign-checkpoints",
+        "timebank.jobs:sign_checkpoints",
+        doc=N_("Sign a checkpoint of each ledger's transparency log that grew"),
+    ),
 )
 
 
@@ -141,3 +153,29 @@ def remind_approvals(now: datetime) -> dict[str, int]:
 def report_flows(now: datetime) -> dict[str, int]:
     """The transfers past the mark (at least five minutes old) into ``report_flows``."""
     return {"transfers": reports.refresh_flows(now=now)}
+
+
+def append_log(now: datetime) -> dict[str, int]:
+    """Entries below the horizon join each ledger's log; a log that no longer matches its
+    entries raises an alert and takes nothing."""
+    try:
+        return transparency.append_entries(now)
+    except LogInconsistent as error:
+        _log_alert(now, "append-log", error)
+        return {"problems": 1}
+
+
+def sign_checkpoints(now: datetime) -> dict[str, int]:
+    """Append, then sign each ledger's log that grew; never over a log inconsistent with
+    the last checkpoint (an alert instead)."""
+    try:
+        signed = transparency.sign_checkpoints(now)
+    except LogInconsistent as error:
+        _log_alert(now, "sign-checkpoints", error)
+        return {"problems": 1}
+    return {c.ledger: c.tree_size for c in signed} | {"signed": len(signed)}
+
+
+def _log_alert(now: datetime, job: str, error: LogInconsistent) -> None:
+    day = now.astimezone(scheduling.local_zone()).date().isoformat()
+    scheduling.raise_alert("ledger_verify_failed", f"alert:{job}:{day}", error.message)

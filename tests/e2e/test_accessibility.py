@@ -15,6 +15,7 @@ from tests.e2e.pages import assert_seen_clean, log_in, phone
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
+from timebank.transparency import operations as transparency
 
 AXE = Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe.min.js"
 RUN_AXE = """async () => {
@@ -48,6 +49,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
         starts_at=utcnow() + timedelta(days=1), points_per_hour=10,
     )  # fmt: skip
     check_in(volunteer, coming, at=utcnow())  # the organizer's page lists it to approve
+    transparency.sign_checkpoints()  # the notice boards show a checkpoint
     db.session.commit()
     base = live_server
     found = []
@@ -56,6 +58,8 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     found += serious_violations(visitor, f"{base}/login")
     found += serious_violations(visitor, f"{base}/login/code")
     found += serious_violations(visitor, f"{base}/join/{link.code}")
+    found += serious_violations(visitor, f"{base}/notice")
+    found += serious_violations(visitor, f"{base}/notice/{district['a'].id}")
     expect(visitor.locator("html")).to_have_attribute("lang", "zh-CN")
 
     me = phone(browser, "zh")
@@ -75,6 +79,8 @@ def test_the_main_pages_have_no_serious_accessibility_violations(
     office = phone(browser, "zh")
     log_in(office, base, admin)
     found += serious_violations(office, f"{base}/ledger/integrity?verify=1")
+    found += serious_violations(office, f"{base}/notice/sign")
+    found += serious_violations(office, f"{base}/units/{district['street'].id}/witness")
     assert found == [], "\n".join(map(str, found))
     visitor.goto(f"{base}/login")
     visitor.click("#lang-switch")  # the lang attribute follows the language of the page

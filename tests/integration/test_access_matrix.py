@@ -562,6 +562,7 @@ def _cases() -> dict:
     return {
         **_projects_cases(),
         **_reports_cases(),
+        **_transparency_cases(),
         ("POST", "/api/v1/auth/token"): token_body,
         ("DELETE", "/api/v1/auth/token"): lambda w, c: Call("/api/v1/auth/token"),
         ("POST", "/api/v1/auth/code"): lambda w, c: Call(
@@ -898,6 +899,66 @@ def _reports_cases() -> dict:
             json={"reason": "时长登记有误"},
             unit=BA,
         ),  # fmt: skip
+    }
+
+
+def _transparency_cases() -> dict:
+    """Signing now (admins), and the street office's witness key and cosignatures."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tests.transparency_factories import post_entries
+    from timebank.transparency import operations as transparency
+    from timebank.transparency.operations import notes
+
+    U = "/api/v1/units/<int(max=2147483647):unit_id>"
+    C = "/api/v1/transparency/checkpoints/<int(max=2147483647):checkpoint_id>"
+
+    def new_key() -> tuple[Ed25519PrivateKey, str]:
+        private = Ed25519PrivateKey.generate()
+        raw = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return private, base64.b64encode(raw).decode()
+
+    def witness(w):
+        """A signed checkpoint and the street's key, made once for the world."""
+        if not hasattr(w, "witness"):
+            post_entries(2, unit=w.d["street"])
+            checkpoint = transparency.sign_checkpoints()[0]
+            private, public = new_key()
+            key = transparency.register_witness_key(w.unit("street"), public, actor_id=None)
+            db.session.commit()
+            w.witness = (checkpoint, private, key)
+        return w.witness
+
+    def cosign(w, c):
+        checkpoint, private, key = witness(w)
+        stamp = int(utcnow().timestamp())
+        value = notes.encode_cosignature(
+            bytes.fromhex(key.key_id), stamp,
+            private.sign(notes.cosigned_message(checkpoint.body, stamp)),
+        )  # fmt: skip
+        return Call(
+            f"/api/v1/transparency/checkpoints/{checkpoint.id}/cosignatures",
+            json={"unit_id": w.unit("street"), "signature": value}, unit="street",
+        )  # fmt: skip
+
+    return {
+        ("POST", "/api/v1/transparency/checkpoints"): lambda w, c: Call(
+            "/api/v1/transparency/checkpoints"
+        ),
+        ("GET", f"{U}/witness-keys"): lambda w, c: Call(
+            f"/api/v1/units/{w.unit('street')}/witness-keys", unit="street"
+        ),
+        ("POST", f"{U}/witness-keys"): lambda w, c: Call(
+            f"/api/v1/units/{w.unit('street')}/witness-keys",
+            json={"public_key": new_key()[1]},
+            unit="street",
+        ),  # fmt: skip
+        ("POST", f"{C}/cosignatures"): cosign,
     }
 
 

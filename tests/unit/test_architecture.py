@@ -169,6 +169,7 @@ def test_ledger_knows_no_caller():
         "timebank.inbox",
         "timebank.reminders",
         "timebank.jobs",
+        "timebank.transparency",
     )
     offences = _forbidden_imports("timebank.ledger", forbidden)
     assert not offences, _report(
@@ -219,6 +220,20 @@ def test_the_inbox_knows_no_module_that_notifies():
     assert not offences, _report(
         "timebank/inbox/ must not import " + ", ".join(forbidden), offences
     )
+
+
+def test_only_the_edges_of_the_app_know_the_transparency_log():
+    """The log reads the ledger (and, for a notice board's totals, units, activities and
+    needs); no domain module imports it. The app registers its check with the ledger's
+    verify; the job table, the CLI and the demo call its operations."""
+    allowed = ("timebank", "timebank.jobs", "timebank.cli", "timebank.demo")
+    offences = [
+        offence
+        for offence in _forbidden_imports("timebank", ("timebank.transparency",))
+        if not offence.startswith(("timebank/transparency/", "timebank/__init__.py"))
+        and not any(offence.startswith(name.replace(".", "/") + ".py") for name in allowed[1:])
+    ]
+    assert not offences, _report("only the app's edges import timebank.transparency", offences)
 
 
 def _long_functions(module: Module) -> list[str]:

@@ -58,6 +58,9 @@ ACTION_NAMES = {
     "certificate.issue": _l("Service certificate issued"),
     "certificate.reject": _l("Service certificate turned down"),
     "certificate.revoke": _l("Service certificate revoked"),
+    "transparency.sign": _l("Transparency checkpoint signed"),
+    "transparency.witness_key": _l("Street office's witness key registered"),
+    "transparency.cosign": _l("Checkpoint cosigned by a street office"),
     "on_behalf": _l("Done by a guardian"),
 }
 

@@ -235,6 +235,20 @@ _declare(
     doc="issue, turn down or revoke certificates of the members of a subtree",
 )
 # ---- end of reports
+# ---- transparency log (issue 23): public proofs, signing, street offices as witnesses
+_declare(
+    "transparency.view",
+    P,
+    doc="the transparency log, its proofs and the communities' notice boards: hashes and counts",
+)
+_declare("transparency.sign", G, ADMINS, doc="sign a checkpoint of each ledger's log now")
+_declare(
+    "transparency.witness",
+    U,
+    ORGANIZERS,
+    doc="a street office's witness key and its cosignatures of checkpoints",
+)
+# ---- end of transparency log
 del P, M, W, U, S, G
 
 

@@ -121,6 +121,15 @@ class NulCharacter(InvalidInput):
     default_message = N_("Text must not contain NUL characters.")
 
 
+#: paths whose errors answer problem+json: the API, and the public transparency log's JSON
+PROBLEM_PREFIXES = ("/api/", "/transparency/")
+
+
+def wants_problem(path: str) -> bool:
+    """Errors on ``path`` answer problem+json, not an HTML page."""
+    return path.startswith(PROBLEM_PREFIXES)
+
+
 def problem(status: int, code: str, detail: str, errors: dict | None = None, headers=None):
     """One JSON error shape for the whole API (RFC 9457 problem details)."""
     try:

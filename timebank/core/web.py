@@ -32,13 +32,15 @@ from timebank.core.errors import (
     DomainError,
     problem,
     problem_from_domain_error,
+    wants_problem,
 )
 from timebank.core.hygiene import check_request
 from timebank.core.uow import unit_of_work
 
 
 def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    """The API, or the transparency log's public JSON: errors answer problem+json."""
+    return wants_problem(request.path)
 
 
 class CookieSessions(SecureCookieSessionInterface):

@@ -142,6 +142,8 @@ class VerifySchema(StrictSchema):
     checkpoints = fields.Integer()
     problem = fields.String(allow_none=True)
     ledger_sums = fields.Dict(keys=fields.String(), values=fields.Integer())
+    #: the checks beside the ledger's own, e.g. {"transparency": {"HOURS": {"leaves": 12, ...}}}
+    extra = fields.Dict(keys=fields.String(), values=fields.Dict())
 
 
 class CheckpointSchema(StrictSchema):

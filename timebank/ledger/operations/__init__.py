@@ -50,6 +50,7 @@ from timebank.ledger.operations.integrity import (
     create_checkpoint,
     list_checkpoints,
     record_verification,
+    register_check,
     verify_ledger,
 )
 from timebank.ledger.operations.manual import (
@@ -113,6 +114,7 @@ __all__ = [
     "post_linked",
     "post_transfer",
     "record_verification",
+    "register_check",
     "reject_manual_credit",
     "request_manual_credit",
     "requested_by",

@@ -28,6 +28,8 @@ class VerifyReport:
     checkpoints: int = 0
     problem: str | None = None
     ledger_sums: dict[str, int] = field(default_factory=dict)
+    #: what the checks registered beside the ledger's own found (e.g. the transparency log)
+    extra: dict[str, dict] = field(default_factory=dict)
 
     def fail(self, problem: str) -> VerifyReport:
         self.ok = False
@@ -48,6 +50,17 @@ class _Tally:
     accounts_seen: set[int] = field(default_factory=set)
 
 
+#: checks that run after the ledger's own, by name: each takes the report (it may add its
+#: counts to ``report.extra``) and returns the first problem it found, or None. Modules
+#: above the ledger register theirs (create_app), so the ledger imports none of them.
+EXTRA_CHECKS: dict[str, Callable[[VerifyReport], str | None]] = {}
+
+
+def register_check(name: str, check: Callable[[VerifyReport], str | None]) -> None:
+    """Run ``check`` in every ``verify_ledger`` from now on (once per name)."""
+    EXTRA_CHECKS[name] = check
+
+
 def record_verification(report: VerifyReport, *, actor_id: int | None, via: str) -> None:
     """Put a verify run on the audit trail: who ran it (None: the system), from where
     (``cli``, ``job``, ``page``, ``api``) and what it found."""
@@ -61,7 +74,8 @@ def record_verification(report: VerifyReport, *, actor_id: int | None, via: str)
 def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Recompute every chain, balance and version from the entries; check every ledger sums
     to zero, every transfer has its two matching entries, every held amount matches the
-    pending holds, and the ledger still extends every checkpoint. Names the first wrong row."""
+    pending holds, and the ledger still extends every checkpoint; then the registered
+    checks (the transparency log). Names the first wrong row."""
     report = VerifyReport()
     conn = db.session.connection()
     one_transaction(conn)  # its entries are streamed through a server-side cursor
@@ -92,6 +106,9 @@ def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport
         return report.fail(f"a ledger does not sum to zero: {tally.sums}")
     if problem := _held_mismatch(conn, accounts) or _broken_checkpoint(report):
         return report.fail(problem)
+    for check in EXTRA_CHECKS.values():
+        if problem := check(report):
+            return report.fail(problem)
     return report
 
 
