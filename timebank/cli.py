@@ -13,6 +13,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from timebank.core.errors import DomainError
+from timebank.core.request_id import bound_request_id
 from timebank.core.uow import unit_of_work
 
 
@@ -34,7 +35,7 @@ def transactional(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            with unit_of_work():
+            with bound_request_id(prefix="cli-"), unit_of_work():
                 return command(*args, **kwargs)
         except DomainError as error:
             raise click.ClickException(error.message) from None
