@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import psycopg
 import sqlalchemy as sa
 
 from timebank.core.errors import DatabaseBusy, DatabaseUnavailable, DomainError
@@ -28,9 +29,13 @@ def database_refusal(error: BaseException) -> DomainError | None:
     the database cannot serve this request now; None for any other error."""
     if isinstance(error, sa.exc.TimeoutError):  # every pooled connection in use
         return DatabaseBusy(retry_after=RETRY_BUSY)
-    if not isinstance(error, sa.exc.DBAPIError):
+    # the ledger's hot path runs its own DB-API cursor: its errors come unwrapped
+    if isinstance(error, sa.exc.DBAPIError):
+        original, invalidated = error.orig, error.connection_invalidated
+    elif isinstance(error, sqlite3.Error | psycopg.Error):
+        original, invalidated = error, False
+    else:
         return None
-    original = error.orig
     if isinstance(original, sqlite3.OperationalError):
         text = str(original)
         if "locked" in text or "busy" in text:
@@ -41,9 +46,9 @@ def database_refusal(error: BaseException) -> DomainError | None:
     state = getattr(original, "sqlstate", None) or ""
     if state in _BUSY_STATES:
         return DatabaseBusy(retry_after=RETRY_BUSY)
-    if error.connection_invalidated or state in _DOWN_STATES or state.startswith("08"):
+    if invalidated or state in _DOWN_STATES or state.startswith("08"):
         return DatabaseUnavailable(retry_after=RETRY_UNAVAILABLE)
-    if isinstance(error, sa.exc.OperationalError) and not state:
+    if isinstance(original, psycopg.OperationalError) and not state:
         # psycopg could not connect at all (refused, timed out): it gives no SQLSTATE
         return DatabaseUnavailable(retry_after=RETRY_UNAVAILABLE)
     return None
