@@ -379,9 +379,16 @@ def keys_show() -> None:
     click.echo(json.dumps(public_key_document(), indent=2))
 
 
+#: pg_dump and pg_restore keep session state: behind PgBouncer, name the server itself
+_URL_OPTION = click.option(
+    "--url", default=None, help="the database itself (not PgBouncer); default: the configured one"
+)
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def backup(path: str) -> None:
+@_URL_OPTION
+def backup(path: str, url: str | None) -> None:
     """Back the database up to PATH while the service runs (SQLite: the online backup
     API; PostgreSQL: pg_dump --format=custom)."""
     from flask import current_app
@@ -389,14 +396,15 @@ def backup(path: str) -> None:
     from timebank.core.backup import BackupError, backup_database
 
     try:
-        click.echo(backup_database(current_app.config["SQLALCHEMY_DATABASE_URI"], path))
+        click.echo(backup_database(url or current_app.config["SQLALCHEMY_DATABASE_URI"], path))
     except BackupError as error:
         raise click.ClickException(str(error)) from None
 
 
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-def restore(path: str) -> None:
+@_URL_OPTION
+def restore(path: str, url: str | None) -> None:
     """Restore the backup at PATH into the configured database, which must be empty
     (then check it: timebank ledger verify)."""
     from flask import current_app
@@ -404,6 +412,6 @@ def restore(path: str) -> None:
     from timebank.core.backup import BackupError, restore_database
 
     try:
-        click.echo(restore_database(current_app.config["SQLALCHEMY_DATABASE_URI"], path))
+        click.echo(restore_database(url or current_app.config["SQLALCHEMY_DATABASE_URI"], path))
     except BackupError as error:
         raise click.ClickException(str(error)) from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ON_POSTGRES, TEST_CONFIG
+from tests.conftest import ON_POSTGRES, PGBOUNCER_URL, TEST_CONFIG, TEST_DATABASE_URL
 from timebank import create_app
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
@@ -21,6 +21,16 @@ SNAPSHOTS = {
     "created_at, request_id FROM audit_events ORDER BY id",
     "schema": "SELECT version_num FROM alembic_version",
 }
+
+
+def _direct(url: str) -> str:
+    """The server's own URL for a database: pg_dump and pg_restore keep session state,
+    which PgBouncer in transaction mode does not carry (docs/scaling.md)."""
+    if not PGBOUNCER_URL:
+        return url
+    server = sa.make_url(TEST_DATABASE_URL)
+    direct = sa.make_url(url).set(host=server.host, port=server.port)
+    return direct.render_as_string(hide_password=False)
 
 
 def _snapshot(url: str) -> dict:
@@ -55,7 +65,7 @@ def empty_database(database_url, tmp_path):
     if not ON_POSTGRES:
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         return
-    url = sa.make_url(database_url)
+    url = sa.make_url(_direct(database_url))
     name = f"{url.database}_restore"
 
     def on_server(*statements: str) -> None:
@@ -88,13 +98,16 @@ def test_a_restored_backup_verifies_the_same_with_the_same_balances_and_audit_ro
 ):
     _history(client, district, make_member, token_for)
     backup = tmp_path / "timebank.backup"
-    made = app.test_cli_runner().invoke(args=["backup", str(backup)])
+    made = app.test_cli_runner().invoke(
+        args=["backup", str(backup), "--url", _direct(database_url)]
+    )
     assert made.exit_code == 0, made.output
     assert backup.stat().st_size > 0
     restorer = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, **TEST_CONFIG})
     with restorer.app_context():
-        restored = restorer.test_cli_runner().invoke(args=["restore", str(backup)])
-        again = restorer.test_cli_runner().invoke(args=["restore", str(backup)])
+        into = ["--url", _direct(empty_database)]
+        restored = restorer.test_cli_runner().invoke(args=["restore", str(backup), *into])
+        again = restorer.test_cli_runner().invoke(args=["restore", str(backup), *into])
         db.engine.dispose()
     assert restored.exit_code == 0, restored.output
     assert again.exit_code == 1 and "only into an empty database" in again.output
