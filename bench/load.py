@@ -87,6 +87,10 @@ def parse_args(argv):
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per instance")
     parser.add_argument("--members", type=int, default=4000, help="volunteers with tokens")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="SECONDS",
+        help="py-spy: sample one worker of instance B this long mid-run; print its hottest code",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -393,6 +397,56 @@ def wait_new_leader(deployment: dict, dead: subprocess.Popen, seconds: float = 4
     return float("nan")
 
 
+def _frame(raw: str) -> str:
+    """``f (/a/timebank/ledger/posting.py:12)`` -> ``f (timebank/ledger/posting.py)``"""
+    function, _, where = raw.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    return f"{function} ({'/'.join(path.split('/')[-3:])})"
+
+
+class Profile:
+    """py-spy samples one worker of instance B from a third of the run on."""
+
+    def __init__(self, deployment: dict, args, workdir: Path):
+        self.out = workdir / "profile.txt"
+        master = deployment["instances"][1].pid
+        workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        pid = workers.stdout.split()[0]
+        py_spy = str(ROOT / ".venv" / "bin" / "py-spy")
+        command = [py_spy, "record", "--pid", pid, "--duration", str(args.profile), "--format",
+                   "raw", "--rate", "200", "--nonblocking", "--output", str(self.out)]  # fmt: skip
+        self.timer = threading.Timer(args.seconds / 3, subprocess.run, [command],
+                                     {"capture_output": True})  # fmt: skip
+        self.timer.start()
+
+    def report(self, top: int = 15) -> list[str]:
+        """The functions a worker was in (own time, then with callees), by share of samples."""
+        self.timer.join()
+        own: dict[str, int] = {}
+        inclusive: dict[str, int] = {}
+        total = 0
+        for line in self.out.read_text().splitlines() if self.out.exists() else []:
+            stack, _, count = line.rpartition(" ")
+            frames = [_frame(f) for f in stack.split(";") if f]
+            if not frames:
+                continue
+            n = int(count)
+            total += n
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + n
+        if not total:
+            return ["no samples (py-spy needs ptrace: run as root)"]
+        lines = [f"{total} samples; own time:"]
+        for frame, n in sorted(own.items(), key=lambda x: -x[1])[:top]:
+            lines.append(f"  {100 * n / total:5.1f}%  {frame}")
+        lines.append("with what they call (timebank's own code):")
+        ours = [(f, n) for f, n in inclusive.items() if "timebank" in f or ".py" not in f]
+        for frame, n in sorted(ours, key=lambda x: -x[1])[:top]:
+            lines.append(f"  {100 * n / total:5.1f}%  {frame}")
+        return lines
+
+
 # ---------------------------------------------------------------- checks
 
 
@@ -508,6 +562,7 @@ def run(args) -> None:
         meter.add_wrk(list(wrks.values()))
         if args.faults:
             Faults(args.seconds, deployment, cluster, fault_log).start()
+        profile = Profile(deployment, args, workdir) if args.profile else None
         results = {name: read_wrk(process) for name, process in wrks.items()}
         cpu = meter.stop()
         time.sleep(2)  # requests still in flight finish
@@ -518,6 +573,10 @@ def run(args) -> None:
         print("\n== where PostgreSQL spent its time (pg_stat_statements, top by total time)")
         for line in slowest_statements(env):
             print(line)
+        if profile is not None:
+            print(f"\n== where one worker of instance B spent {args.profile} s (py-spy)")
+            for line in profile.report():
+                print(line)
     finally:
         for process in deployment.get("instances", []) + deployment.get("schedulers", []):
             kill_group(process, signal.SIGTERM)

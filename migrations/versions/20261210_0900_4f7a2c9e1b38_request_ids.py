@@ -2,8 +2,8 @@
 
 Each audit row and each job run records the request, job run (``job-...``) or command
 (``cli-...``) that wrote it, the id its JSON log lines carry. Both columns are new and
-nullable: rows written before have none. A plain ADD COLUMN on both databases (no batch
-rebuild: ``audit_events`` keeps its append-only triggers).
+nullable: rows written before have none. A plain ADD COLUMN (and DROP COLUMN) on both
+databases, no batch rebuild: ``audit_events`` keeps its append-only triggers.
 
 Revision ID: 4f7a2c9e1b38
 Revises: 9c3e7b1d5f20
@@ -26,9 +26,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("job_runs") as batch:
-        batch.drop_column("request_id")
-    # SQLite cannot drop a column of a table with triggers in place without a rebuild,
-    # which would lose them: audit_events keeps the column on a downgrade there
-    if op.get_bind().dialect.name != "sqlite":
-        op.drop_column("audit_events", "request_id")
+    # ALTER TABLE ... DROP COLUMN on both (SQLite 3.35+): no rebuild, the triggers stay
+    op.execute("ALTER TABLE job_runs DROP COLUMN request_id")
+    op.execute("ALTER TABLE audit_events DROP COLUMN request_id")

@@ -76,10 +76,24 @@ class RequestObserver:
 
     start = staticmethod(time.perf_counter)
 
+    def __init__(self):
+        #: labelled children by (endpoint, method, status): ``labels()`` checks and locks
+        self._children: dict[tuple, tuple] = {}
+
     def finish(self, environ: dict, status: str, started: float) -> None:
-        endpoint = environ.get("timebank.endpoint") or "unmatched"
-        _METRICS["requests"].labels(endpoint, environ["REQUEST_METHOD"], status[:3]).inc()
-        _METRICS["latency"].labels(endpoint).observe(time.perf_counter() - started)
+        key = (
+            environ.get("timebank.endpoint") or "unmatched",
+            environ["REQUEST_METHOD"],
+            status[:3],
+        )
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                _METRICS["requests"].labels(*key),
+                _METRICS["latency"].labels(key[0]),
+            )
+        children[0].inc()
+        children[1].observe(time.perf_counter() - started)
 
 
 def init_app(app) -> None:

@@ -8,6 +8,8 @@ carries it in ``X-Request-Id``. The WSGI middleware costs a context variable and
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import secrets
 from collections.abc import Iterator
@@ -18,6 +20,25 @@ from contextvars import ContextVar
 REQUEST_ID: ContextVar[str | None] = ContextVar("timebank_request_id", default=None)
 _WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 HEADER = "X-Request-Id"
+
+
+class _Ids:
+    """Ids unique across processes without a system call each: a random prefix per
+    process (new in a forked child) and a counter."""
+
+    def __init__(self):
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = secrets.token_hex(4)
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter):08x}"
+
+
+_IDS = _Ids()
 
 
 def current_request_id() -> str | None:
@@ -49,7 +70,7 @@ class RequestIdMiddleware:
 
     def __call__(self, environ, start_response):
         sent = environ.get("HTTP_X_REQUEST_ID")
-        request_id = sent if sent and _WELL_FORMED.fullmatch(sent) else secrets.token_hex(8)
+        request_id = sent if sent and _WELL_FORMED.fullmatch(sent) else _IDS.next()
         token = REQUEST_ID.set(request_id)
         observe = self.observe
         if observe is not None:
