@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export TIMEBANK_ENV ?= development
 
-.PHONY: run test lint format setup bench clean translations
+.PHONY: run test lint format setup bench clean translations prod
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,24 @@ setup: $(VENV)/.installed
 # The scheduler runs beside the development server and stops with it: the shell's trap
 # stops it when the server ends (Ctrl-C, kill), and --exit-with-parent when the shell is
 # killed outright.
+run: export TIMEBANK_LOG_FORMAT ?= text
 run: setup
 	$(BIN)/timebank setup --url http://127.0.0.1:$(PORT)
 	@$(BIN)/timebank scheduler --exit-with-parent & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/timebank run --host 127.0.0.1 --port $(PORT)
+
+# What a small deployment runs on one machine, against the PostgreSQL and Redis named in
+# the environment (TIMEBANK_DATABASE_URL, TIMEBANK_RATELIMIT_STORAGE_URL, the secret and
+# signing keys: README, "Running in production"): migrate, then gunicorn (gunicorn.conf.py)
+# and one scheduler; Ctrl-C or SIGTERM stops both.
+prod: export TIMEBANK_ENV = production
+prod: setup
+	@test -n "$$TIMEBANK_DATABASE_URL" || { echo "TIMEBANK_DATABASE_URL is not set (postgresql+psycopg://...)"; exit 2; }
+	$(BIN)/timebank setup --no-demo
+	@$(BIN)/timebank scheduler --exit-with-parent & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --config gunicorn.conf.py 'timebank:create_app()'
 
 lint: setup
 	$(BIN)/ruff check .

@@ -63,6 +63,9 @@ def parse_args(argv):
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--requests", type=int, default=300, help="counted, per kind")
     parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument(
+        "--metrics", action="store_true", help="TIMEBANK_METRICS=1 (multiprocess files)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
     parser.add_argument("--signal", help=argparse.SUPPRESS)
@@ -157,8 +160,9 @@ def _tail(log: Path) -> str:
 
 def _environ(method: str, path: str, token: str | None, body: dict | None) -> dict:
     data = json.dumps(body).encode() if body is not None else b""
+    path, _, query = path.partition("?")
     environ = {
-        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_HOST": "127.0.0.1:8000", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(data), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
@@ -202,6 +206,8 @@ def _requests(kind: str, state: dict):
     os.environ.update(TIMEBANK_ENV="production", TIMEBANK_SECRET_KEY=state["secret"],
                       TIMEBANK_SIGNING_KEY=state["signing_key"],
                       TIMEBANK_DATABASE_URL=url, BENCH_DATABASE_URL=url)  # fmt: skip
+    if state.get("metrics"):
+        os.environ.update(TIMEBANK_METRICS="1", PROMETHEUS_MULTIPROC_DIR=state["metrics"])
     if kind == "plain":
         from bench._plain_app import create_app
 
@@ -211,7 +217,8 @@ def _requests(kind: str, state: dict):
 
     app = create_app()
     if kind == "readyz":
-        return app, lambda: _send(app, "GET", "/readyz")
+        # no scheduler runs here: the readiness of the database and the schema
+        return app, lambda: _send(app, "GET", "/readyz?exclude=scheduler")
     if kind == "balances":
         return app, lambda: _send(
             app, "GET", "/api/v1/me/balances", tokens[next(sent) % min(128, len(tokens))]
@@ -261,7 +268,11 @@ def main(argv: list[str]) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="timebank-instructions-"))
     try:
         state_file = workdir / "state.json"
-        state_file.write_text(json.dumps(prepare(workdir, args.warmup + args.requests + 10)))
+        state = prepare(workdir, args.warmup + args.requests + 10)
+        if args.metrics:
+            (workdir / "metrics").mkdir()
+            state["metrics"] = str(workdir / "metrics")
+        state_file.write_text(json.dumps(state))
         figures = {}
         for kind in tqdm(kinds, desc="kinds under callgrind", unit="kind"):
             figures[kind] = count(kind, state_file, args, workdir)
@@ -269,7 +280,9 @@ def main(argv: list[str]) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     print(
         f"\ninstructions per request (callgrind; {args.requests} counted after {args.warmup}"
-        " warm-up; SQLite, production settings, gc frozen as in gunicorn):"
+        " warm-up; SQLite, production settings, gc frozen as in gunicorn"
+        + (", metrics on" if args.metrics else "")
+        + "):"
     )
     for kind, figure in figures.items():
         line = f"{LABELS[kind]:<38} {figure / 1e6:>7.2f} M"

@@ -43,12 +43,19 @@ pytest_plugins = ["pytester"]  # tests/integration/test_test_database.py runs py
 
 TEST_DATABASE_URL = os.environ.get("TIMEBANK_TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+#: a PgBouncer (transaction mode) in front of that server: the code under test connects
+#: through it, while the suite makes and drops its databases on the server itself
+PGBOUNCER_URL = os.environ.get("TIMEBANK_TEST_PGBOUNCER_URL", "").strip() if ON_POSTGRES else ""
+if PGBOUNCER_URL:
+    os.environ["TIMEBANK_PGBOUNCER"] = "1"
 #: the app's configuration in every test; a test's changes to it are undone at its end
 TEST_CONFIG = {"TESTING": True, "WTF_CSRF_ENABLED": False, "SERVER_NAME": None}
 
 
 def pytest_report_header(config):
     where = TEST_DATABASE_URL if ON_POSTGRES else "SQLite"
+    if PGBOUNCER_URL:
+        where += f" through PgBouncer at {PGBOUNCER_URL}"
     return f"timebank database: {where} (one per worker, reset before each test)"
 
 
@@ -165,6 +172,9 @@ def worker_database(request, worker_id, tmp_path_factory) -> str:
                 if attempt == 19:
                     raise
                 time.sleep(0.25)
+        if PGBOUNCER_URL:
+            bouncer = sa.make_url(PGBOUNCER_URL).set(database=name)
+            return bouncer.render_as_string(hide_password=False)
         return _postgres_url(name)
     return f"sqlite:///{tmp_path_factory.getbasetemp() / 'worker.sqlite3'}"
 

@@ -50,6 +50,10 @@ def create_app(config: dict | None = None) -> Flask:
     from timebank.core.hygiene import AsciiIntegerConverter
 
     app.url_map.converters["int"] = AsciiIntegerConverter
+    if not app.config["TESTING"]:
+        from timebank.core.logs import configure_logging
+
+        configure_logging(app.config["TIMEBANK_LOG_FORMAT"])
     app.logger.setLevel(logging.INFO)
     _init_sqlite_directory(app)
 
@@ -78,10 +82,28 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
 
+    _init_observability(app)
+
     from timebank.cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _init_observability(app: Flask) -> None:
+    """The request id on every request (and its answer); metrics when asked for."""
+    from timebank.core import health
+    from timebank.core.request_id import RequestIdMiddleware
+    from timebank.scheduling import operations as scheduling
+
+    health.register_leader_check(scheduling.leader_renewed_at)
+    observer = None
+    if app.config["TIMEBANK_METRICS"]:
+        from timebank.core import metrics
+
+        metrics.init_app(app)
+        observer = metrics.RequestObserver()
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app, observer)
 
 
 def _init_sqlite_directory(app: Flask) -> None:

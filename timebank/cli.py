@@ -13,6 +13,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from timebank.core.errors import DomainError
+from timebank.core.request_id import bound_request_id
 from timebank.core.uow import unit_of_work
 
 
@@ -28,6 +29,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(reports_group)
     app.cli.add_command(transparency_group)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 def transactional(command):
@@ -36,7 +39,7 @@ def transactional(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            with unit_of_work():
+            with bound_request_id(prefix="cli-"), unit_of_work():
                 return command(*args, **kwargs)
         except DomainError as error:
             raise click.ClickException(error.message) from None
@@ -189,7 +192,13 @@ def ledger_expire_holds() -> None:
     is_flag=True,
     help="stop when the process that started it goes away (make run)",
 )
-def scheduler(exit_with_parent: bool) -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="with TIMEBANK_METRICS=1: serve the job metrics on 127.0.0.1:PORT/metrics",
+)
+def scheduler(exit_with_parent: bool, metrics_port: int | None) -> None:
     """Run the scheduled jobs of timebank/jobs.py until SIGTERM or Ctrl-C.
 
     Start one per deployment (a second one waits: only the holder of the database lease
@@ -200,6 +209,7 @@ def scheduler(exit_with_parent: bool) -> None:
     from flask import current_app
     from flask.logging import default_handler
 
+    from timebank.core.logs import configure_logging
     from timebank.jobs import JOBS
     from timebank.scheduling.process import SchedulerProcess
 
@@ -209,12 +219,17 @@ def scheduler(exit_with_parent: bool) -> None:
         )
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    # one format for the scheduler's own lines and APScheduler's warnings
+    # one format (JSON by default) for the scheduler's own lines and APScheduler's warnings
     current_app.logger.removeHandler(default_handler)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(current_app.config["TIMEBANK_LOG_FORMAT"])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if metrics_port and current_app.config["TIMEBANK_METRICS"]:
+        from prometheus_client import start_http_server
+
+        from timebank.core import metrics
+
+        metrics.enable()
+        start_http_server(metrics_port, addr="127.0.0.1")
     process.start()
 
 
@@ -445,3 +460,41 @@ def reports_rebuild() -> None:
     from timebank.reports import operations as reports
 
     click.echo(f"rebuilt from {reports.rebuild_flows()} transfers; mark at {reports.flows_mark()}")
+
+
+#: pg_dump and pg_restore keep session state: behind PgBouncer, name the server itself
+_URL_OPTION = click.option(
+    "--url", default=None, help="the database itself (not PgBouncer); default: the configured one"
+)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@_URL_OPTION
+def backup(path: str, url: str | None) -> None:
+    """Back the database up to PATH while the service runs (SQLite: the online backup
+    API; PostgreSQL: pg_dump --format=custom)."""
+    from flask import current_app
+
+    from timebank.core.backup import BackupError, backup_database
+
+    try:
+        click.echo(backup_database(url or current_app.config["SQLALCHEMY_DATABASE_URI"], path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@_URL_OPTION
+def restore(path: str, url: str | None) -> None:
+    """Restore the backup at PATH into the configured database, which must be empty
+    (then check it: timebank ledger verify)."""
+    from flask import current_app
+
+    from timebank.core.backup import BackupError, restore_database
+
+    try:
+        click.echo(restore_database(url or current_app.config["SQLALCHEMY_DATABASE_URI"], path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None

@@ -135,6 +135,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIMEBANK_JOB_REPORT_FLOWS", "every 1m", "copy new transfers for the roll-ups"),
     Setting("TIMEBANK_JOB_APPEND_LOG", "every 1m", "append final entries to the transparency log"),
     Setting("TIMEBANK_JOB_SIGN_CHECKPOINTS", "5 * * * *", "sign the transparency logs that grew"),
+    # production and scale (gunicorn.conf.py reads the serving ones; docs/scaling.md)
+    Setting("TIMEBANK_WORKERS", "", "gunicorn workers; empty: 2 x cores + 1"),
+    Setting("TIMEBANK_BIND", "127.0.0.1:8000", "where gunicorn listens (make prod)"),
+    Setting("TIMEBANK_TIMEOUT_SECONDS", "30", "gunicorn kills a worker silent this long"),
+    Setting("TIMEBANK_MAX_REQUESTS", "2000", "a worker is replaced after about this many"),
+    Setting("TIMEBANK_ACCESS_LOG", "-", "gunicorn's JSON access log: - (stdout), a file, or off"),
+    Setting("TIMEBANK_LOG_FORMAT", "json", "json (one JSON object a line) or text"),
+    Setting("TIMEBANK_METRICS", "0", "1: Prometheus metrics at /metrics (multiprocess)"),
+    Setting("TIMEBANK_DB_POOL_SIZE", "2", "connections each process keeps (PostgreSQL)"),
+    Setting("TIMEBANK_DB_MAX_OVERFLOW", "3", "connections a process may open beyond its pool"),
+    Setting("TIMEBANK_DB_LOCK_TIMEOUT_MS", "5000", "PostgreSQL lock_timeout: then 503 busy"),
+    Setting("TIMEBANK_PGBOUNCER", "0", "1: behind PgBouncer in transaction mode"),
+    Setting(
+        "TIMEBANK_ALLOW_PROCESS_THROTTLES",
+        "0",
+        "1: production may run several workers with memory:// throttles (each counts alone)",
+    ),
 )
 
 
@@ -198,9 +215,29 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEBANK_REFUND_DAYS": int(_env("TIMEBANK_REFUND_DAYS")),
         "TIMEBANK_SIGNING_KEY": _env("TIMEBANK_SIGNING_KEY").strip(),
         "TIMEBANK_SIGNING_NAME": _env("TIMEBANK_SIGNING_NAME").strip(),
+        "TIMEBANK_LOG_FORMAT": _env("TIMEBANK_LOG_FORMAT").strip().lower(),
+        "TIMEBANK_METRICS": _env("TIMEBANK_METRICS").strip() == "1",
+        "TIMEBANK_DB_POOL_SIZE": int(_env("TIMEBANK_DB_POOL_SIZE")),
+        "TIMEBANK_DB_MAX_OVERFLOW": int(_env("TIMEBANK_DB_MAX_OVERFLOW")),
+        "TIMEBANK_DB_LOCK_TIMEOUT_MS": int(_env("TIMEBANK_DB_LOCK_TIMEOUT_MS")),
+        "TIMEBANK_PGBOUNCER": _env("TIMEBANK_PGBOUNCER").strip() == "1",
         "TIMEBANK_ACTIVITY_CATEGORIES": tuple(
             c.strip() for c in _env("TIMEBANK_ACTIVITY_CATEGORIES").split(",") if c.strip()
         ),
+        **_extensions_config(env),
+        "TIMEBANK_PARTY_QUARTER_ACTIVITIES": int(_env("TIMEBANK_PARTY_QUARTER_ACTIVITIES")),
+        "TIMEBANK_PARTY_QUARTER_MINUTES": int(_env("TIMEBANK_PARTY_QUARTER_MINUTES")),
+    }
+    if overrides:
+        config.update(overrides)
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(config))
+    check_config(config)
+    return config
+
+
+def _extensions_config(env: str) -> dict:
+    """What Flask and its extensions read: OpenAPI, CSRF, throttles, cookies, body size."""
+    return {
         # flask-smorest / OpenAPI
         "API_TITLE": "timebank",
         "API_VERSION": "v1",
@@ -219,19 +256,50 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
-        "TIMEBANK_PARTY_QUARTER_ACTIVITIES": int(_env("TIMEBANK_PARTY_QUARTER_ACTIVITIES")),
-        "TIMEBANK_PARTY_QUARTER_MINUTES": int(_env("TIMEBANK_PARTY_QUARTER_MINUTES")),
     }
-    if overrides:
-        config.update(overrides)
-    # a server may have dropped a pooled connection (a restart, a failover): test each
-    # before use; a SQLite file has no server, and the test would only cost each request
-    config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS",
-        {"pool_pre_ping": not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")},
+
+
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy's engine options for the configured database.
+
+    A server may have dropped a pooled connection (a restart, a failover): each is tested
+    before use; a SQLite file has no server, and the test would only cost each request.
+    On PostgreSQL each process keeps TIMEBANK_DB_POOL_SIZE connections and opens at most
+    TIMEBANK_DB_MAX_OVERFLOW more (docs/scaling.md: workers x (pool + overflow) must fit
+    ``max_connections``), waits 5 s for one, and a lock it cannot have within
+    TIMEBANK_DB_LOCK_TIMEOUT_MS fails the request with 503 instead of queueing it.
+    Behind PgBouncer in transaction mode psycopg prepares nothing (PgBouncer 1.18 cannot
+    route prepared statements) and the lock timeout is PgBouncer's ``connect_query``.
+    """
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return {"pool_pre_ping": False}
+    connect_args: dict = {"connect_timeout": 5}
+    if config.get("TIMEBANK_PGBOUNCER"):
+        connect_args["prepare_threshold"] = None
+    elif config.get("TIMEBANK_DB_LOCK_TIMEOUT_MS"):
+        connect_args["options"] = f"-c lock_timeout={int(config['TIMEBANK_DB_LOCK_TIMEOUT_MS'])}"
+    return {
+        "pool_pre_ping": True,
+        "pool_size": config.get("TIMEBANK_DB_POOL_SIZE", 2),
+        "max_overflow": config.get("TIMEBANK_DB_MAX_OVERFLOW", 3),
+        "pool_timeout": 5,
+        "connect_args": connect_args,
+    }
+
+
+def serving_problem(*, env: str, workers: int, throttle_storage: str, allowed: bool) -> str | None:
+    """Why production must not start this way, or None: several workers counting throttles
+    each in its own memory let a hostile client through several times the limit."""
+    if env != "production" or workers <= 1 or allowed:
+        return None
+    if not throttle_storage.startswith("memory://"):
+        return None
+    return (
+        f"{workers} workers would each count login tries, SMS codes and redeem guesses in their "
+        "own memory (TIMEBANK_RATELIMIT_STORAGE_URL=memory://), letting a client through "
+        f"{workers} times the limits. Set TIMEBANK_RATELIMIT_STORAGE_URL=redis://host:6379/0, "
+        "or run one worker, or set TIMEBANK_ALLOW_PROCESS_THROTTLES=1 to accept it."
     )
-    check_config(config)
-    return config
 
 
 def check_config(config: dict) -> None:

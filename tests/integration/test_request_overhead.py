@@ -22,7 +22,7 @@ from timebank.extensions import db, limiter
 
 def test_only_postgresql_connections_are_pinged_before_use(app):
     # a server can drop a pooled connection; a SQLite file cannot
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": ON_POSTGRES}
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is ON_POSTGRES
     assert db.engine.pool._pre_ping is ON_POSTGRES
 
 

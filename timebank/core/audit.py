@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from timebank.core.clock import utcnow
 from timebank.core.db import Base, UTCDateTime
+from timebank.core.request_id import current_request_id
 
 
 class AuditEvent(Base):
@@ -54,6 +55,9 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, index=True, nullable=False, default=utcnow
     )
+    #: the request, job run (job-...) or command (cli-...) that did it; its log lines
+    #: carry the same id
+    request_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.id} {self.action} by={self.actor_id}>"
@@ -97,6 +101,7 @@ def record_audit(
         after=_summary(after),
         detail=detail,
         ip=request.remote_addr if has_request_context() else None,
+        request_id=current_request_id(),
     )
     db.session.add(event)
     if event.on_behalf_of_id is not None:

@@ -194,3 +194,21 @@ def problem_from_http_exception(error):
         if getattr(error, "valid_methods", None):
             headers["Allow"] = ", ".join(sorted(error.valid_methods))
     return problem(status, HTTP_CODES.get(status, "http_error"), detail, errors, headers)
+
+
+class DatabaseUnavailable(DomainError):
+    """The database cannot be reached (stopped, restarting, a failover): nothing was
+    saved; a retry with the same idempotency key is safe."""
+
+    code = "database_unavailable"
+    status = 503
+    default_message = N_("The service cannot reach its database just now; try again shortly.")
+
+
+class DatabaseBusy(DomainError):
+    """A lock could not be had in time (SQLite's busy timeout, PostgreSQL's lock_timeout,
+    a pool with no free connection): nothing was saved; try again."""
+
+    code = "busy"
+    status = 503
+    default_message = N_("The service is busy just now; try again shortly.")

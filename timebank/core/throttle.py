@@ -16,6 +16,7 @@ import weakref
 from limits import parse_many
 from limits.storage import MemoryStorage
 
+from timebank.core import metrics
 from timebank.core.errors import RateLimited
 
 
@@ -66,6 +67,7 @@ class Throttle:
             if not strategy.test(limit, self.name, key)
         ]
         if waits:
+            metrics.count("rate_limited", self.name)
             seconds = max(1, math.ceil(max(waits)))
             raise RateLimited(
                 "Too many attempts; try again in %(minutes)s minutes.",

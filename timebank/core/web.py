@@ -35,6 +35,7 @@ from timebank.core.errors import (
     wants_problem,
 )
 from timebank.core.hygiene import check_request
+from timebank.core.unavailable import database_refusal
 from timebank.core.uow import unit_of_work
 
 
@@ -180,9 +181,14 @@ def page(name: str, *, target: Callable[..., Target] | None = None, on_error=Non
 
 
 def _rollback() -> None:
+    import sqlalchemy as sa
+
     from timebank.extensions import db
 
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:  # the database is gone: its connection is discarded
+        db.session.close()
 
 
 def _domain_error(error: DomainError):
@@ -192,7 +198,12 @@ def _domain_error(error: DomainError):
     if isinstance(error, AuthenticationRequired):
         return redirect(url_for("people.login", next=request.full_path.rstrip("?")))
     message = error.localized()
-    return render_template("error.html", status=error.status, message=message), error.status
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return (
+        render_template("error.html", status=error.status, message=message),
+        error.status,
+        headers,
+    )
 
 
 def _http_error(error: HTTPException):
@@ -204,6 +215,12 @@ def _http_error(error: HTTPException):
 def _unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _http_error(error)
+    refusal = database_refusal(error)
+    if refusal is not None:  # down or busy: 503 with Retry-After, nothing was saved
+        current_app.logger.warning(
+            "%s on %s %s: %s", refusal.code, request.method, request.path, error
+        )
+        return _domain_error(refusal)
     _rollback()
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     if is_api_request():

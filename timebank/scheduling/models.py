@@ -74,6 +74,8 @@ class JobRun(db.Model):
     counts: Mapped[dict | None] = mapped_column(sa.JSON, nullable=True)
     #: the error, when it failed
     error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: the run's request id (job-..., or the request's that ran it now): its log lines carry it
+    request_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
 
     def __repr__(self) -> str:
         return f"<JobRun {self.id} {self.job} {self.period or ''} {self.outcome}>"

@@ -25,6 +25,7 @@ from timebank.activities.operations.lookups import (
     require_published,
 )
 from timebank.activities.operations.signups import get_signup
+from timebank.core import metrics
 from timebank.core.clock import utcnow
 from timebank.core.db import insert_unless_taken
 from timebank.core.errors import Conflict
@@ -195,6 +196,7 @@ def _attend(
     constraints refuse the second (one attendance per activity and member, one scan of
     each kind, one scan per nonce)."""
     add_scan = insert_unless_taken(CHECKINS, CHECKINS.c.id)
+    changes: dict = {}
     if attendance is None:
         values = {
             "activity_id": activity.id, "member_id": member.id,
@@ -230,6 +232,7 @@ def _attend(
         db.session.execute(_CLOSE_ATTENDANCE, {**changes, "attendance_id": attendance.id})
         for name, value in changes.items():
             set_committed_value(attendance, name, value)
+    metrics.count_after_commit("checkins", "out" if "checked_out_at" in changes else "in")
     return attendance, _persisted(CheckIn, scan_id, values, attendance=attendance)
 
 

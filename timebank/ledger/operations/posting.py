@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import psycopg
 from sqlalchemy.orm import make_transient_to_detached
 
+from timebank.core import metrics
 from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
 from timebank.extensions import db
@@ -202,7 +203,11 @@ def post_linked(
     for account_id, amount in (release_holds or {}).items():
         accounts[account_id]["held"] -= amount
     _check_balances(requests, accounts)
-    return Posted(_append(requests, accounts, release_holds or {}, now or utcnow()))
+    posted = _append(requests, accounts, release_holds or {}, now or utcnow())
+    if metrics.enabled():
+        for request in requests:
+            metrics.count_after_commit("transfers", request.code)
+    return Posted(posted)
 
 
 def _check_balances(requests: Sequence[TransferRequest], accounts: dict[int, dict]) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from timebank.core import metrics
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
 from timebank.core.errors import N_
@@ -304,6 +305,7 @@ def redeem(
     if isinstance(redemption, RedeemResult):
         return redemption
     _hold_points(redemption, staff, accounts)
+    metrics.count_after_commit("redemptions", "held")
     return RedeemResult(redemption)
 
 
@@ -361,6 +363,7 @@ def confirm_redemption(
         _mark_expired(redemption, now)
         raise _expired_error() from None
     redemption.status = "confirmed"
+    metrics.count_after_commit("redemptions", "confirmed")
     redemption.transfer_id = transfer.id
     redemption.resolved_by_id = staff.id
     redemption.resolved_at = now
@@ -384,6 +387,7 @@ def void_redemption(
         _mark_expired(redemption, now)
         raise _expired_error() from None
     redemption.status = "voided"
+    metrics.count_after_commit("redemptions", "voided")
     redemption.resolved_by_id = staff.id
     redemption.resolved_at = now
     db.session.flush()

@@ -21,6 +21,7 @@ from timebank.scheduling.operations.leases import (
     claim_lease,
     current_lease,
     fence,
+    leader_renewed_at,
     release_lease,
 )
 from timebank.scheduling.operations.runs import (
@@ -46,6 +47,7 @@ __all__ = [
     "find_job",
     "get_alert",
     "last_runs",
+    "leader_renewed_at",
     "local_zone",
     "lock_job",
     "mark_interrupted",

@@ -89,3 +89,8 @@ def current_lease(name: str = LEADER) -> Lease | None:
     return db.session.scalar(
         sa.select(Lease).where(Lease.name == name).execution_options(populate_existing=True)
     )
+
+
+def leader_renewed_at() -> datetime | None:
+    """When the scheduler's leader last renewed its lease (``/readyz`` asks), or None."""
+    return db.session.scalar(sa.select(Lease.renewed_at).where(Lease.name == LEADER))

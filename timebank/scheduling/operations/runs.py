@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 
+from timebank.core import metrics
 from timebank.core.clock import utcnow
+from timebank.core.request_id import bound_request_id, current_request_id
 from timebank.core.uow import unit_of_work
 from timebank.extensions import db
 from timebank.scheduling.errors import JobNotFound, LeaseLost
@@ -148,13 +150,24 @@ def _start(job: Job, *, as_of, period, trigger, runner, fence) -> int | None:
             period=period,
             started_at=utcnow(),
             outcome="running",
+            request_id=current_request_id(),
         )
         db.session.add(run)
         db.session.flush()
         return run.id
 
 
-def _run_once(job: Job, *, as_of, period, trigger, runner, fence) -> JobRun | None:
+def _run_once(job: Job, **how) -> JobRun | None:
+    """One run under a request id of its own (``job-...``), or the request's that asked
+    for it (Run now): its log lines, audit rows and run row carry it."""
+    with bound_request_id(current_request_id(), prefix="job-"):
+        run = _run_recorded(job, **how)
+    if run is not None:
+        metrics.count("job_runs", job.name, run.outcome)
+    return run
+
+
+def _run_recorded(job: Job, *, as_of, period, trigger, runner, fence) -> JobRun | None:
     run_id = _start(job, as_of=as_of, period=period, trigger=trigger, runner=runner, fence=fence)
     if run_id is None:
         return None
