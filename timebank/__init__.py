@@ -203,6 +203,7 @@ def _register_access() -> None:
     from timebank.people import operations as people
     from timebank.people.auth import PeopleAccess
     from timebank.projects import operations as projects
+    from timebank.reports import operations as reports
     from timebank.transparency import operations as transparency
     from timebank.units import operations as units
 
@@ -217,6 +218,7 @@ def _register_access() -> None:
     register_lookup("member_by_phone", people.active_member_id_by_phone)
     register_lookup("line_of_unit", units.line_of)
     ledger.register_check("transparency", transparency.ledger_check)
+    transparency.register_totals(reports.notice_totals)
 
 
 def _register_template_helpers(app: Flask) -> None:

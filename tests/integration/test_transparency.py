@@ -17,6 +17,8 @@ from timebank.core import signing
 from timebank.extensions import db
 from timebank.jobs import JOBS
 from timebank.ledger import operations as ledger
+from timebank.reports import operations as reports
+from timebank.reports import periods
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.models import Alert
 from timebank.transparency import merkle
@@ -195,7 +197,9 @@ def test_the_notice_board_shows_totals_and_checkpoints_without_names(client, app
 
 
 def test_the_totals_count_credits_redemptions_refunds_and_expiry(app, district):
-    """Hand-counted: what the notice board says for a community this month and year."""
+    """Hand-counted: what the notice board says for a community this month and year. Its
+    figures are the reports' roll-up (the unit's report page says the same): 12 points
+    redeemed, and the shop's refund of 2 is a correction, not a smaller redemption."""
     from tests.unit.test_ledger import earn
 
     a, b = district["a"], district["b"]
@@ -224,11 +228,13 @@ def test_the_totals_count_credits_redemptions_refunds_and_expiry(app, district):
     month, year = transparency.community_totals(a.id)
     for period in (month, year):
         assert period.credited == {"HOURS": 105, "POINTS": 40}
-        assert period.redeemed == {"HOURS": 0, "POINTS": 10}
+        assert period.redeemed == {"HOURS": 0, "POINTS": 12}
         assert period.expired == {"HOURS": 0, "POINTS": 5}
         assert (period.volunteers, period.activities_held, period.people_served) == (2, 0, 0)
     later = datetime.now(UTC) + timedelta(days=400)
     assert transparency.community_totals(a.id, later)[1].credited == {"HOURS": 0, "POINTS": 0}
+    report = reports.unit_rollup(a, periods.current("year"))
+    assert (report.points.earned, report.points.redeemed) == (year.credited["POINTS"], 12)
 
 
 def test_the_sign_page_and_the_witness_page(client, login, logged):

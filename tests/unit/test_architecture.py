@@ -192,11 +192,12 @@ def test_activities_know_no_projects():
 
 
 def test_nothing_it_reports_on_imports_reports():
-    """Reports read activities, projects, merchants, the ledger, people and units; none of
-    them imports reports, so a report can never become a source of truth for them."""
+    """Reports read activities, projects, merchants, the ledger, people, units and the
+    transparency log; none of them imports reports, so a report can never become a source
+    of truth for them (the notice board gets its figures through a registered source)."""
     read = (
         "timebank.activities", "timebank.projects", "timebank.merchants", "timebank.ledger",
-        "timebank.people", "timebank.units", "timebank.core",
+        "timebank.people", "timebank.units", "timebank.core", "timebank.transparency",
     )  # fmt: skip
     offences = [o for package in read for o in _forbidden_imports(package, ("timebank.reports",))]
     assert not offences, _report("no module reports read may import timebank.reports", offences)
@@ -223,14 +224,18 @@ def test_the_inbox_knows_no_module_that_notifies():
 
 
 def test_only_the_edges_of_the_app_know_the_transparency_log():
-    """The log reads the ledger (and, for a notice board's totals, units, activities and
-    needs); no domain module imports it. The app registers its check with the ledger's
-    verify; the job table, the CLI and the demo call its operations."""
+    """The log reads the ledger (and a notice board's community from units); no domain
+    module imports it. Reports, above every module, read it (certificates carry its
+    proofs, and the notice board's figures are theirs); the app registers its check with
+    the ledger's verify and the reports' figures with the notice board; the job table, the
+    CLI and the demo call its operations."""
     allowed = ("timebank", "timebank.jobs", "timebank.cli", "timebank.demo")
     offences = [
         offence
         for offence in _forbidden_imports("timebank", ("timebank.transparency",))
-        if not offence.startswith(("timebank/transparency/", "timebank/__init__.py"))
+        if not offence.startswith(
+            ("timebank/transparency/", "timebank/reports/", "timebank/__init__.py")
+        )
         and not any(offence.startswith(name.replace(".", "/") + ".py") for name in allowed[1:])
     ]
     assert not offences, _report("only the app's edges import timebank.transparency", offences)

@@ -10,6 +10,7 @@
 - record.py        a member's service record
 - party.py         the dual-report quarter (双报到)
 - certificates.py  service certificates: request, issue, revoke, verify
+- notice.py        a community's public figures for the transparency log's notice board
 """
 
 from timebank.reports.operations.certificates import (
@@ -32,6 +33,7 @@ from timebank.reports.operations.certificates import (
 )
 from timebank.reports.operations.flows import flows_mark, rebuild_flows, refresh_flows
 from timebank.reports.operations.honour import Place, honour_roll, is_hidden, set_hidden
+from timebank.reports.operations.notice import notice_totals
 from timebank.reports.operations.party import (
     BranchRow,
     Duty,
@@ -47,6 +49,7 @@ from timebank.reports.operations.record import RecordLine, ServiceRecord, servic
 from timebank.reports.operations.rollups import PART_FIGURES, Rollup, chart_data, unit_rollup
 
 __all__ = [
+    "notice_totals",
     "PART_FIGURES",
     "BranchRow",
     "Duty",

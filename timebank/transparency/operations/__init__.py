@@ -40,6 +40,7 @@ from timebank.transparency.operations.notice import (
     community_totals,
     get_community,
     list_communities,
+    register_totals,
 )
 from timebank.transparency.operations.proofs import (
     MAX_ENTRIES,
@@ -70,6 +71,7 @@ __all__ = [
     "checkpoint_of_size",
     "checkpoint_signature_ok",
     "community_totals",
+    "register_totals",
     "consistency_proof",
     "current_head",
     "entry_horizon",
