@@ -70,3 +70,10 @@ def code_of(member, now=None) -> str:
 
 def key() -> str:
     return f"counter-{next(_serial)}"
+
+
+def make_staff(merchant, member, *, actor=None):
+    """``member`` becomes staff of ``merchant``: invited by phone, then accepting."""
+    merchants.invite_staff(merchant, phone=member.phone, actor=actor or merchant.owner)
+    [invitation] = [i for i in merchants.invitations_for(member) if i.merchant_id == merchant.id]
+    return merchants.accept_staff_invitation(invitation.id, member=member)

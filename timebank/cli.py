@@ -133,8 +133,7 @@ def ledger_verify() -> None:
 
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Entry))
     with tqdm(total=total, desc="verify", unit="entry") as bar:
-        report = ledger.verify_ledger(progress=bar.update)
-    ledger.record_verification(report, actor_id=None, via="cli")
+        report = ledger.run_verification(actor_id=None, via="cli", progress=bar.update)
     if not report.ok:
         db.session.commit()  # the failed run stays on the audit trail
         click.echo(f"LEDGER BROKEN: {report.problem}", err=True)
@@ -163,27 +162,18 @@ def ledger_checkpoint() -> None:
 
 
 @ledger_group.command("expire-points")
-@click.option("--as-of", type=click.DateTime(), default=None, help="UTC; default now")
-@transactional
-def ledger_expire_points(as_of) -> None:
-    """Expire POINTS lots past their date, oldest first; safe to run twice."""
-    from datetime import UTC
-
-    from timebank.core.clock import utcnow
-    from timebank.ledger import operations as ledger
-
-    moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
-    posted = ledger.expire_points(moment)
-    click.echo(f"{len(posted)} expiry transfers, {sum(t.amount for t in posted)} points.")
+@click.pass_context
+def ledger_expire_points(ctx: click.Context) -> None:
+    """An alias of `timebank jobs run expire-points` (recorded like every run)."""
+    ctx.invoke(jobs_run, name="expire-points")
 
 
 @ledger_group.command("expire-holds")
-@transactional
-def ledger_expire_holds() -> None:
-    """Release holds past their timeout; safe to run twice."""
-    from timebank.ledger import operations as ledger
-
-    click.echo(f"{ledger.expire_holds()} holds expired.")
+@click.pass_context
+def ledger_expire_holds(ctx: click.Context) -> None:
+    """An alias of `timebank jobs run release-holds`: redemptions nobody confirmed in
+    time are expired first, then any other hold past its timeout (recorded)."""
+    ctx.invoke(jobs_run, name="release-holds")
 
 
 @click.command("scheduler")
@@ -308,30 +298,32 @@ def merchants_group() -> None:
 
 
 @merchants_group.command("expire-redemptions")
-@click.option("--as-of", type=click.DateTime(), default=None, help="UTC; default now")
-@transactional
-def merchants_expire_redemptions(as_of) -> None:
-    """Release the holds of redemptions nobody confirmed in time; safe to run twice."""
-    from datetime import UTC
-
-    from timebank.core.clock import utcnow
-    from timebank.merchants import operations as merchants
-
-    moment = as_of.replace(tzinfo=UTC) if as_of else utcnow()
-    click.echo(f"{merchants.expire_stale_redemptions(moment)} redemptions expired.")
+@click.pass_context
+def merchants_expire_redemptions(ctx: click.Context) -> None:
+    """An alias of `timebank jobs run release-holds` (recorded like every run)."""
+    ctx.invoke(jobs_run, name="release-holds")
 
 
 @merchants_group.command("statements")
-@click.option("--month", default=None, help="YYYY-MM; default the month before this one")
+@click.option("--month", default=None, help="YYYY-MM: rebuild that month; default: the job")
+@click.pass_context
+def merchants_statements(ctx: click.Context, month: str | None) -> None:
+    """Without --month, an alias of `timebank jobs run merchant-statements` (each month
+    due and not done, recorded). With --month, rebuild that month's statements from the
+    ledger on demand, as an organizer's page does for a unit; paid ones are checked,
+    never changed."""
+    if month is None:
+        ctx.invoke(jobs_run, name="merchant-statements")
+        return
+    _rebuild_statements(month)
+
+
 @transactional
-def merchants_statements(month: str | None) -> None:
-    """Build (or rebuild from the ledger) every merchant's statement of a month; paid
-    statements are checked, never changed."""
+def _rebuild_statements(month: str) -> None:
     from timebank.core.clock import utcnow
     from timebank.merchants import operations as merchants
 
-    period = merchants.parse_month(month) if month else None
-    built = merchants.build_monthly_statements(utcnow(), period=period)
+    built = merchants.build_monthly_statements(utcnow(), period=merchants.parse_month(month))
     for statement in built:
         click.echo(
             f"{statement.month} {statement.merchant.name}: {statement.points_net} points, "
@@ -390,8 +382,7 @@ def transparency_sign() -> None:
     log inconsistent with the last checkpoint."""
     from timebank.transparency import operations as transparency
 
-    signed = transparency.sign_checkpoints()
-    transparency.record_signing(signed, actor_id=None, via="cli")
+    signed = transparency.sign_now(actor_id=None, via="cli")
     for checkpoint in signed:
         click.echo(checkpoint.note)
     if not signed:

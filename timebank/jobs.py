@@ -125,8 +125,7 @@ def expire_points(as_of: datetime) -> dict[str, int]:
 def verify_ledger(now: datetime) -> dict[str, int]:
     """Verify; if the ledger is broken raise an alert and write no checkpoint (it would
     bless the damage), else checkpoint each ledger."""
-    report = ledger.verify_ledger()
-    ledger.record_verification(report, actor_id=None, via="job")
+    report = ledger.run_verification(actor_id=None, via="job")
     if not report.ok:
         day = now.astimezone(scheduling.local_zone()).date().isoformat()
         scheduling.raise_alert(

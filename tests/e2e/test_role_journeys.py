@@ -182,10 +182,10 @@ def test_a_resident_joins_is_approved_and_logs_in_by_sms(
     resident.select_option("#unit_id", str(district["building_a"].id))
     resident.fill("#name", "王秀英")
     resident.fill("#phone", number)
-    resident.fill("#password", "resident-pass-1")
     resident.click("main button[type=submit]")
     expect(resident.locator("h1")).to_have_text(say["verify"])
     resident.fill("#code", captured_sms.last_code(number))
+    resident.fill("#password", "resident-pass-1")  # whoever proves the phone chooses it
     resident.click("main form:not(#resend-code) button[type=submit]")
     expect(resident.locator("h1")).to_have_text(say["thanks"])
     # before the approval, logging in says why it cannot

@@ -32,7 +32,7 @@ import pytest
 
 from tests import factories
 from tests.activities_factories import create_activity
-from tests.merchants_factories import code_of, create_merchant, create_offer, fund
+from tests.merchants_factories import code_of, create_merchant, create_offer, fund, make_staff
 from tests.projects_factories import PNG
 from timebank.activities import operations as activities
 from timebank.core.access import ACTIONS, Scope
@@ -226,10 +226,11 @@ class World:
             **kwargs,
         )
 
-    def fresh_need(self, **kwargs):
+    def fresh_need(self, resident=None, **kwargs):
+        resident = resident or self.ward
         need = projects.file_need(
-            resident=self.ward,
-            filed_by=self.ward,
+            resident=resident,
+            filed_by=resident,
             title=unique("需求"),
             category="safety",
             **kwargs,
@@ -246,7 +247,7 @@ class World:
         return self.committed(self.hour_log(self.servers.pop()))
 
     def ward_wish(self):
-        wish = self.fresh_need(is_wish=True)
+        wish = self.fresh_need(resident=self.neighbour(), is_wish=True)
         return self.committed(projects.take_wish(wish, self.ward))
 
     def ward_assignment(self):
@@ -276,6 +277,13 @@ class World:
         token, _row = people.issue_token(self.members[caller])
         db.session.commit()
         return {"Authorization": f"Bearer {token}"}
+
+    def neighbour(self):
+        """A resident of A who is none of the callers: whose small wish anyone may take
+        (nobody takes their own, nor their ward's)."""
+        if getattr(self, "_neighbour", None) is None:
+            self._neighbour = self.fresh_member(name="邻居")
+        return self._neighbour
 
     def fresh_member(self, **kwargs):
         member = factories.create_member(self.d["building_a"], **kwargs)
@@ -392,15 +400,16 @@ def _cases() -> dict:
         body = {"code": w.join_code(), "phone": factories.next_phone(), "name": "新居民"}
         # registering while logged in is refused by design (log out first)
         logged_in = {name: 403 for name in CALLERS if name != "anonymous"}
-        return Call("/api/v1/join", json={**body, "password": "new-resident-1"}, special=logged_in)
+        return Call("/api/v1/join", json=body, special=logged_in)
 
     def join_verify(w, c):
         from tests.sms import last_code
 
         phone = factories.next_phone()
-        body = {"code": w.join_code(), "phone": phone, "name": "新居民", "password": "pw-123456"}
+        body = {"code": w.join_code(), "phone": phone, "name": "新居民"}
         assert c.post("/api/v1/join", json=body).status_code == 202
-        return Call("/api/v1/join/verify", json={"phone": phone, "code": last_code(phone)})
+        answer = {"phone": phone, "code": last_code(phone), "password": "pw-123456"}
+        return Call("/api/v1/join/verify", json=answer)
 
     def roster(w, c):
         import io
@@ -466,12 +475,25 @@ def _cases() -> dict:
 
     def staff_removal(w, c):
         clerk = w.fresh_member()
-        merchants.invite_staff(w.merchant_a, phone=clerk.phone, actor=w.merchant_a.owner)
+        make_staff(w.merchant_a, clerk)
         db.session.commit()
         return Call(f"/api/v1/merchants/{w.merchant_a.id}/staff/{clerk.id}", owner=True)
 
     def month(w):
         return f"{merchants.current_month(utcnow()):%Y-%m}"
+
+    def answer_invitation(answer):
+        # the volunteer is invited afresh for each caller; accepting makes them staff of A
+        # until the next caller's case removes them again (the volunteer is not called last)
+        def call(w, c):
+            volunteer = w.members["volunteer"]
+            merchants.remove_staff(w.merchant_a, member_id=volunteer.id, actor=w.merchant_a.owner)
+            merchants.invite_staff(w.merchant_a, phone=volunteer.phone, actor=w.merchant_a.owner)
+            [invitation] = merchants.invitations_for(volunteer)
+            db.session.commit()
+            return Call(f"/api/v1/staff-invitations/{invitation.id}/{answer}", mine="volunteer")
+
+        return call
 
     def statement_of_a(w):
         statement = merchants.build_statement(w.merchant_a, merchants.current_month(utcnow()))
@@ -487,6 +509,10 @@ def _cases() -> dict:
     def shop_a(w):
         return w.merchant_a.id
 
+    INVITATION = (
+        "/api/v1/staff-invitations/<int(max=2147483647):invitation_id>"
+        "/<any(accept, decline):answer>"
+    )
     merchant_cases = {
         ("GET", "/api/v1/merchants"): lambda w, c: Call("/api/v1/merchants"),
         ("POST", "/api/v1/merchants"): lambda w, c: Call("/api/v1/merchants", json=shop_body(w)),
@@ -515,6 +541,9 @@ def _cases() -> dict:
             owner=True,
         ),  # fmt: skip
         ("DELETE", f"{MR}/staff/<int(max=2147483647):member_id>"): staff_removal,
+        ("GET", "/api/v1/me/staff-invitations"): lambda w, c: Call("/api/v1/me/staff-invitations"),
+        ("POST", INVITATION): answer_invitation("decline"),
+        ("POST", INVITATION + "#reject"): answer_invitation("accept"),
         ("GET", f"{MR}/offers"): lambda w, c: Call(f"/api/v1/merchants/{shop_a(w)}/offers"),
         ("POST", f"{MR}/offers"): lambda w, c: Call(
             f"/api/v1/merchants/{shop_a(w)}/offers", json=offer_body(w), owner=True
@@ -753,7 +782,7 @@ def _projects_cases() -> dict:
             f"/api/v1/needs/{w.fresh_need().id}/accept", json={"project_id": w.open_project.id}
         ),
         ("POST", f"{N}/take"): lambda w, c: Call(
-            f"/api/v1/needs/{w.fresh_need(is_wish=True).id}/take"
+            f"/api/v1/needs/{w.fresh_need(resident=w.neighbour(), is_wish=True).id}/take"
         ),
         ("POST", f"{N}/release"): lambda w, c: Call(
             f"/api/v1/needs/{w.ward_wish().id}/release", json={"reason": "住院了"}, ward=True
@@ -870,6 +899,12 @@ def _reports_cases() -> dict:
         today = datetime.now(UTC).date().isoformat()
         return Call("/api/v1/certificates", json={"from": f"{today[:4]}-01-01", "to": today})
 
+    def issue_for_ward(w, c):
+        _served(w)
+        today = datetime.now(UTC).date().isoformat()
+        body = {"from": f"{today[:4]}-01-01", "to": today}
+        return Call(f"/api/v1/members/{w.ward.id}/certificates", json=body, ward=True, unit=BA)
+
     return {
         ("GET", "/api/v1/reports/units/<int(max=2147483647):unit_id>"): lambda w, c: Call(
             f"/api/v1/reports/units/{w.unit('a')}"
@@ -881,8 +916,13 @@ def _reports_cases() -> dict:
             f"/api/v1/reports/party?unit_id={w.unit('a')}"
         ),
         ("GET", "/api/v1/me/party"): lambda w, c: Call("/api/v1/me/party"),
+        ("GET", "/api/v1/me/list-preference"): lambda w, c: Call("/api/v1/me/list-preference"),
+        ("PUT", "/api/v1/me/list-preference"): lambda w, c: Call(
+            "/api/v1/me/list-preference", json={"hidden": True}
+        ),
         ("GET", "/api/v1/certificates"): lambda w, c: Call("/api/v1/certificates"),
         ("POST", "/api/v1/certificates"): own_request,
+        ("POST", "/api/v1/members/<int(max=2147483647):member_id>/certificates"): issue_for_ward,
         ("GET", "/api/v1/certificates/<serial>"): lambda w, c: Call(
             f"/api/v1/certificates/{_certificate(w, issue=True).serial}", ward=True, unit=BA
         ),
@@ -914,7 +954,6 @@ def _transparency_cases() -> dict:
     from timebank.transparency.operations import notes
 
     U = "/api/v1/units/<int(max=2147483647):unit_id>"
-    C = "/api/v1/transparency/checkpoints/<int(max=2147483647):checkpoint_id>"
 
     def new_key() -> tuple[Ed25519PrivateKey, str]:
         private = Ed25519PrivateKey.generate()
@@ -942,8 +981,8 @@ def _transparency_cases() -> dict:
             private.sign(notes.cosigned_message(checkpoint.body, stamp)),
         )  # fmt: skip
         return Call(
-            f"/api/v1/transparency/checkpoints/{checkpoint.id}/cosignatures",
-            json={"unit_id": w.unit("street"), "signature": value}, unit="street",
+            f"/api/v1/units/{w.unit('street')}/cosignatures",
+            json={"checkpoint_id": checkpoint.id, "signature": value}, unit="street",
         )  # fmt: skip
 
     return {
@@ -958,7 +997,7 @@ def _transparency_cases() -> dict:
             json={"public_key": new_key()[1]},
             unit="street",
         ),  # fmt: skip
-        ("POST", f"{C}/cosignatures"): cosign,
+        ("POST", f"{U}/cosignatures"): cosign,
     }
 
 

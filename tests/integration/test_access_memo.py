@@ -80,7 +80,7 @@ def test_staff_removed_with_a_bulk_delete_lose_the_shop_at_once(app, district):
     db.session.commit()
     target = Target(merchant=shop.id)
     with app.test_request_context("/", method="POST"):
-        merchants.invite_staff(shop, phone=clerk.phone, actor=owner)
+        merchants_factories.make_staff(shop, clerk)
         assert access.may(clerk, "redemptions.counter", target)
         merchants.remove_staff(shop, member_id=clerk.id, actor=owner)  # DELETE ... WHERE
         assert not access.may(clerk, "redemptions.counter", target)

@@ -158,7 +158,7 @@ def test_bulk_approval_approves_the_valid_and_reports_the_rest(
     assert done.status_code == 302
     page = client.get(f"/activities/{activity.id}").get_data(as_text=True)
     assert "3 approved and credited." in page and "1 could not be approved:" in page
-    assert "Another organizer must approve your own attendance." in page
+    assert "Another organizer must approve your own or your ward" in page
     assert "乙: approved with 0 minutes" in page
     statuses = {a.member.name: a.status for a in activities.list_attendance(activity)}
     assert statuses["甲"] == statuses["丙"] == "approved" and own.attendance.status != "approved"

@@ -144,23 +144,27 @@ def test_join_flow_through_the_api(client, district, make_member, token_for, cap
                 "code": link["code"],
                 "phone": "13622223333",
                 "name": "新人",
-                "password": "p-123456",
             },
         )
-    assert joined.status_code == 202 and joined.json["status"] == "unverified"
+    assert joined.status_code == 202 and joined.json == {"sent": True, "phone": "136****3333"}
     code = (
         [r for r in caplog.records if r.name == "timebank.sms"][-1]
         .getMessage()
         .split("验证码 ")[1][:6]
     )
     for _ in range(5):
-        wrong = client.post("/api/v1/join/verify", json={"phone": "13622223333", "code": "abcdef"})
+        wrong = client.post(
+            "/api/v1/join/verify",
+            json={"phone": "13622223333", "code": "abcdef", "password": "p-123456"},
+        )
         assert wrong.status_code == 422 and wrong.json["code"] == "code_invalid"
-    locked = client.post("/api/v1/join/verify", json={"phone": "13622223333", "code": code})
+    locked = client.post(
+        "/api/v1/join/verify", json={"phone": "13622223333", "code": code, "password": "p-123456"}
+    )
     assert locked.status_code == 429  # five wrong guesses lock the code, even the right one
     dead = client.post(
         "/api/v1/join",
-        json={"code": "nope", "phone": "13622224444", "name": "x", "password": "p-123456"},
+        json={"code": "nope", "phone": "13622224444", "name": "x"},
     )
     assert dead.status_code == 404 and dead.json["code"] == "join_link_invalid"
 
@@ -178,7 +182,6 @@ def test_join_then_approve(client, district, make_member, token_for, caplog):
                 "code": link["code"],
                 "phone": "13622225555",
                 "name": "新人",
-                "password": "p-123456",
             },
         )
     code = (
@@ -186,7 +189,9 @@ def test_join_then_approve(client, district, make_member, token_for, caplog):
         .getMessage()
         .split("验证码 ")[1][:6]
     )
-    verified = client.post("/api/v1/join/verify", json={"phone": "13622225555", "code": code})
+    verified = client.post(
+        "/api/v1/join/verify", json={"phone": "13622225555", "code": code, "password": "p-123456"}
+    )
     assert verified.status_code == 200 and verified.json["status"] == "pending"
     login = client.post("/api/v1/auth/token", json={"phone": "13622225555", "password": "p-123456"})
     assert login.status_code == 403 and login.json["code"] == "account_not_active"

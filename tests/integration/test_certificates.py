@@ -21,6 +21,7 @@ from timebank.core.audit import AuditEvent
 from timebank.core.errors import DomainError
 from timebank.extensions import db
 from timebank.reports import operations as reports
+from timebank.reports import periods
 from timebank.reports.models import Certificate
 
 
@@ -90,8 +91,8 @@ def test_requests_for_hours_not_there_are_refused_and_write_nothing(client, toke
     stranger = factories.create_member(w["b"], roles=("organizer",))
     db.session.commit()
     issue_for_alice = client.post(
-        "/api/v1/certificates",
-        json={"member_id": w["alice"].id, "from": "2026-01-01", "to": "2026-03-31"},
+        f"/api/v1/members/{w['alice'].id}/certificates",
+        json={"from": "2026-01-01", "to": "2026-03-31"},
         headers=token_for(stranger),
     )
     assert issue_for_alice.status_code == 403
@@ -208,3 +209,17 @@ def test_two_organizers_approve_one_request_exactly_once(app, w):
         sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "certificate.issue")
     )
     assert events == 1
+
+
+def test_a_member_stays_off_public_lists_through_the_api(client, token_for, w):
+    """The page's "leave me off public lists", for a phone: the honour roll drops them."""
+    headers = token_for(w["alice"])
+    assert client.get("/api/v1/me/list-preference", headers=headers).json == {"hidden": False}
+    bad = client.put("/api/v1/me/list-preference", json={"hidden": "maybe"}, headers=headers)
+    assert bad.status_code == 422 and "hidden" in bad.json["errors"]
+    put = client.put("/api/v1/me/list-preference", json={"hidden": True}, headers=headers)
+    assert put.status_code == 200 and put.json == {"hidden": True}
+    q1 = periods.parse("quarter", "2026Q1")
+    assert "王秀英" not in [p.member.name for p in reports.honour_roll(w["a"].id, q1)]
+    client.put("/api/v1/me/list-preference", json={"hidden": False}, headers=headers)
+    assert client.get("/api/v1/me/list-preference", headers=headers).json == {"hidden": False}

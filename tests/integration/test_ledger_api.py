@@ -218,8 +218,8 @@ def test_donation_to_a_missing_pool_and_new_keys_like_old_ones(
         body = {"kind": "donate", "amount": 5, "pool_unit_id": unit_id, "idempotency_key": key}
         return client.post("/api/v1/transfers", headers=headers, json=body)
 
-    missing = donate("pool-1", unit_id=999_999)
-    assert missing.status_code == 404 and missing.json["code"] == "unit_not_found"
+    missing = donate("pool-1", unit_id=999_999)  # nobody's pool, so not one of alice's
+    assert missing.status_code == 422 and "pool_unit_id" in missing.json["errors"]
     assert donate("gift-10").status_code == 201
     # new keys: a prefix of an old one, and LIKE wildcards, are not replays
     for key in ("gift-1", "gift%", "gift-1_"):

@@ -213,7 +213,7 @@ def test_concurrent_replays_of_one_api_key_answer_200_after_one_success(
         if kind == "donate_to_member":
             body["recipient_id"] = bob_id
         else:
-            body["pool_unit_id"] = alice.home_unit_id
+            body["pool_unit_id"] = alice.home_unit.parent_id  # a grid's pool: buildings have none
     body["idempotency_key"] = "one-key"
     headers = token_for(caller)
     stored_key = f"api:{caller.id}:one-key"

@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.merchants_factories import code_of, create_merchant, create_offer, fund, key
+from tests.merchants_factories import code_of, create_merchant, create_offer, fund, key, make_staff
 from tests.projects_factories import create_project
 from timebank.core.privacy import mask_name, mask_phone
 from timebank.extensions import db
-from timebank.merchants import operations as merchants
 from timebank.projects import operations as projects
 
 
@@ -73,7 +72,7 @@ def test_counter_sees_a_masked_customer(client, shop, token_for, login):
 
 def test_a_shops_staff_list_masks_phones_for_the_owner(client, shop, token_for, make_member):
     clerk = make_member(shop["customer"].home_unit, name="店员", phone="13900000099")
-    merchants.invite_staff(shop["merchant"], phone=clerk.phone, actor=shop["owner"])
+    make_staff(shop["merchant"], clerk)
     db.session.commit()
     url = f"/api/v1/merchants/{shop['merchant'].id}/staff"
     by_owner = client.get(url, headers=token_for(shop["owner"])).get_json()

@@ -162,7 +162,6 @@ def test_joining_asks_for_the_building(client, district, make_member):
         data={
             "name": "新居民",
             "phone": "13811112222",
-            "password": "a-long-pass-1",
             "unit_id": str(district["building_a"].id),
         },
     )
@@ -174,7 +173,6 @@ def test_joining_asks_for_the_building(client, district, make_member):
         data={
             "name": "外来者",
             "phone": "13811113333",
-            "password": "a-long-pass-1",
             "unit_id": str(district["building_b"].id),
         },
     )
@@ -196,7 +194,7 @@ def test_the_api_keeps_the_trees_shape_and_joins_a_building(client, district, ma
         "/api/v1/join",
         json={
             "code": link.code, "phone": "13822223333", "name": "楼里的人",
-            "password": "a-long-pass-1", "unit_id": district["building_a"].id,
+            "unit_id": district["building_a"].id,
         },
     )  # fmt: skip
     assert joined.status_code == 202, joined.json

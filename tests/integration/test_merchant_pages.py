@@ -157,7 +157,9 @@ def test_the_dashboard_publishes_offers_and_invites_staff(client, login, distric
     invited = client.post(
         f"/merchants/{merchant.id}/staff", data={"phone": clerk.phone}, follow_redirects=True
     )
-    assert "李娟" in text(invited)
+    assert "李娟" not in text(invited)  # a phone is not turned into a name
+    assert f"{clerk.phone[:3]}****{clerk.phone[-4:]}" in text(invited)
+    assert not merchants.list_staff(merchant)[1:]  # staff once they accept
     withdrawn = client.post(f"/offers/{offer.id}/withdraw", follow_redirects=True)
     assert withdrawn.status_code == 200
     db.session.refresh(offer)

@@ -112,7 +112,7 @@ def test_join_pages_and_approval(client, app, district, make_member, login, capl
     with caplog.at_level(logging.WARNING, logger="timebank.sms"):
         sent = client.post(
             f"/join/{link.code}",
-            data={"name": "新邻居", "phone": "13744445555", "password": "p-1234567"},
+            data={"name": "新邻居", "phone": "13744445555"},
         )
     assert sent.status_code == 302
     code = (
@@ -120,7 +120,9 @@ def test_join_pages_and_approval(client, app, district, make_member, login, capl
         .getMessage()
         .split("验证码 ")[1][:6]
     )
-    done = client.post("/join/verify", data={"phone": "13744445555", "code": code})
+    done = client.post(
+        "/join/verify", data={"phone": "13744445555", "code": code, "password": "p-1234567"}
+    )
     assert done.status_code == 200 and "验证" in done.get_data(as_text=True)
     login(organizer)
     pending = client.get(f"/units/{district['a'].id}/members").get_data(as_text=True)

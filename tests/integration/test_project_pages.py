@@ -255,7 +255,7 @@ def test_hours_with_a_photo_and_the_bulk_approval_queue(client, login, s, make_m
     assert decided.status_code == 302
     after = text(client.get(queue_url))
     assert "2 approved and credited." in after
-    assert f"#{own.id}: Nobody decides on their own hours" in after
+    assert f"#{own.id}: Nobody decides on their own or their ward" in after
     assert ledger.balances(volunteer.id)["HOURS"]["balance"] == 60
     as_member(client, login, volunteer)
     mine = text(client.get("/me/hour-logs"))

@@ -160,11 +160,12 @@ def test_admins_sign_and_a_street_office_cosigns_through_the_api(client, logged,
         bytes.fromhex(made.json["key_id"]), stamp,
         private.sign(notes.cosigned_message(checkpoint.body, stamp)),
     )  # fmt: skip
-    url = f"/api/v1/transparency/checkpoints/{checkpoint.id}/cosignatures"
-    bad = client.post(url, json={"unit_id": street.id, "signature": value[:-8] + "AAAAAAA="},
+    url = f"/api/v1/units/{street.id}/cosignatures"
+    body = {"checkpoint_id": checkpoint.id}
+    bad = client.post(url, json={**body, "signature": value[:-8] + "AAAAAAA="},
                       headers=token_for(admin))  # fmt: skip
     assert (bad.status_code, bad.json["code"]) == (422, "cosignature_invalid")
-    good = client.post(url, json={"unit_id": street.id, "signature": value},
+    good = client.post(url, json={**body, "signature": value},
                        headers=token_for(admin))  # fmt: skip
     assert good.status_code == 201, good.json
     note = client.get("/transparency/checkpoint").get_data(as_text=True)

@@ -50,8 +50,8 @@ def test_nobody_approves_a_credit_that_pays_them_or_their_ward(
     assert client.get("/api/v1/me/balances", headers=token_for(beneficiary)).json["HOURS"] == 60
 
 
-def _join(client, code, phone, name, password):
-    body = {"code": code, "phone": phone, "name": name, "password": password}
+def _join(client, code, phone, name):
+    body = {"code": code, "phone": phone, "name": name}
     response = client.post("/api/v1/join", json=body)
     assert response.status_code == 202, response.json
     from tests.sms import last_code
@@ -59,10 +59,15 @@ def _join(client, code, phone, name, password):
     return last_code(phone)
 
 
+def _verify(client, phone, code, password, **more):
+    body = {"phone": phone, "code": code, "password": password, **more}
+    return client.post("/api/v1/join/verify", json=body)
+
+
 def test_a_stranger_cannot_take_over_a_registration(app, client, district, make_member):
-    """The same phone registered twice: whoever brings back a code gets the registration
-    that code was sent for; the stranger's request changes nothing before that, and
-    names the stranger in its SMS so the resident can tell it is not theirs."""
+    """The same phone registered twice: the second join only sends the waiting
+    registration's code again (its SMS names the registration), and changes nothing;
+    whoever brings back a code chooses the password, once."""
     from tests import sms
 
     app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
@@ -70,15 +75,15 @@ def test_a_stranger_cannot_take_over_a_registration(app, client, district, make_
     link = people.renew_join_link(district["a"].id, actor=organizer)
     db.session.commit()
     phone = "13655556666"
-    resident_code = _join(client, link.code, phone, "王秀英", "resident-pass-1")
-    stranger_code = _join(client, link.code, phone, "冒名者", "stranger-pass-2")
-    assert "冒名者" in sms.SENT[-1][1] and "王秀英" in sms.SENT[-2][1]
+    resident_code = _join(client, link.code, phone, "王秀英")
+    newest = _join(client, link.code, phone, "冒名者")
+    assert "冒名者" not in sms.SENT[-1][1] and "王秀英" in sms.SENT[-1][1]
     member = people.find_member_by_phone(phone)
     assert member.name == "王秀英" and member.password_hash is None  # nothing set yet
-    verified = client.post("/api/v1/join/verify", json={"phone": phone, "code": resident_code})
+    verified = _verify(client, phone, newest, "resident-pass-1")
     assert verified.status_code == 200 and verified.json["name"] == "王秀英"
-    late = client.post("/api/v1/join/verify", json={"phone": phone, "code": stranger_code})
-    assert late.status_code == 200 and late.json["name"] == "王秀英"  # applies nothing more
+    late = _verify(client, phone, resident_code, "stranger-pass-2")
+    assert late.status_code == 409 and late.json["code"] == "phone_taken"  # proved once
     people.approve_member(people.find_member_by_phone(phone), actor=organizer)
     db.session.commit()
     assert people.authenticate(phone, "resident-pass-1").name == "王秀英"
@@ -93,14 +98,20 @@ def test_a_stranger_cannot_take_over_a_registration(app, client, district, make_
 
 
 def test_a_stranger_who_registers_first_gets_nothing(app, client, district, make_member):
+    """The stranger joined first: the resident's join sends that registration's code
+    again (the SMS names the stranger's name, so the resident can tell), and the resident
+    gives their own name and password when they bring the code back."""
+    from tests import sms
+
     app.config["TIMEBANK_SMS_ADAPTER"] = "tests.sms:CaptureSms"
     organizer = make_member(district["a"], roles=("organizer",))
     link = people.renew_join_link(district["a"].id, actor=organizer)
     db.session.commit()
     phone = "13655557777"
-    _join(client, link.code, phone, "冒名者", "stranger-pass-2")
-    resident_code = _join(client, link.code, phone, "李大爷", "resident-pass-1")
-    verified = client.post("/api/v1/join/verify", json={"phone": phone, "code": resident_code})
+    _join(client, link.code, phone, "冒名者")
+    resident_code = _join(client, link.code, phone, "李大爷")
+    assert "冒名者" in sms.SENT[-1][1]
+    verified = _verify(client, phone, resident_code, "resident-pass-1", name="李大爷")
     assert verified.json["name"] == "李大爷"
     member = people.find_member_by_phone(phone)
     from timebank.people.operations.credentials import password_matches
@@ -124,7 +135,7 @@ def test_concurrent_wrong_codes_are_counted_one_by_one(app, district, make_membe
     phone = "13655558888"
     app.test_client().post(
         "/api/v1/join",
-        json={"code": link.code, "phone": phone, "name": "新人", "password": "new-pass-123"},
+        json={"code": link.code, "phone": phone, "name": "新人"},
     )
     right = sms.last_code(phone)
     wrong = "000000" if right != "000000" else "111111"
@@ -132,7 +143,7 @@ def test_concurrent_wrong_codes_are_counted_one_by_one(app, district, make_membe
 
     def guess():
         response = app.test_client().post(
-            "/api/v1/join/verify", json={"phone": phone, "code": wrong}
+            "/api/v1/join/verify", json={"phone": phone, "code": wrong, "password": "new-pass-123"}
         )
         answers.append(response.status_code)
 
@@ -142,7 +153,9 @@ def test_concurrent_wrong_codes_are_counted_one_by_one(app, district, make_membe
     for thread in threads:
         thread.join()
     assert sorted(answers) == [422] * 5 + [429] * 11
-    locked = app.test_client().post("/api/v1/join/verify", json={"phone": phone, "code": right})
+    locked = app.test_client().post(
+        "/api/v1/join/verify", json={"phone": phone, "code": right, "password": "new-pass-123"}
+    )
     assert locked.status_code == 429
 
 
@@ -458,13 +471,13 @@ def test_the_verify_page_sends_the_code_again_with_the_same_registration(
     link = people.renew_join_link(district["a"].id, actor=make_member(district["a"]))
     db.session.commit()
     phone = "13655559999"
-    _join(client, link.code, phone, "赵阿姨", "zhao-pass-2026")
+    _join(client, link.code, phone, "赵阿姨")
     first = sms.last_code(phone)
     page = client.get(f"/join/verify?phone={phone}").get_data(as_text=True)
     assert "resend-code" in page
     assert client.post("/join/resend", data={"resend-phone": phone}).status_code == 302
     second = sms.last_code(phone)
     assert len([m for p, m in sms.SENT if p == phone]) == 2 and "赵阿姨" in sms.SENT[-1][1]
-    verified = client.post("/api/v1/join/verify", json={"phone": phone, "code": second})
+    verified = _verify(client, phone, second, "zhao-pass-2026")
     assert verified.status_code == 200 and verified.json["name"] == "赵阿姨"
     assert first  # the first code was sent too; either works while it lives

@@ -126,7 +126,7 @@ def test_every_kind_reads_in_chinese(app, members):
     zh, _en = members
     params = {**PARAMS, "reason": "下雨", "quarter": "2026 Q1", "days": 2, "registrations": 1,
               "attendance": 0, "credits": 0, "hour_logs": 0, "shops": 0, "organizer": "李建华",
-              "day": "2026-03-14"}  # fmt: skip
+              "day": "2026-03-14", "shop": "老王肉菜店"}  # fmt: skip
     for kind in KINDS:
         title, body = inbox.render(kind, params, "zh_CN")
         english = inbox.render(kind, params, "en")

@@ -9,6 +9,7 @@ from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, InvalidInput
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
+from timebank.ledger.errors import CorrectionExceedsOriginal
 from timebank.ledger.models import Entry, Transfer
 
 
@@ -234,7 +235,7 @@ def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
     ).transfer
     assert isinstance(fix, Transfer) and fix.corrects_id == credit.id
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 90
-    with pytest.raises(InvalidInput) as too_much:
+    with pytest.raises(CorrectionExceedsOriginal) as too_much:
         ledger.correct_transfer(
             credit.id,
             amount=91,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from tests.merchants_factories import code_of, create_merchant, create_offer, fund, key
+from tests.merchants_factories import code_of, create_merchant, create_offer, fund, key, make_staff
 from timebank.core import access, codes
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
@@ -51,12 +51,12 @@ def points(member) -> dict:
 
 
 def redeem(shop, member=None, offer=None, *, now=None, code=None):
-    member = member or shop["member"]
+    member, offer = member or shop["member"], offer or shop["offer"]
     return merchants.redeem(
         code=code or code_of(member, now),
-        offer_id=(offer or shop["offer"]).id,
+        offer_id=offer.id,
         idempotency_key=key(),
-        staff=shop["owner"],
+        staff=offer.merchant.owner,  # staff of the offer's own shop
         now=now,
     ).redemption
 
@@ -111,19 +111,23 @@ def test_invalid_profile_fields_are_named(d):
 def test_owner_invites_staff_by_phone_scoped_to_one_shop(d, shop):
     owner, merchant = shop["owner"], shop["merchant"]
     clerk = factories.create_member(d["building_a"], name="李娟")
-    assert merchants.invite_staff(merchant, phone=clerk.phone, actor=owner) == clerk
-    merchants.invite_staff(merchant, phone=clerk.phone, actor=owner)  # idempotent
+    invited = merchants.invite_staff(merchant, phone=clerk.phone, actor=owner)
+    assert invited == {"phone": f"{clerk.phone[:3]}****{clerk.phone[-4:]}", "status": "invited"}
+    assert not access.may(clerk, "redemptions.counter", Target(merchant=merchant.id))
+    make_staff(merchant, clerk)
+    merchants.invite_staff(merchant, phone=clerk.phone, actor=owner)  # already staff: nothing
+    assert merchants.invitations_for(clerk) == []
     assert [m.id for m in merchants.list_staff(merchant)] == [owner.id, clerk.id]
     other = create_merchant(d["a"], name="红星理发店", category="barber")
     assert access.may(clerk, "redemptions.counter", Target(merchant=merchant.id))
     assert not access.may(clerk, "redemptions.counter", Target(merchant=other.id))
     # one shop per unit: a role is unique per member and unit
-    assert code_error(merchants.invite_staff, other, phone=clerk.phone, actor=other.owner) == (
-        "staff_of_another_merchant"
-    )
-    assert code_error(merchants.invite_staff, merchant, phone="13699999999", actor=owner) == (
-        "staff_not_member"
-    )
+    assert code_error(make_staff, other, clerk) == "staff_of_another_merchant"
+    # an unknown phone is answered the same, and nothing happens
+    assert merchants.invite_staff(merchant, phone="13699999999", actor=owner) == {
+        "phone": "136****9999",
+        "status": "invited",
+    }
     merchants.remove_staff(merchant, member_id=clerk.id, actor=owner)
     assert not access.may(clerk, "redemptions.counter", Target(merchant=merchant.id))
     assert code_error(merchants.remove_staff, merchant, member_id=owner.id, actor=owner) == (
@@ -133,7 +137,7 @@ def test_owner_invites_staff_by_phone_scoped_to_one_shop(d, shop):
 
 def test_the_owner_manages_and_organizers_oversee(d, shop):
     owner, clerk = shop["owner"], factories.create_member(d["a"])
-    merchants.invite_staff(shop["merchant"], phone=clerk.phone, actor=owner)
+    make_staff(shop["merchant"], clerk)
     target = merchants.merchant_owner_target(shop["merchant"].id)
     assert access.may(owner, "merchants.manage", target)
     assert access.may(shop["organizer"], "merchants.manage", target)
@@ -550,8 +554,10 @@ def test_settlement_totals_equal_the_ledger(d, shop):
             if (n + k) % 3:
                 at = utcnow() + timedelta(seconds=30 * k)
                 held = redeem(shop, member, offer, now=at)
-                confirmed_ids.append(merchants.confirm_redemption(held.id, staff=shop["owner"]).id)
-    merchants.refund_redemption(confirmed_ids[1], staff=shop["owner"], reason="退货")
+                staff = offer.merchant.owner
+                confirmed_ids.append(merchants.confirm_redemption(held.id, staff=staff).id)
+    refunded = merchants.get_redemption(confirmed_ids[1])
+    merchants.refund_redemption(refunded.id, staff=refunded.merchant.owner, reason="退货")
     period = merchants.current_month(utcnow())
     statements = [merchants.build_statement(m, period) for m in shops]
     after = next_month_start(utcnow()) + timedelta(hours=2)

@@ -152,8 +152,7 @@ class Checkins(ApiView):
         ``token_invalid``, ``token_expired``, ``token_wrong_activity``, ``outside_window``,
         ``not_signed_up``, ``activity_cancelled``, ``not_party_member``.
         """
-        activities.count_scan_attempt(access.acting_member())
-        result = activities.check_in(
+        result = activities.submit_scan(
             access.acting_member(),
             data["token"],
             lat=data["lat"],

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import fields, validate
 
 from timebank.activities.models import (
@@ -19,7 +17,7 @@ from timebank.activities.models import (
     category_name,
 )
 from timebank.activities.operations import MAX_BULK
-from timebank.core.schemas import Id, Moment, PageArgs, RefusalSchema, StrictSchema
+from timebank.core.schemas import DAYS, Id, Moment, PageArgs, RefusalSchema, StrictSchema
 
 
 def Latitude(**kwargs) -> fields.Float:  # noqa: N802 - reads like a field class
@@ -60,10 +58,6 @@ class ActivitySchema(StrictSchema):
     status = fields.String(dump_only=True)
     cancel_reason = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
-
-
-#: local days a filter may name: the edges of date's range overflow when turned into UTC
-DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 
 
 class ActivityListArgs(PageArgs):

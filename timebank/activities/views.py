@@ -267,8 +267,7 @@ def checkin_submit(token: str):
     if not ActionForm().validate_on_submit():
         return redirect(url_for("activities.checkin_page", token=token[:300]))
     lat, lng = _coordinate(request.form.get("lat"), 90), _coordinate(request.form.get("lng"), 180)
-    activities.count_scan_attempt(access.acting_member())
-    result = activities.check_in(access.acting_member(), token[:300], lat=lat, lng=lng)
+    result = activities.submit_scan(access.acting_member(), token[:300], lat=lat, lng=lng)
     return render_template(
         "activities/checkin_result.html",
         result=result,
@@ -299,8 +298,7 @@ def checkin_upload():
     except ValidationError as error:
         # a field error here means a code that is not ours
         raise InvalidInput("This check-in code is not valid.", errors=error.messages) from None
-    activities.count_scan_attempt(access.acting_member())
-    result = activities.check_in(
+    result = activities.submit_scan(
         access.acting_member(),
         data["token"],
         lat=data["lat"],

@@ -6,8 +6,6 @@ the deployment's time zone (TIMEBANK_TIMEZONE): "to" includes the whole day.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +17,9 @@ from flask import current_app
 
 from timebank.core.audit import AuditEvent
 from timebank.core.errors import InvalidInput
+from timebank.core.exports import BOM, csv_rows
 from timebank.core.names import names_of
+from timebank.core.schemas import EARLIEST, LATEST
 from timebank.core.uow import read_phase
 from timebank.extensions import db
 
@@ -72,6 +72,11 @@ def audit_select(filters: AuditFilters) -> sa.Select:
             "The start date is after the end date.",
             errors={"from": ["The start date is after the end date."]},
         )
+    for name, day in (("from", filters.date_from), ("to", filters.date_to)):
+        if day is not None and not EARLIEST.date() <= day <= LATEST.date():
+            raise InvalidInput(
+                "Give a day between 1900 and 9998.", errors={name: ["Out of range."]}
+            )
     if filters.target_id and not filters.target_type:
         raise InvalidInput(
             "Name the kind of target with its id.",
@@ -180,27 +185,22 @@ def summary(state: str | None) -> str:
     return str(value)
 
 
-def _cell(value) -> str:
-    """A CSV cell Excel will not run: text starting =, +, - or @ is quoted with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_row(event: AuditEvent, names: dict[int, str], zone: ZoneInfo) -> list:
+    """One event's cells; core/exports.py guards the text and keeps ids as numbers."""
     return [
         event.id,
         event.created_at.astimezone(zone).isoformat(timespec="seconds"),
         event.actor_id or "",
-        _cell(names.get(event.actor_id)),
+        names.get(event.actor_id),
         event.on_behalf_of_id or "",
-        _cell(names.get(event.on_behalf_of_id)),
+        names.get(event.on_behalf_of_id),
         event.subject_member_id or "",
-        _cell(names.get(event.subject_member_id)),
+        names.get(event.subject_member_id),
         event.action,
-        _cell(event.target),
-        _cell(event.before),
-        _cell(event.after),
-        _cell(event.detail),
+        event.target,
+        event.before,
+        event.after,
+        event.detail,
         event.ip or "",
     ]
 
@@ -221,16 +221,11 @@ def audit_csv(filters: AuditFilters) -> Iterator[str]:
         with app.app_context(), read_phase():
             batch = list(db.session.scalars(batch_query.limit(CSV_BATCH)))
             names = _names_for(batch)
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for event in batch:
-                writer.writerow(_csv_row(event, names, zone))
-        return buffer.getvalue(), (batch[-1].id if batch else None)
+            text = csv_rows(_csv_row(event, names, zone) for event in batch)
+        return text, (batch[-1].id if batch else None)
 
     def pieces() -> Iterator[str]:
-        header = io.StringIO()
-        csv.writer(header).writerow(CSV_COLUMNS)
-        yield "\ufeff" + header.getvalue()
+        yield BOM + csv_rows([CSV_COLUMNS])
         last_id = None
         while True:
             text, last_id = batch_text(last_id)

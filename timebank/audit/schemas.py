@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from timebank.core.schemas import Id, PageArgs, StrictSchema
+from timebank.core.schemas import DAYS, Id, PageArgs, StrictSchema
 
 
 class AuditArgs(PageArgs):
@@ -23,8 +23,12 @@ class AuditArgs(PageArgs):
         validate=validate.Regexp(r"^[a-z_]{1,40}$"), metadata={"example": "unit"}
     )
     target_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,38}$"))
-    date_from = fields.Date(data_key="from", metadata={"description": "first day, YYYY-MM-DD"})
-    date_to = fields.Date(data_key="to", metadata={"description": "last day, YYYY-MM-DD"})
+    date_from = fields.Date(
+        data_key="from", validate=DAYS, metadata={"description": "first day, YYYY-MM-DD"}
+    )
+    date_to = fields.Date(
+        data_key="to", validate=DAYS, metadata={"description": "last day, YYYY-MM-DD"}
+    )
 
 
 class AuditEventSchema(StrictSchema):

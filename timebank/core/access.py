@@ -195,6 +195,14 @@ _declare(
 _declare(
     "redemptions.refund", S, STAFF, doc="staff of that one shop: refund a confirmed redemption"
 )
+_declare("me.invitations", M, doc="one's invitations to be a shop's staff")
+_declare(
+    "staff_invitations.answer",
+    U,
+    frozenset(),
+    self_ok=True,
+    doc="accept or decline an invitation to be a shop's staff: the member invited, nobody else",
+)
 # ---- usability (issue 11): members' records kept on pages
 _declare("members.manage", U, ORGANIZERS, doc="correct, suspend, reinstate or move a member")
 _declare("members.remove", U, ORGANIZERS, doc="remove a member: pseudonymise, keep the ledger")
@@ -384,6 +392,16 @@ def subtree_select(unit_id: int):
 def wards_of(actor) -> list[int]:
     """Ids of the members ``actor`` may act for as their guardian."""
     return _backend.wards(actor.id)
+
+
+def pays_self_or_ward(actor, member_id: int | None) -> bool:
+    """``member_id`` is ``actor`` (a member or an id) or a member ``actor`` is the
+    guardian of. One rule for every kind of credit and redemption: nobody decides what
+    pays them or their ward (attendance, hour logs, manual credits, a counter's hold)."""
+    if actor is None or member_id is None:
+        return False
+    actor_id = getattr(actor, "id", actor)
+    return member_id == actor_id or _backend.guards(actor_id, member_id)
 
 
 def is_official(member) -> bool:

@@ -53,6 +53,9 @@ class ProblemSchema(Schema):
 #: the moments an API accepts: their UTC form must exist (9999-12-31T20:00-12:00 does not)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+#: local days a filter may name (activities, the audit log): the edges of date's range
+#: overflow when a day is turned into UTC or the day after it is taken
+DAYS = validate.Range(min=EARLIEST.date(), max=LATEST.date())
 
 
 class Moment(fields.AwareDateTime):

@@ -102,3 +102,6 @@ REDEEM_CODES_MEMBER = Throttle("redeem_codes.member", "20 per minute; 600 per ho
 #: wrong redeem codes tried by one member of a shop's staff: six digits are guessable
 #: only by trying, so a counter gets ten wrong tries in ten minutes, fifty a day
 REDEEM_GUESSES_STAFF = Throttle("redeem_guesses.staff", "10 per 10 minutes; 50 per day")
+#: hour-log photos uploaded for one member: a day's service has a photo or two; a script
+#: replacing one again and again is stopped before it fills the disk
+PHOTOS_MEMBER = Throttle("photos.member", "6 per 10 minutes; 30 per day")

@@ -77,7 +77,11 @@ def reads_before_writes(session: Session | None = None) -> Iterator[None]:
     there the block simply joins the request's transaction.
 
     What the block read may have changed by the time the request writes, as it may on
-    PostgreSQL: what must not happen twice is kept out by a unique constraint.
+    PostgreSQL under READ COMMITTED. So nothing read here may decide a write on rows it
+    did not see: a check that guards a write is made again on the locked rows, carried by
+    a conditional UPDATE or a constraint, or reads only facts that never change (an
+    offer's shop, a unit's place in the tree). docs/checks-under-lock.md lists every use
+    and why it is safe.
     """
     from timebank.core.db import reading_request
     from timebank.extensions import db

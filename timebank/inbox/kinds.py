@@ -19,6 +19,13 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
+    "staff_invitation": Kind(
+        N_("%(shop)s invites you to be its staff"),
+        N_(
+            "%(shop)s asks you to redeem points at its counter. Accept or decline on your "
+            "invitations page; you become staff only if you accept."
+        ),
+    ),
     "activity_tomorrow": Kind(
         N_("Tomorrow: %(title)s"),
         N_("%(title)s starts at %(starts)s. You signed up; if you cannot come, withdraw."),

@@ -16,6 +16,7 @@ from timebank.core.access import Target
 from timebank.core.clock import utcnow
 from timebank.core.uow import after_commit
 from timebank.core.urls import public_url
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.inbox.channels import OutgoingMessage, deliver
 from timebank.inbox.errors import NotificationNotFound
@@ -145,6 +146,7 @@ def notification_target(notification_id: int) -> Target:
     return Target(member=get_notification(notification_id).member_id)
 
 
+@use_case
 def mark_read(notification: Notification, *, now: datetime | None = None) -> Notification:
     """Mark one notification read; marking it again keeps the first time."""
     if notification.read_at is None:
@@ -153,6 +155,7 @@ def mark_read(notification: Notification, *, now: datetime | None = None) -> Not
     return notification
 
 
+@use_case
 def mark_all_read(member_id: int, *, now: datetime | None = None) -> int:
     """Mark every unread notification of the member read; returns how many."""
     result = db.session.execute(

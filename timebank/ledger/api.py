@@ -4,7 +4,7 @@ ledger verification and checkpoints."""
 from __future__ import annotations
 
 from timebank.core import access
-from timebank.core.access import Target, requires
+from timebank.core.access import requires
 from timebank.core.idempotency import scoped_key
 from timebank.core.web import ApiBlueprint, ApiView
 from timebank.ledger import operations as ledger
@@ -60,43 +60,26 @@ class MyTransfers(ApiView):
 
 
 def _donate(data: dict, key: str, actor) -> tuple[dict, bool]:
-    member = access.acting_member()
-    access.authorize(actor, "ledger.donate", Target(member=member.id))
-    # The ledger knows no people or units: it is told who exists and where they live.
-    recipient_unit_id = None
-    if data["recipient_id"] is not None:
-        recipient_unit_id = access.target_of("member", data["recipient_id"]).unit
-    if data["pool_unit_id"] is not None:
-        access.target_of("unit", data["pool_unit_id"])
-    result = ledger.donate_hours(
-        donor_id=member.id, donor_unit_id=member.home_unit_id, minutes=data["amount"],
-        idempotency_key=key, recipient_id=data["recipient_id"],
-        recipient_unit_id=recipient_unit_id, pool_unit_id=data["pool_unit_id"],
-        memo=data["memo"], actor_id=actor.id,
+    result = ledger.donate(
+        donor=access.acting_member(), actor=actor, minutes=data["amount"], idempotency_key=key,
+        recipient_id=data["recipient_id"], pool_unit_id=data["pool_unit_id"], memo=data["memo"],
     )  # fmt: skip
     outcome = {"status": "posted", "transfers": result.transfers, "pending_credit": None}
     return outcome, result.replayed
 
 
 def _award(data: dict, key: str, actor) -> tuple[dict, bool]:
-    target = access.target_of("member", data["member_id"])
-    access.authorize(actor, "ledger.award", target)
-    asked = ledger.request_manual_credit(
-        ledger=data["ledger"], code="award", member_id=target.member,
-        member_unit_id=target.unit, unit_id=target.unit,
-        amount=data["amount"], memo=data["memo"], idempotency_key=key,
-        requested_by_id=actor.id,
+    asked = ledger.ask_award(
+        member_id=data["member_id"], ledger=data["ledger"], amount=data["amount"],
+        memo=data["memo"], idempotency_key=key, actor=actor,
     )  # fmt: skip
     return _pending_outcome(asked.pending), asked.replayed
 
 
 def _correct(data: dict, key: str, actor) -> tuple[dict, bool]:
-    original = ledger.get_transfer(data["corrects_transfer_id"])
-    unit_id = ledger.unit_of_transfer(original)
-    access.authorize(actor, "ledger.correct", Target(unit=unit_id))
-    result = ledger.correct_transfer(
-        original.id, amount=data["amount"], memo=data["memo"], idempotency_key=key,
-        actor_id=actor.id, unit_id=unit_id,
+    result = ledger.correct(
+        transfer_id=data["corrects_transfer_id"], amount=data["amount"], memo=data["memo"],
+        idempotency_key=key, actor=actor,
     )  # fmt: skip
     if result.pending is not None:
         return _pending_outcome(result.pending), result.replayed
@@ -163,9 +146,7 @@ class PendingDecision(ApiView):
         requester reads; never by the person who asked."""
         approver = access.current_actor()
         if decision == "approve":
-            ledger.approve_manual_credit(
-                pending_id, approver_id=approver.id, approver_wards=access.wards_of(approver)
-            )
+            ledger.approve_manual_credit(pending_id, approver_id=approver.id)
         else:
             ledger.reject_manual_credit(
                 pending_id, approver_id=approver.id, reason=(data or {}).get("reason")
@@ -187,8 +168,7 @@ class Verify(ApiView):
     def post(self):
         """Recompute every chain, balance and version, and put the run and its finding on
         the audit trail; admins only."""
-        report = ledger.verify_ledger()
-        ledger.record_verification(report, actor_id=access.current_actor().id, via="api")
+        report = ledger.run_verification(actor_id=access.current_actor().id, via="api")
         return report.as_dict()
 
 

@@ -26,7 +26,7 @@ class AlreadyDecided(Conflict):
     code = "already_decided"
 
 
-class CorrectionExceedsOriginal(InvalidInput):
+class CorrectionExceedsOriginal(Conflict):
     code = "correction_exceeds_original"
 
 

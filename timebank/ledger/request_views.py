@@ -29,7 +29,7 @@ from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.errors import InvalidInput
 from timebank.core.idempotency import scoped_key
-from timebank.core.names import lookup, names_of
+from timebank.core.names import names_of
 from timebank.core.web import REDISPLAY, Form, flash_form_errors, page
 from timebank.ledger import operations as ledger
 from timebank.ledger.views import MEMBER, bp
@@ -94,16 +94,14 @@ def _member_target(member_id: int) -> Target:
 @page("ledger.award", target=_member_target, on_error=REDISPLAY)
 def award(member_id: int):
     """Ask for an award to a member; it posts when a second organizer approves it."""
-    target = _member_target(member_id)
     name = names_of("member", [member_id]).get(member_id, "")
     form = AwardForm()
     _fresh_key(form)
     if form.validate_on_submit():
-        asked = ledger.request_manual_credit(
-            ledger=form.ledger.data, code="award", member_id=member_id,
-            member_unit_id=target.unit, unit_id=target.unit,
-            amount=form.amount(form.ledger.data), memo=form.memo.data,
-            idempotency_key=form.idempotency_key(), requested_by_id=access.current_actor().id,
+        asked = ledger.ask_award(
+            member_id=member_id, ledger=form.ledger.data, amount=form.amount(form.ledger.data),
+            memo=form.memo.data, idempotency_key=form.idempotency_key(),
+            actor=access.current_actor(),
         )  # fmt: skip
         flash(_("The award to %(name)s waits for a second organizer.", name=name), "success")
         return redirect(url_for("ledger.pending_credits", unit_id=asked.pending.unit_id))
@@ -132,10 +130,9 @@ def correct(transfer_id: int):
     form = CorrectForm()
     _fresh_key(form)
     if form.validate_on_submit():
-        result = ledger.correct_transfer(
-            transfer_id, amount=form.amount(original.ledger), memo=form.memo.data,
-            idempotency_key=form.idempotency_key(), actor_id=access.current_actor().id,
-            unit_id=_transfer_target(transfer_id).unit,
+        result = ledger.correct(
+            transfer_id=transfer_id, amount=form.amount(original.ledger), memo=form.memo.data,
+            idempotency_key=form.idempotency_key(), actor=access.current_actor(),
         )  # fmt: skip
         if result.pending is not None:
             flash(_("The correction waits for a second organizer."), "success")
@@ -176,33 +173,22 @@ def donate():
     """Give one's hours (or, with ?for=, a ward's) to a member or to a community pool."""
     member = access.acting_member()
     actor = access.current_actor()
-    access.authorize(actor, "ledger.donate", Target(member=member.id))
-    pools = [u for u in lookup("line_of_unit", member.home_unit_id) if u.kind != "building"]
+    pools = ledger.donation_pools(member)
     form = DonateForm()
     form.pool_unit_id.choices = [SelectChoice(u.id, u.name) for u in pools]
     _fresh_key(form)
     if form.validate_on_submit():
-        recipient_id = pool_unit_id = recipient_unit_id = None
-        if form.to.data == "pool":
-            if form.pool_unit_id.data not in {u.id for u in pools}:
-                raise InvalidInput("Choose a pool.", errors={"pool_unit_id": ["Required."]})
-            pool_unit_id = form.pool_unit_id.data
-        else:
-            recipient_id = lookup("member_by_phone", form.phone.data or "")
-            if recipient_id is None:
-                raise InvalidInput(
-                    "Nobody active has this phone number.", errors={"phone": ["Not found."]}
-                )
-            recipient_unit_id = access.target_of("member", recipient_id).unit
-        result = ledger.donate_hours(
-            donor_id=member.id, donor_unit_id=member.home_unit_id,
-            minutes=form.amount("HOURS"), idempotency_key=form.idempotency_key(),
-            recipient_id=recipient_id, recipient_unit_id=recipient_unit_id,
-            pool_unit_id=pool_unit_id, memo=(form.memo.data or "").strip() or None,
-            actor_id=actor.id,
+        to_pool = form.to.data == "pool"
+        if to_pool and not form.pool_unit_id.data:
+            raise InvalidInput("Choose a pool.", errors={"pool_unit_id": ["Required."]})
+        result = ledger.donate(
+            donor=member, actor=actor, minutes=form.amount("HOURS"),
+            idempotency_key=form.idempotency_key(),
+            recipient_phone=None if to_pool else (form.phone.data or ""),
+            pool_unit_id=form.pool_unit_id.data if to_pool else None, memo=form.memo.data,
         )  # fmt: skip
         flash(_("Thank you: the hours were given."), "success")
-        if result.to_pool and recipient_id is not None:
+        if result.to_pool and not to_pool:
             flash(_("Part went to the community pool: the recipient reached the cap."), "info")
         return redirect(url_for("ledger.statement", **_acting(member, actor)))
     if request.method == "POST":

@@ -11,7 +11,7 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from timebank.core import access
-from timebank.core.errors import DomainError
+from timebank.core.access import Target
 from timebank.core.names import names_of
 from timebank.core.web import ActionForm, Form, page
 from timebank.ledger import operations as ledger
@@ -122,13 +122,14 @@ def _queue_after(pending_id: int) -> str:
     """The queue the decision was made in (a unit the approver may approve in), else the
     queue of the credit's own unit."""
     queue = request.form.get("queue", "")
-    if queue.isascii() and queue.isdigit() and len(queue) < 10:
-        try:
-            target = access.target_of("unit", int(queue))
-        except DomainError:  # a unit gone meanwhile: use the credit's own queue
-            target = None
-        if target is not None and access.may(access.current_actor(), "ledger.approve", target):
-            return url_for("ledger.pending_credits", unit_id=int(queue))
+    # a unit gone meanwhile is in nobody's scope: then the credit's own queue
+    if (
+        queue.isascii()
+        and queue.isdigit()
+        and len(queue) < 10
+        and access.may(access.current_actor(), "ledger.approve", Target(unit=int(queue)))
+    ):
+        return url_for("ledger.pending_credits", unit_id=int(queue))
     return url_for("ledger.pending_credits", unit_id=ledger.get_pending_credit(pending_id).unit_id)
 
 
@@ -147,9 +148,7 @@ def decide(pending_id: int, decision: str):
     if form.validate_on_submit():
         approver = access.current_actor()
         if decision == "approve":
-            ledger.approve_manual_credit(
-                pending_id, approver_id=approver.id, approver_wards=access.wards_of(approver)
-            )
+            ledger.approve_manual_credit(pending_id, approver_id=approver.id)
             flash(_("The credit was approved and posted."), "success")
         else:
             ledger.reject_manual_credit(
@@ -169,8 +168,7 @@ def integrity():
     puts the run on the audit trail."""
     report = None
     if request.method == "POST" and ActionForm().validate_on_submit():
-        report = ledger.verify_ledger()
-        ledger.record_verification(report, actor_id=access.current_actor().id, via="page")
+        report = ledger.run_verification(actor_id=access.current_actor().id, via="page")
     return render_template(
         "ledger/integrity.html",
         report=report,

@@ -8,7 +8,6 @@ from timebank.core.access import requires
 from timebank.core.clock import utcnow
 from timebank.core.idempotency import scoped_key
 from timebank.core.qr import qr_svg
-from timebank.core.uow import reads_before_writes
 from timebank.core.web import ApiBlueprint, ApiView
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
@@ -27,6 +26,8 @@ from timebank.merchants.schemas import (
     RedemptionListArgs,
     RedemptionSchema,
     RefundSchema,
+    StaffInvitationSchema,
+    StaffInvitedSchema,
     StaffInviteSchema,
     StaffSchema,
     StatementSchema,
@@ -67,12 +68,7 @@ class Merchants(ApiView):
     def post(self, data):
         """A shop applies in a unit (the caller is its owner), or an organizer of the unit
         adds one naming its owner by ``owner_phone``; an organizer then approves it."""
-        actor = access.current_actor()
-        owner = actor
-        if owner_phone := data.pop("owner_phone", None):
-            access.authorize(actor, "merchants.approve", units.unit_target(data["unit_id"]))
-            owner = merchants.member_by_phone(owner_phone)
-        return merchants.apply_merchant(owner=owner, actor=actor, **data)
+        return merchants.apply_merchant(actor=access.current_actor(), **data)
 
 
 @blp.route(MERCHANT)
@@ -146,10 +142,12 @@ class Staff(ApiView):
 
     @requires("merchants.manage", target=OWNED)
     @blp.arguments(StaffInviteSchema)
-    @blp.response(201, StaffSchema)
+    @blp.response(202, StaffInvitedSchema)
     def post(self, data, merchant_id):
-        """The owner invites staff by phone: an active member becomes staff of this shop
-        (and of no other shop of its unit), and is told by SMS."""
+        """The owner invites staff by phone (an approved shop only: 409
+        ``merchant_not_approved``). The member is asked in their inbox and becomes staff
+        of this shop (and of no other shop of its unit) only by accepting. The answer is
+        the same for any phone and names nobody."""
         merchant = merchants.get_merchant(merchant_id)
         return merchants.invite_staff(merchant, phone=data["phone"], actor=access.current_actor())
 
@@ -162,6 +160,27 @@ class StaffMember(ApiView):
         """Take a member's staff role at this shop away (not the owner's)."""
         merchant = merchants.get_merchant(merchant_id)
         merchants.remove_staff(merchant, member_id=member_id, actor=access.current_actor())
+
+
+@blp.route("/me/staff-invitations")
+class MyStaffInvitations(ApiView):
+    @requires("me.invitations")
+    @blp.response(200, StaffInvitationSchema(many=True))
+    def get(self):
+        """The caller's invitations to be a shop's staff, waiting for an answer."""
+        return merchants.invitations_for(access.current_actor())
+
+
+@blp.route(f"/staff-invitations/<{ID}:invitation_id>/<any(accept, decline):answer>")
+class AnswerStaffInvitation(ApiView):
+    @requires("staff_invitations.answer", target=merchants.invitation_target)
+    @blp.response(200, StaffInvitationSchema)
+    def post(self, invitation_id, answer):
+        """Accept (one becomes the shop's staff) or decline an invitation; only the
+        member invited answers, once (409 ``invitation_decided``)."""
+        if answer == "accept":
+            return merchants.accept_staff_invitation(invitation_id, member=access.current_actor())
+        return merchants.decline_staff_invitation(invitation_id, member=access.current_actor())
 
 
 # ---------------------------------------------------------------- offers
@@ -275,9 +294,6 @@ class Redemptions(ApiView):
         ``redeem_code_not_yet_valid``, ``redeem_code_used``, ``insufficient_balance``,
         ``offer_out_of_stock``, ``daily_limit_reached``, ``not_enough_service``, ..."""
         actor = access.current_actor()
-        with reads_before_writes():  # on SQLite the write lock waits for the first write
-            target = merchants.offer_target(data["offer_id"])
-            access.authorize(actor, "redemptions.counter", target)
         # the key is the caller's own: another counter's same key is a new request
         key = scoped_key("api", actor.id, data.pop("idempotency_key"))
         result = merchants.redeem(staff=actor, idempotency_key=key, **data)

@@ -30,6 +30,22 @@ class InvalidOffer(InvalidInput):
     code = "invalid_offer"
 
 
+class StaffSelfDealing(Forbidden):
+    """Staff redeem their own points, or their ward's, at their own counter."""
+
+    code = "staff_self_dealing"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+
+
+class InvitationDecided(Conflict):
+    """An invitation to be staff was already accepted, declined or withdrawn."""
+
+    code = "invitation_decided"
+
+
 class MerchantExists(Conflict):
     code = "merchant_exists"
 

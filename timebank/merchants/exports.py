@@ -1,31 +1,34 @@
-"""Statements as spreadsheets: CSV (UTF-8 with a BOM, so Excel opens the Chinese right)
-and XLSX (openpyxl). Headers in the page's language; figures as the ledger gives them."""
+"""Statements as spreadsheets, through the one export writer (core/exports.py): every
+text cell guarded against formulas, points and yuan as numbers (so SUM adds them up),
+headers in the page's language, customers' names as the reader may see them."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
+from timebank.core.exports import Table
 from timebank.merchants import operations as merchants
 from timebank.merchants.models import Statement
 
+#: Excel's format for a yuan figure: two decimals
+YUAN = "0.00"
 
-def _yuan(fen: int) -> str:
-    return f"{fen / 100:.2f}"
+
+def _yuan(fen: int) -> Decimal:
+    return Decimal(fen) / 100
 
 
-def summary_table(statements: Sequence[Statement]) -> tuple[list[str], list[list]]:
+def summary_table(statements: Sequence[Statement], title: str) -> Table:
     """One row per statement: the month's figures of each shop."""
     header = [
         _("Month"), _("Shop"), _("Redemptions"), _("Refunds"), _("Points redeemed"),
         _("Points refunded"), _("Points owed"), _("Fen per point"), _("Yuan owed"), _("Status"),
         _("Paid on"), _("Payment reference"),
     ]  # fmt: skip
+    zone = merchants.local_zone()
     rows = [
         [
             s.month,
@@ -38,16 +41,17 @@ def summary_table(statements: Sequence[Statement]) -> tuple[list[str], list[list
             s.point_value_fen,
             _yuan(s.amount_fen),
             s.status,
-            s.paid_at.astimezone(merchants.local_zone()).strftime("%Y-%m-%d") if s.paid_at else "",
+            s.paid_at.astimezone(zone).strftime("%Y-%m-%d") if s.paid_at else "",
             s.payment_reference or "",
         ]  # fmt: skip
         for s in statements
     ]
-    return header, rows
+    return Table(title=title, header=header, rows=rows, formats={8: YUAN})
 
 
-def lines_table(statement: Statement) -> tuple[list[str], list[list]]:
-    """One row per redeem transfer of the statement's month."""
+def lines_table(statement: Statement) -> Table:
+    """One row per redeem transfer of the statement's month (customers masked for the
+    shop, as at its counter)."""
     header = [
         _("Time"), _("Transfer"), _("Redemption"), _("Member"), _("Offer"), _("Points"),
         _("Refunded"),
@@ -65,32 +69,4 @@ def lines_table(statement: Statement) -> tuple[list[str], list[list]]:
         ]  # fmt: skip
         for line in merchants.statement_lines(statement.merchant_id, statement.period_start)
     ]
-    return header, rows
-
-
-def as_csv(*tables: tuple[list[str], list[list]]) -> bytes:
-    """The tables one after another, a blank line between them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for index, (header, rows) in enumerate(tables):
-        if index:
-            writer.writerow([])
-        writer.writerow(header)
-        writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode()
-
-
-def as_xlsx(sheets: Sequence[tuple[str, list[str], list[list]]]) -> bytes:
-    """One worksheet per (title, header, rows)."""
-    book = Workbook()
-    book.remove(book.active)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title[:31])
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        for column, name in enumerate(header, start=1):
-            sheet.column_dimensions[get_column_letter(column)].width = max(10, len(name) * 2)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return Table(title=_("Redemptions"), header=header, rows=rows)

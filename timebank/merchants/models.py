@@ -135,6 +135,49 @@ class Merchant(db.Model):
         return f"<Merchant {self.id} {self.name!r} {self.status}>"
 
 
+INVITATION_STATUSES = ("pending", "accepted", "declined", "withdrawn")
+
+
+class StaffInvitation(db.Model):
+    """The owner asked a member to be staff of the shop. The member holds the
+    merchant-staff role only once they accept; nobody is told who has a phone."""
+
+    __tablename__ = "merchant_staff_invitations"
+    __table_args__ = (
+        sa.UniqueConstraint("merchant_id", "member_id"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'accepted', 'declined', 'withdrawn')", name="status_known"
+        ),
+    )
+
+    #: primary key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the shop
+    merchant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("merchants.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    #: the member invited
+    member_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    #: who invited them (the owner, or an organizer of the shop's unit)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    #: pending, accepted, declined or withdrawn (the staff member was removed)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="pending")
+    #: when it was sent (again)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: when the member answered, or it was withdrawn
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    merchant: Mapped[Merchant] = relationship()
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+
+    def __repr__(self) -> str:
+        return f"<StaffInvitation {self.id} merchant={self.merchant_id} {self.status}>"
+
+
 class Offer(db.Model):
     """What a member gets for points at one merchant, within limits. Never edited: a
     changed offer is a new one, so every redemption names what it was."""

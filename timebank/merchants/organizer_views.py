@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length
 from timebank.core import access
 from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError
+from timebank.core.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_bytes, xlsx_bytes
 from timebank.core.web import ActionForm, Form, back, flash_form_errors, page
 from timebank.merchants import exports
 from timebank.merchants import operations as merchants
@@ -24,7 +25,6 @@ bp = Blueprint("merchant_admin", __name__)
 ID = "int(max=2147483647)"
 UNIT = f"/units/<{ID}:unit_id>"
 STATEMENT = f"/statements/<{ID}:statement_id>"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AddShopForm(ApplyForm):
@@ -64,12 +64,10 @@ def add_shop(unit_id: int):
     form = AddShopForm()
     form.unit_id.choices = [(u.id, u.name) for u in units.list_units(within=[unit_id])]
     if form.validate_on_submit():
-        actor = access.current_actor()
-        access.authorize(actor, "merchants.approve", units.unit_target(form.unit_id.data))
         merchant = merchants.apply_merchant(
             unit_id=form.unit_id.data,
-            owner=merchants.member_by_phone(form.owner_phone.data),
-            actor=actor,
+            owner_phone=form.owner_phone.data,
+            actor=access.current_actor(),
             **profile_fields(form),
         )
         flash(_("%(name)s was added; approve it to open it.", name=merchant.name), "success")
@@ -170,7 +168,7 @@ def build(unit_id: int):
 
 
 def _download(body: bytes, fmt: str, name: str) -> Response:
-    mimetype = "text/csv" if fmt == "csv" else XLSX
+    mimetype = CSV_MEDIA_TYPE if fmt == "csv" else XLSX_MEDIA_TYPE
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
@@ -181,12 +179,8 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
 def export_month(unit_id: int, fmt: str):
     period = _month()
     statements = merchants.unit_statements(unit_id, period)
-    header, rows = exports.summary_table(statements)
-    body = (
-        exports.as_csv((header, rows))
-        if fmt == "csv"
-        else exports.as_xlsx([(f"{period:%Y-%m}", header, rows)])
-    )
+    table = exports.summary_table(statements, f"{period:%Y-%m}")
+    body = csv_bytes(table) if fmt == "csv" else xlsx_bytes(table)
     return _download(body, fmt, f"statements-{unit_id}-{period:%Y-%m}")
 
 
@@ -211,11 +205,8 @@ def statement(statement_id: int):
 @page("merchants.statements", target=merchants.statement_target)
 def export_statement(statement_id: int, fmt: str):
     statement_ = merchants.get_statement(statement_id)
-    summary, lines = exports.summary_table([statement_]), exports.lines_table(statement_)
-    if fmt == "csv":
-        body = exports.as_csv(summary, lines)
-    else:
-        body = exports.as_xlsx([(_("Statement"), *summary), (_("Redemptions"), *lines)])
+    tables = exports.summary_table([statement_], _("Statement")), exports.lines_table(statement_)
+    body = csv_bytes(*tables) if fmt == "csv" else xlsx_bytes(*tables)
     return _download(body, fmt, f"statement-{statement_.merchant_id}-{statement_.month}")
 
 

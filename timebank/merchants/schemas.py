@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from timebank.core.privacy import MemberName, MemberPhone
+from timebank.core.privacy import MemberName, MemberPhone, shown_name
 from timebank.core.schemas import Id, StrictSchema
 from timebank.merchants.models import (
     ADDRESS_MAX,
@@ -91,9 +91,26 @@ class StaffInviteSchema(StrictSchema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=30))
 
 
+class StaffInvitedSchema(StrictSchema):
+    """The same answer for any phone: nobody is named, the phone comes back masked."""
+
+    phone = fields.String(metadata={"description": "the phone invited, masked (139****0001)"})
+    status = fields.String(metadata={"description": "invited"})
+
+
+class StaffInvitationSchema(StrictSchema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    merchant_name = fields.String(attribute="merchant.name")
+    status = fields.String(metadata={"description": "pending, accepted, declined, withdrawn"})
+    created_at = fields.DateTime()
+
+
 class StaffSchema(StrictSchema):
     id = fields.Integer()
-    name = fields.String()
+    name = fields.Function(
+        shown_name, metadata={"description": "masked (张*) for the shop's people"}
+    )
     phone = MemberPhone(metadata={"description": "masked (139****0001) for the shop's people"})
 
 

@@ -359,6 +359,7 @@ def dashboard(merchant_id: int):
         usage=merchants.offer_usage([o.id for o in offers_]),
         manages=manages,
         staff=merchants.list_staff(merchant) if manages else [],
+        invited=merchants.pending_invitations(merchant) if manages else [],
         offer_form=OfferForm(
             formdata=None, valid_from=today, valid_until=today + timedelta(days=30)
         ),
@@ -399,10 +400,14 @@ def withdraw(offer_id: int):
 def invite(merchant_id: int):
     form = StaffForm()
     if form.validate_on_submit():
-        member = merchants.invite_staff(
+        invited = merchants.invite_staff(
             merchants.get_merchant(merchant_id), phone=form.phone.data, actor=access.current_actor()
         )
-        flash(_("%(name)s is now staff of this shop.", name=member.name), "success")
+        message = _(
+            "If %(phone)s belongs to a member, they are asked; they become staff once they accept.",
+            phone=invited["phone"],
+        )
+        flash(message, "success")
     else:
         flash_form_errors(form)
     return redirect(url_for("merchants.dashboard", merchant_id=merchant_id) + "#staff")
@@ -417,3 +422,30 @@ def remove(merchant_id: int, member_id: int):
         )
         flash(_("The staff member was removed."), "success")
     return redirect(url_for("merchants.dashboard", merchant_id=merchant_id) + "#staff")
+
+
+@bp.route("/me/staff-invitations")
+@page("me.invitations")
+def staff_invitations():
+    """The shops that asked the caller to be their staff: accept or decline."""
+    return render_template(
+        "merchants/invitations.html",
+        invitations=merchants.invitations_for(access.current_actor()),
+        form=ActionForm(),
+    )
+
+
+@bp.route(
+    f"/staff-invitations/<{ID}:invitation_id>/<any(accept, decline):answer>", methods=["POST"]
+)
+@page("staff_invitations.answer", target=merchants.invitation_target)
+def answer_invitation(invitation_id: int, answer: str):
+    if ActionForm().validate_on_submit():
+        member = access.current_actor()
+        if answer == "accept":
+            invitation = merchants.accept_staff_invitation(invitation_id, member=member)
+            flash(_("You are now staff of %(shop)s.", shop=invitation.merchant.name), "success")
+            return redirect(url_for("merchants.counter", merchant_id=invitation.merchant_id))
+        merchants.decline_staff_invitation(invitation_id, member=member)
+        flash(_("You declined the invitation."), "success")
+    return redirect(url_for("merchants.staff_invitations"))

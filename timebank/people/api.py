@@ -15,6 +15,7 @@ from timebank.people.schemas import (
     GuardianSchema,
     JoinLinkSchema,
     JoinSchema,
+    JoinStartedSchema,
     LoginCodeRequestSchema,
     LoginCodeSentSchema,
     MemberListArgs,
@@ -31,6 +32,7 @@ from timebank.people.schemas import (
     TokenSchema,
     VerifyPhoneSchema,
 )
+from timebank.privacy import operations as privacy
 from timebank.units import operations as units
 
 blp = ApiBlueprint("people_api", __name__, url_prefix="/api/v1", description="People and login")
@@ -141,7 +143,7 @@ class MemberById(ApiView):
         """Remove a member: the profile is pseudonymised (name, phone, password, party
         details, roles, guardianships, sessions); ledger rows stay and still verify.
         409 ``member_removed`` when already removed, ``cannot_remove_self`` for oneself."""
-        return people.remove_member(people.get_member(member_id), actor=access.current_actor())
+        return privacy.remove_member(people.get_member(member_id), actor=access.current_actor())
 
 
 @blp.route(f"{MEMBER}/party-registration")
@@ -270,9 +272,12 @@ class JoinLinkResource(ApiView):
 class Join(ApiView):
     @requires("site.public")
     @blp.arguments(JoinSchema)
-    @blp.response(202, MemberSchema)
+    @blp.response(202, JoinStartedSchema)
     def post(self, data):
-        """Register through a join link; an SMS code is sent to the phone."""
+        """Register through a join link; an SMS code is sent to the phone. The password
+        is chosen with the code (``/join/verify``). While a registration for the phone
+        waits for its code, joining again only sends that code again; the answer is the
+        same and names nobody."""
         if request.headers.get("Authorization"):
             raise Forbidden("Log out before registering a new member.")
         return people.start_registration(**data)
@@ -296,5 +301,6 @@ class JoinVerify(ApiView):
     @blp.arguments(VerifyPhoneSchema)
     @blp.response(200, MemberSchema)
     def post(self, data):
-        """Confirm the phone with the SMS code; the member then waits for approval."""
+        """Confirm the phone with the SMS code and choose the password (and, optionally,
+        the name); the member then waits for approval. 409 ``phone_taken`` once proved."""
         return people.verify_phone(**data)

@@ -17,6 +17,7 @@ from timebank.ledger import operations as ledger
 from timebank.people import operations as people
 from timebank.people.models import ROLES
 from timebank.people.views import bp
+from timebank.privacy import operations as privacy
 from timebank.units import operations as units
 
 MEMBER = "/members/<int(max=2147483647):member_id>"
@@ -188,7 +189,7 @@ def remove_member(member_id: int):
     found = people.get_member(member_id)
     form = RemoveForm(prefix="rm")
     if form.validate_on_submit():
-        people.remove_member(found, actor=access.current_actor())
+        privacy.remove_member(found, actor=access.current_actor())
         flash(
             _("The member was removed; their ledger rows stay as %(name)s.", name=found.name),
             "success",
@@ -205,9 +206,7 @@ def move_member(member_id: int):
     form = MoveForm(prefix="mv")
     form.unit_id.choices = []
     if form.validate_on_submit():
-        actor = access.current_actor()
-        access.authorize(actor, "members.manage", units.unit_target(form.unit_id.data))
-        people.move_member(found, form.unit_id.data, actor=actor)
+        people.move_member(found, form.unit_id.data, actor=access.current_actor())
         flash(
             _("%(name)s now lives in %(unit)s.", name=found.name, unit=found.home_unit.name),
             "success",

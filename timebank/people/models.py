@@ -232,8 +232,9 @@ PHONE_CODE_PURPOSES = ("join", "login")
 class PhoneVerification(db.Model):
     """A one-time code sent by SMS to prove a phone number.
 
-    A registration's details ride on the code sent for it and are applied only when
-    that code comes back: whoever proves the phone sets the password, nobody else.
+    A registration's details (name, unit) ride on the code sent for it and are applied
+    only when that code comes back, with the password its bearer chooses then: whoever
+    proves the phone sets the password, nobody else.
     """
 
     __tablename__ = "phone_verifications"
@@ -254,8 +255,6 @@ class PhoneVerification(db.Model):
     unit_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("units.id", ondelete="RESTRICT"), nullable=True
     )
-    #: join: the argon2 hash of the password the registration chose
-    password_hash: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     #: hex SHA-256 of phone and code
     code_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     #: wrong guesses so far; five locks the code

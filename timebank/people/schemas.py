@@ -124,14 +124,25 @@ class JoinSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=32))
     phone = fields.String(required=True, validate=validate.Length(max=30))
     name = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
     #: the building or grid the resident lives in, at or below the link's unit
     unit_id = Id(load_default=None, allow_none=True)
+
+
+class JoinStartedSchema(StrictSchema):
+    """The same answer for a new phone and for one whose registration waits: nobody is
+    named."""
+
+    sent = fields.Boolean()
+    phone = fields.String(metadata={"description": "the phone the code went to, masked"})
 
 
 class VerifyPhoneSchema(StrictSchema):
     phone = fields.String(required=True, validate=validate.Length(max=30))
     code = fields.String(required=True, validate=validate.Length(min=1, max=10))
+    #: chosen now, by whoever proves the phone
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    #: the name to register under, if not the one the join gave
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=60))
 
 
 class JoinLinkSchema(StrictSchema):

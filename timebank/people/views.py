@@ -61,12 +61,13 @@ class JoinForm(Form):
     unit_id = SelectField(_l("Your building or grid"), coerce=int, validate_choice=False)
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
 
 
 class VerifyForm(Form):
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
     code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=10)])
+    #: chosen once the phone is proved: whoever has the phone chooses it
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=128)])
 
 
 class MemberForm(Form):
@@ -379,11 +380,11 @@ def join(code: str):
                                               u.kind != "grid", u.name))
     ]  # fmt: skip
     if form.validate_on_submit():
-        member = people.start_registration(
-            code=code, phone=form.phone.data, name=form.name.data, password=form.password.data,
+        people.start_registration(
+            code=code, phone=form.phone.data, name=form.name.data,
             unit_id=form.unit_id.data if homes else None,
         )  # fmt: skip
-        return redirect(url_for("people.verify", phone=member.phone))
+        return redirect(url_for("people.verify", phone=form.phone.data.strip()))
     flash_form_errors(form)
     return render_template("people/join.html", form=form, unit=link.unit, homes=homes)
 
@@ -395,7 +396,7 @@ def verify():
     if request.method == "GET":
         form.phone.data = request.args.get("phone", "")
     if form.validate_on_submit():
-        people.verify_phone(phone=form.phone.data, code=form.code.data)
+        people.verify_phone(phone=form.phone.data, code=form.code.data, password=form.password.data)
         return render_template("people/joined.html")
     return render_template(
         "people/verify.html", form=form, resend_form=CodeRequestForm(prefix="resend")

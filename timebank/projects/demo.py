@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from timebank.core import access
+from timebank.core.access import Target
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people.models import Guardianship, Member, PartyProfile
@@ -25,6 +27,8 @@ class Cast:
 
     def __init__(self):
         self.organizers = [self._phone(f"1380000000{i}") for i in (1, 2, 3)]
+        #: the street's admin, for what lies above the communities
+        self.admin = self._phone("13800000000")
         self.volunteers = list(
             db.session.scalars(
                 sa.select(Member).where(Member.phone.like("139%")).order_by(Member.phone)
@@ -141,12 +145,19 @@ NEEDS = (
 # fmt: on
 
 
+def _organizer_of(cast: Cast, action: str, unit_id: int):
+    """The demo's organizer who may do ``action`` in ``unit_id`` (each keeps a community;
+    the admin keeps the street)."""
+    people = [*cast.organizers, cast.admin]
+    return next(o for o in people if access.may(o, action, Target(unit=unit_id)))
+
+
 def _resources(cast: Cast, now: datetime) -> dict:
-    organizer = cast.organizers[0]
     offered = {}
     for key, org, title, category, availability, description in RESOURCES:
+        unit_id = _org(org).unit_id
         offered[key] = projects.offer_resource(
-            actor=organizer,
+            actor=_organizer_of(cast, "resources.manage", unit_id),
             title=title,
             category=category,
             availability=availability,
@@ -162,12 +173,13 @@ def _resources(cast: Cast, now: datetime) -> dict:
         description="家用电路、楼道照明小修",
         now=now - 30 * DAY,
     )
+    school = _org("西固区第一小学")
     desks = projects.offer_resource(
-        actor=organizer,
+        actor=_organizer_of(cast, "resources.manage", school.unit_id),
         title="旧课桌椅20套",
         category="goods",
         availability="已送出",
-        organization_id=_org("西固区第一小学").id,
+        organization_id=school.id,
         now=now - 60 * DAY,
     )
     projects.withdraw_resource(desks, now=now - 20 * DAY)
@@ -421,7 +433,7 @@ def _draft_and_cancelled_projects(cast: Cast, needs: dict, now: datetime) -> Non
 
 
 def _wishes(cast: Cast, needs: dict, now: datetime) -> None:
-    organizer, shangkan = cast.organizers[0], _unit("上坎社区")
+    shangkan = _unit("上坎社区")
     elder = cast.without_phone[1] if len(cast.without_phone) > 1 else cast.volunteer(21)
     guardian = db.session.scalar(
         sa.select(Member)
@@ -448,7 +460,9 @@ def _wishes(cast: Cast, needs: dict, now: datetime) -> None:
         now=now - 11 * DAY,
         description="联系单位捐赠轮椅,送到老人家中并调好",
     )
-    projects.approve_hour_logs([log.id], actor=organizer, now=now - 10 * DAY)
+    # the organizer of the wish's community (the elder may live in another one)
+    approver = _organizer_of(cast, "hour_logs.approve", log.unit_id)
+    projects.approve_hour_logs([log.id], actor=approver, now=now - 10 * DAY)
     projects.confirm_need(
         wheelchair, actor=guardian, rating=5, feedback="老人很高兴", now=now - 9 * DAY
     )

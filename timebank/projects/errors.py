@@ -87,6 +87,12 @@ class WishTaken(Conflict):
     code = "wish_taken"
 
 
+class OwnWish(Forbidden):
+    """A resident takes their own small wish, or their guardian does."""
+
+    code = "own_wish"
+
+
 class NotResolved(Conflict):
     code = "need_not_resolved"
 

@@ -87,6 +87,9 @@ class Need(db.Model):
             "status <> 'declined' OR decline_reason IS NOT NULL", name="declined_with_reason"
         ),
         sa.CheckConstraint("taker_id IS NULL OR is_wish", name="only_wishes_are_taken"),
+        sa.CheckConstraint(
+            "taker_id IS NULL OR taker_id <> resident_id", name="taker_not_resident"
+        ),
         sa.Index("ix_needs_unit_status", "unit_id", "status"),
     )
 

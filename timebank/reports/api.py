@@ -18,9 +18,11 @@ from timebank.reports.schemas import (
     CertificateReasonSchema,
     CertificateRequestSchema,
     CertificateSchema,
+    DirectIssueSchema,
     HonourArgs,
     HonourRollSchema,
     IssueSchema,
+    ListPreferenceSchema,
     MyQuarterSchema,
     PartyArgs,
     PartyReportSchema,
@@ -121,6 +123,22 @@ class MyParty(ApiView):
         return reports.my_quarter(member, period)
 
 
+@blp.route("/me/list-preference")
+class MyListPreference(ApiView):
+    @requires("me.record")
+    @blp.response(200, ListPreferenceSchema)
+    def get(self):
+        """Whether the caller is left off public lists (the honour roll)."""
+        return {"hidden": reports.is_hidden(access.acting_member().id)}
+
+    @requires("me.record")
+    @blp.arguments(ListPreferenceSchema)
+    @blp.response(200, ListPreferenceSchema)
+    def put(self, data):
+        """Stay off public lists (``true``), or appear on them again (``false``)."""
+        return reports.set_hidden(access.acting_member(), data["hidden"])
+
+
 class CertificateDetail:
     """A certificate with what only an issued one has: its signed file and /verify link."""
 
@@ -159,23 +177,30 @@ class Certificates(ApiView):
     @blp.arguments(CertificateRequestSchema)
     @blp.response(201, CertificateDetailSchema)
     def post(self, data):
-        """Ask for a certificate of one's verified service ``from`` .. ``to``; with
-        ``member_id``, an organizer over that member issues one at once. 422
+        """Ask for a certificate of one's verified service ``from`` .. ``to``. 422
         ``not_enough_hours`` when the period holds fewer verified minutes than
         ``minutes_wanted`` (or none)."""
-        actor = access.current_actor()
-        member_id = data.pop("member_id")
+        actor, member = access.current_actor(), access.acting_member()
+        return _detail(reports.request_certificate(member, actor=actor, **data))
+
+
+@blp.route("/members/<int(max=2147483647):member_id>/certificates")
+class MemberCertificates(ApiView):
+    @requires("certificates.issue", target=people.member_target)
+    @blp.arguments(DirectIssueSchema)
+    @blp.response(201, CertificateDetailSchema)
+    def post(self, data, member_id):
+        """An organizer over the member issues a certificate of their service at once (the
+        page's "issue" on the member's record); 422 ``not_enough_hours`` as for a request."""
         details = reports.IssueDetails(
             issuer_name=data.pop("issuer_name"),
             responsible_person=data.pop("responsible_person"),
             contact=data.pop("contact"),
         )
-        if member_id is None:
-            member = access.acting_member()
-            return _detail(reports.request_certificate(member, actor=actor, **data))
-        access.authorize(actor, "certificates.issue", people.member_target(member_id))
         member = people.get_member(member_id)
-        cert = reports.issue_certificate(member, actor=actor, details=details, **data)
+        cert = reports.issue_certificate(
+            member, actor=access.current_actor(), details=details, **data
+        )
         return _detail(cert)
 
 

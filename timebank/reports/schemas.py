@@ -173,9 +173,8 @@ class MyQuarterSchema(StrictSchema):
 
 
 class CertificateRequestSchema(StrictSchema):
-    """Ask for a certificate (for oneself, or with ``member_id`` an organizer issues one)."""
+    """Ask for a certificate of one's own service."""
 
-    member_id = Id(load_default=None)
     first = fields.Date(data_key="from", required=True)
     last = fields.Date(data_key="to", required=True)
     minutes_wanted = fields.Integer(
@@ -185,15 +184,16 @@ class CertificateRequestSchema(StrictSchema):
     id_type = fields.String(load_default=None, validate=validate.OneOf(ID_TYPES))
     id_number = fields.String(load_default=None, validate=validate.Length(max=30))
     national_number = fields.String(load_default=None, validate=validate.Length(max=40))
-    issuer_name = fields.String(load_default="", validate=validate.Length(max=120))
-    responsible_person = fields.String(load_default="", validate=validate.Length(max=60))
-    contact = fields.String(load_default="", validate=validate.Length(max=60))
 
 
 class IssueSchema(StrictSchema):
     issuer_name = fields.String(load_default="", validate=validate.Length(max=120))
     responsible_person = fields.String(load_default="", validate=validate.Length(max=60))
     contact = fields.String(load_default="", validate=validate.Length(max=60))
+
+
+class DirectIssueSchema(CertificateRequestSchema, IssueSchema):
+    """An organizer over the member issues a certificate at once (no request first)."""
 
 
 class CertificateReasonSchema(StrictSchema):
@@ -239,3 +239,9 @@ class CertificateDetailSchema(CertificateSchema):
         metadata={"description": "signed_content (the exact bytes), signature, key: offline"},
     )
     verify_url = fields.String(allow_none=True)
+
+
+class ListPreferenceSchema(StrictSchema):
+    hidden = fields.Boolean(
+        required=True, metadata={"description": "left off public lists (the honour roll)"}
+    )

@@ -119,8 +119,7 @@ class SignNow(ApiView):
     def post(self):
         """Append the final entries and sign a checkpoint of each ledger whose log grew
         (admins); 409 ``log_inconsistent`` if the log no longer extends the last one."""
-        signed = transparency.sign_checkpoints()
-        transparency.record_signing(signed, actor_id=access.current_actor().id, via="api")
+        signed = transparency.sign_now(actor_id=access.current_actor().id, via="api")
         return {"signed": transparency.published(signed)}
 
 
@@ -147,15 +146,14 @@ class WitnessKeys(ApiView):
         )
 
 
-@blp.route("/transparency/checkpoints/<int(max=2147483647):checkpoint_id>/cosignatures")
+@blp.route("/units/<int(max=2147483647):unit_id>/cosignatures")
 class Cosignatures(ApiView):
-    @requires("transparency.witness")
+    @requires("transparency.witness", target=_street)
     @blp.arguments(CosignatureInSchema)
     @blp.response(201, CosignatureSchema)
-    def post(self, data, checkpoint_id):
-        """A street office's C2SP cosignature/v1 of the checkpoint, made with its own key;
+    def post(self, data, unit_id):
+        """The street office's C2SP cosignature/v1 of a checkpoint, made with its own key;
         checked before it is kept (422 ``cosignature_invalid``)."""
-        access.authorize(access.current_actor(), "transparency.witness", _street(data["unit_id"]))
         return transparency.add_cosignature(
-            checkpoint_id, data["unit_id"], data["signature"], actor_id=access.current_actor().id
+            data["checkpoint_id"], unit_id, data["signature"], actor_id=access.current_actor().id
         )

@@ -123,7 +123,7 @@ class WitnessKeySchema(StrictSchema):
 
 
 class CosignatureInSchema(StrictSchema):
-    unit_id = Id(metadata={"description": "the street office whose key signed it"}, required=True)
+    checkpoint_id = Id(metadata={"description": "the checkpoint cosigned"}, required=True)
     signature = fields.String(
         required=True, validate=validate.Length(min=1, max=400),
         metadata={"description": "the cosignature line, or its base64 value"},

@@ -149,8 +149,7 @@ def community_notice(unit_id: int):
 def sign_page():
     """Admins: each log's reach and newest checkpoint; the button signs one now."""
     if request.method == "POST" and ActionForm().validate_on_submit():
-        signed = transparency.sign_checkpoints()
-        transparency.record_signing(signed, actor_id=access.current_actor().id, via="page")
+        signed = transparency.sign_now(actor_id=access.current_actor().id, via="page")
         if signed:
             flash(_("%(count)s checkpoints were signed.", count=len(signed)), "success")
         else:

@@ -10,6 +10,7 @@ from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.errors import InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.units.errors import (
     OrganizationExists,
@@ -41,6 +42,7 @@ def unit_target(unit_id: int) -> Target:
     return Target(unit=get_unit(unit_id).id)
 
 
+@use_case
 def set_place(unit_id: int, *, lat: float | None, lng: float | None, actor=None) -> Unit:
     """Save (or, with None and None, forget) the unit's usual meeting place, offered to
     its activities. Raises InvalidInput unless both or neither are given, on Earth."""
@@ -80,9 +82,10 @@ def visible_units(actor, *, kind: str | None = None) -> list[Unit]:
     return [u for u in line if kind is None or u.kind == kind]
 
 
+@use_case
 def create_unit(*, name: str, kind: str, parent_id: int | None, actor=None) -> Unit:
     """Add a unit under ``parent_id`` (None for a root street office), on record as done
-    by ``actor`` (None: the system).
+    by ``actor`` (None: the system), who must organize the parent (a root: be an admin).
 
     The tree keeps its shape (CHILD_KINDS): a street only at the top, a community under
     a street, a grid under a community, a building under a grid. Raises InvalidInput for
@@ -99,6 +102,12 @@ def create_unit(*, name: str, kind: str, parent_id: int | None, actor=None) -> U
             errors={"kind": ["Unknown kind."]},
         )
     parent = get_unit(parent_id) if parent_id is not None else None
+    if actor is not None:
+        # a root street office is for admins; anything else for organizers of the parent
+        if parent is None:
+            access.authorize(actor, "units.create_root")
+        else:
+            access.authorize(actor, "units.create", Target(unit=parent.id))
     allowed = CHILD_KINDS[parent.kind if parent is not None else None]
     if kind not in allowed:
         raise UnitKindNotAllowed(
@@ -217,6 +226,7 @@ def top_units(unit_ids: Iterable[int]) -> list[int]:
     return sorted(ids - covered)
 
 
+@use_case
 def create_organization(
     *, unit_id: int, name: str, kind: str, contact: str | None, actor=None
 ) -> Organization:

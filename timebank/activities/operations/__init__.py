@@ -82,6 +82,7 @@ from timebank.activities.operations.scans import (
     manual_check_in,
     record_scan,
     scan_badge,
+    submit_scan,
 )
 from timebank.activities.operations.signups import (
     active_signup_count,
@@ -119,6 +120,7 @@ __all__ = [
     "categories",
     "check_in",
     "count_scan_attempt",
+    "submit_scan",
     "checkin_url",
     "close_all_missing_checkouts",
     "close_missing_checkouts",

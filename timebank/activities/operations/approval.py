@@ -23,9 +23,12 @@ from timebank.activities.operations.hours import (
     service_minutes,
 )
 from timebank.activities.operations.lookups import require_published
+from timebank.core import access
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, FourEyes, InvalidInput
+from timebank.core.privacy import shown_name
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member
 
@@ -117,6 +120,7 @@ def _lock_attendances(activity: Activity, ids: list[int]) -> list[Attendance]:
     return rows
 
 
+@use_case
 def approve_attendance(
     activity: Activity, ids: list[int], *, actor: Member, now: datetime | None = None
 ) -> list[Attendance]:
@@ -150,6 +154,7 @@ class Approval:
     zero_minutes: list[Attendance] = field(default_factory=list)
 
 
+@use_case
 def approve_valid_attendance(
     activity: Activity, ids: list[int], *, actor: Member, now: datetime | None = None
 ) -> Approval:
@@ -197,11 +202,10 @@ def approve_valid_attendance(
 def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: datetime) -> None:
     """Mark one attendance approved with its minutes and points; one already approved
     stays as it was. Raises FourEyes, AttendanceRejected, ActivityNotOver, CheckoutMissing."""
-    if attendance.member_id == actor.id and attendance.status != "approved":
-        # Organizers account to the street office for every hour: nobody pays themselves.
-        raise FourEyes(
-            "Another organizer must approve your own attendance.",
-        )
+    if attendance.status != "approved" and access.pays_self_or_ward(actor, attendance.member_id):
+        # Organizers account to the street office for every hour: nobody pays themselves
+        # or the member they look after.
+        raise FourEyes("Another organizer must approve your own or your ward's attendance.")
     if attendance.status == "rejected":
         raise AttendanceRejected(
             "Attendance %(id)s was rejected; it cannot be approved.",
@@ -216,7 +220,7 @@ def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: 
     if activity.requires_checkout and attendance.checked_out_at is None:
         raise CheckoutMissing(
             "%(name)s has not checked out yet; approve after the activity ends.",
-            params={"name": attendance.member.name},
+            params={"name": shown_name(attendance.member)},
         )
     attendance.minutes = service_minutes(
         activity, attendance.checked_in_at, attendance.checked_out_at
@@ -254,6 +258,7 @@ def _credit(activity: Activity, attendance: Attendance, *, now: datetime) -> Non
     )
 
 
+@use_case
 def reject_attendance(
     activity: Activity,
     ids: list[int],

@@ -21,6 +21,7 @@ from timebank.activities.operations.publishing import field_errors
 from timebank.activities.operations.signups import active_signup_count, get_signup
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member, PartyProfile
 
@@ -46,6 +47,7 @@ def _same(old, new) -> bool:
     return old == new
 
 
+@use_case
 def update_activity(activity: Activity, *, actor: Member, **changes) -> Activity:
     """Change a published activity's fields (any of FIELDS; the others are ignored).
 

@@ -9,6 +9,7 @@ from flask import current_app
 
 from timebank.activities.models import Activity, Attendance, CheckIn
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 
 
@@ -31,6 +32,7 @@ def points_for(activity: Activity, minutes: int) -> int:
     return minutes * activity.points_per_hour // 60 + activity.checkin_bonus
 
 
+@use_case
 def close_missing_checkouts(activity: Activity, *, now: datetime | None = None) -> int:
     """After the window: close every open attendance at the window end, flagged.
 

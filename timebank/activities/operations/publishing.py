@@ -21,12 +21,14 @@ from timebank.activities.models import (
 from timebank.activities.operations.lookups import categories, lock_activity
 from timebank.activities.operations.reminders import notify_cancellation
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.units import operations as units
 
 
+@use_case
 def create_activity(
     *,
     actor: Member,
@@ -149,6 +151,7 @@ def field_errors(
     return errors
 
 
+@use_case
 def cancel_activity(
     activity: Activity, *, actor: Member, reason: str, now: datetime | None = None
 ) -> Activity:

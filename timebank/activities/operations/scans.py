@@ -31,6 +31,7 @@ from timebank.core.db import insert_unless_taken
 from timebank.core.errors import Conflict
 from timebank.core.throttle import CHECKINS_MEMBER
 from timebank.core.uow import reads_before_writes
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.errors import MemberNotFound
@@ -357,6 +358,15 @@ def _by_nonce(member: Member, nonce: str | None) -> ScanResult | None:
     return ScanResult(attendance, scan, action)
 
 
+@use_case
+def submit_scan(member: Member, token: str, **details) -> ScanResult:
+    """A volunteer's phone submits a kiosk code (the scan page, its offline uploads, the
+    API): counted against the member's check-in throttle (RateLimited past it), then
+    checked in or out by ``check_in`` with the same ``details``."""
+    count_scan_attempt(member)
+    return check_in(member, token, **details)
+
+
 def check_in(
     member: Member,
     token: str,
@@ -396,6 +406,7 @@ def check_in(
     return plan if isinstance(plan, ScanResult) else _write_scan(plan, now=now)
 
 
+@use_case
 def scan_badge(
     activity: Activity, code: str, *, actor: Member, now: datetime | None = None
 ) -> ScanResult:
@@ -442,6 +453,7 @@ def find_member_for_manual_check_in(activity: Activity, text: str, *, actor: Mem
     return matches[0]
 
 
+@use_case
 def manual_check_in(
     activity: Activity, member: Member, *, actor: Member, now: datetime | None = None
 ) -> ScanResult:

@@ -14,6 +14,7 @@ from timebank.activities.operations.lookups import (
     require_published,
 )
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member
 
@@ -32,6 +33,7 @@ def get_signup(activity_id: int, member_id: int) -> Signup | None:
     )
 
 
+@use_case
 def sign_up(activity: Activity, member: Member, *, now: datetime | None = None) -> Signup:
     """Take a place; idempotent. The activity row is locked while places are counted.
 
@@ -62,6 +64,7 @@ def sign_up(activity: Activity, member: Member, *, now: datetime | None = None) 
     return signup
 
 
+@use_case
 def withdraw(activity: Activity, member: Member, *, now: datetime | None = None) -> Signup:
     """Give the place back; idempotent. NotFound (``not_signed_up``) without a sign-up."""
     activity = lock_activity(activity.id)

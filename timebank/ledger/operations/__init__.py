@@ -15,6 +15,7 @@ as ledger``) and find every public name here:
 - holds.py        two-phase debits
 - history.py      balances and statements
 - integrity.py    verify and checkpoints
+- requests.py     what people ask for, one use case each: donate, ask_award, correct
 - sql.py          the tables and the DB-API cursor the hot paths share
 
 Every posting locks the accounts it touches (PostgreSQL: SELECT ... FOR UPDATE in id order;
@@ -33,7 +34,11 @@ from timebank.ledger.operations.accounts import (
     system_account,
     unit_of_transfer,
 )
-from timebank.ledger.operations.corrections import CorrectionResult, correct_transfer
+from timebank.ledger.operations.corrections import (
+    CorrectionResult,
+    correct_transfer,
+    post_correction,
+)
 from timebank.ledger.operations.donations import DonationResult, donate_hours
 from timebank.ledger.operations.expiry import expire_points
 from timebank.ledger.operations.hashing import canonical_time, entry_hash, transfer_digest
@@ -51,6 +56,7 @@ from timebank.ledger.operations.integrity import (
     list_checkpoints,
     record_verification,
     register_check,
+    run_verification,
     verify_ledger,
 )
 from timebank.ledger.operations.manual import (
@@ -73,6 +79,7 @@ from timebank.ledger.operations.posting import (
     post_linked,
     post_transfer,
 )
+from timebank.ledger.operations.requests import ask_award, correct, donate, donation_pools
 from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, LOTS, TRANSFERS
 
 __all__ = [
@@ -88,6 +95,11 @@ __all__ = [
     "TransferRequest",
     "VerifyReport",
     "approve_manual_credit",
+    "ask_award",
+    "correct",
+    "donate",
+    "donation_pools",
+    "run_verification",
     "check_key_kind",
     "balances",
     "canonical_time",
@@ -111,6 +123,7 @@ __all__ = [
     "merchant_account",
     "pending_credit_target",
     "place_hold",
+    "post_correction",
     "post_linked",
     "post_transfer",
     "record_verification",

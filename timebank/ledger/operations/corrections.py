@@ -20,6 +20,25 @@ from timebank.ledger.operations.posting import (
 )
 
 
+def post_correction(request: TransferRequest) -> tuple[Transfer, bool]:
+    """Post a correcting transfer (``request.corrects_id`` names the original) that takes
+    value back; returns (the transfer, whether its key had posted it before).
+
+    The one door for every correction that posts at once (an organizer's, a shop's
+    refund): under the two accounts' locks, a replay of the key is told apart first (the
+    correction it replays used that room up), then the corrections of the original,
+    this one included, may not exceed it. Raises CorrectionExceedsOriginal (409), and
+    what posting raises."""
+    validate(request)
+    lock_accounts([request.debit_account_id, request.credit_account_id])
+    existing = existing_transfers([request])
+    if existing is not None:
+        return existing[0], True
+    check_correction_room(request.corrects_id, request.amount)
+    [transfer] = post_linked([request])
+    return transfer, False
+
+
 @dataclass(frozen=True)
 class CorrectionResult:
     """What a correction did: posted the correcting ``transfer``, or, when it gives value
@@ -83,15 +102,9 @@ def correct_transfer(
         reference_type="transfer",
         reference_id=str(original_id),
     )
-    validate(request)
-    # Under the lock, a replay is told apart before the room is judged: the correction it
-    # replays has used that room up.
-    lock_accounts([original.debit_account_id, original.credit_account_id])
-    existing = existing_transfers([request])
-    if existing is not None:
-        return CorrectionResult(transfer=existing[0], replayed=True)
-    check_correction_room(original_id, amount)
-    [transfer] = post_linked([request])
+    transfer, replayed = post_correction(request)
+    if replayed:
+        return CorrectionResult(transfer=transfer, replayed=True)
     record_audit(
         "ledger.correct", actor=actor_id, subject=get_account(transfer.debit_account_id).member_id,
         target=f"transfer:{original_id}",

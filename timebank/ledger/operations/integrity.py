@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from timebank.core.audit import record_audit
 from timebank.core.db import one_transaction
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger.models import GENESIS_HASH, LEDGERS, Checkpoint, Hold
 from timebank.ledger.operations.accounts import check_ledger
@@ -69,6 +70,18 @@ def record_verification(report: VerifyReport, *, actor_id: int | None, via: str)
         after={"ok": report.ok, "entries": report.entries, "transfers": report.transfers,
                "checkpoints": report.checkpoints, "problem": report.problem},
     )  # fmt: skip
+
+
+@use_case
+def run_verification(
+    *, actor_id: int | None, via: str, progress: Callable[[int], None] | None = None
+) -> VerifyReport:
+    """Verify the ledger and put the run on the audit trail, whatever it found: the one
+    door for ``timebank ledger verify``, the nightly job, the page and POST /ledger/verify
+    (a GET only reads, and is not recorded)."""
+    report = verify_ledger(progress=progress)
+    record_verification(report, actor_id=actor_id, via=via)
+    return report
 
 
 def verify_ledger(progress: Callable[[int], None] | None = None) -> VerifyReport:
@@ -296,6 +309,7 @@ def _heads(ledger: str, max_entry_id: int) -> tuple[int, str]:
     return count, digest.hexdigest()
 
 
+@use_case
 def create_checkpoint(ledger: str) -> Checkpoint:
     """Record the ledger's entry count and a hash over its account heads, as of now."""
     check_ledger(ledger)

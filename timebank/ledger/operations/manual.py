@@ -3,17 +3,18 @@ corrections in a member's favour), which post only when a second person approves
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.errors import FourEyes, InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger.errors import (
     AlreadyDecided,
@@ -237,16 +238,15 @@ def _lock_pending(pending_id: int) -> PendingCredit:
     return pending
 
 
-def approve_manual_credit(
-    pending_id: int, *, approver_id: int, approver_wards: Iterable[int] = ()
-) -> Transfer:
+@use_case
+def approve_manual_credit(pending_id: int, *, approver_id: int) -> Transfer:
     """The second person approves: the credit posts, recording requester and approver.
 
     Nobody approves what they asked for or what pays them: the approver is neither the
-    requester, nor the member credited, nor one whose guardian the approver is (the
-    caller names the approver's wards: the ledger knows no guardians). Raises Forbidden
-    (``four_eyes``) for those, Conflict when it was already decided, and whatever
-    posting raises.
+    requester, nor the member credited, nor their guardian (access.pays_self_or_ward,
+    the one rule for every credit: the ledger asks core, never the people module).
+    Raises Forbidden (``four_eyes``) for those, Conflict when it was already decided, and
+    whatever posting raises.
     """
     pending = _lock_pending(pending_id)
     if pending.requested_by_id == approver_id:
@@ -254,7 +254,7 @@ def approve_manual_credit(
             "A manual credit needs a second person: you cannot approve your own request.",
         )
     beneficiary = get_account(pending.credit_account_id).member_id
-    if beneficiary is not None and (beneficiary == approver_id or beneficiary in approver_wards):
+    if access.pays_self_or_ward(approver_id, beneficiary):
         raise FourEyes("Another organizer must approve a credit that pays you or your ward.")
     if pending.status != "pending":
         raise AlreadyDecided(
@@ -293,6 +293,7 @@ def approve_manual_credit(
     return transfer
 
 
+@use_case
 def reject_manual_credit(
     pending_id: int, *, approver_id: int, reason: str | None = None
 ) -> PendingCredit:

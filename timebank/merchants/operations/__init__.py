@@ -1,7 +1,8 @@
 """Merchants' operations, one file per topic; callers use the package as one module
 (``from timebank.merchants import operations as merchants``):
 
-- profiles.py      apply, approve, reject, suspend, reinstate; the profile; staff
+- profiles.py      apply, approve, reject, suspend, reinstate; the profile
+- staff.py         staff invited by phone, holding the role once they accept
 - offers.py        offers, their validity, who may redeem them, offers for a member
 - redeem_codes.py  the member's rotating redeem code (core/codes.py)
 - limits.py        stock, budget and per-member limits, checked under the offer's lock
@@ -46,12 +47,9 @@ from timebank.merchants.operations.offers import (
     withdraw_offer,
 )
 from timebank.merchants.operations.profiles import (
-    STAFF_ROLE,
     apply_merchant,
     approve_merchant,
     get_merchant,
-    invite_staff,
-    list_staff,
     member_by_phone,
     merchant_owner_target,
     merchant_target,
@@ -60,7 +58,6 @@ from timebank.merchants.operations.profiles import (
     merchants_of,
     reinstate_merchant,
     reject_merchant,
-    remove_staff,
     suspend_merchant,
     update_merchant,
 )
@@ -106,6 +103,18 @@ from timebank.merchants.operations.settlement import (
     statement_target,
     unit_statements,
 )
+from timebank.merchants.operations.staff import (
+    STAFF_ROLE,
+    accept_staff_invitation,
+    decline_staff_invitation,
+    get_invitation,
+    invitation_target,
+    invitations_for,
+    invite_staff,
+    list_staff,
+    pending_invitations,
+    remove_staff,
+)
 
 __all__ = [
     "count_applications_waiting",
@@ -120,7 +129,13 @@ __all__ = [
     "RedeemResult",
     "StatementLine",
     "Tally",
+    "accept_staff_invitation",
     "apply_merchant",
+    "decline_staff_invitation",
+    "get_invitation",
+    "invitation_target",
+    "invitations_for",
+    "pending_invitations",
     "approve_merchant",
     "build_monthly_statements",
     "build_statement",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger.models import Account, Transfer
 from timebank.merchants.errors import (
@@ -123,6 +124,7 @@ def _check_benefit(fields: dict) -> dict:
     return {name: ["Required."] for name in needs[benefit] if not fields.get(name)}
 
 
+@use_case
 def create_offer(
     merchant: Merchant,
     *,
@@ -176,6 +178,7 @@ def create_offer(
     return offer
 
 
+@use_case
 def withdraw_offer(offer: Offer, *, now: datetime | None = None) -> Offer:
     """Stop an offer; its held redemptions may still be confirmed. Idempotent."""
     if offer.status != "withdrawn":

@@ -8,15 +8,13 @@ import re
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
-from timebank.core.sms import load_sms_adapter
-from timebank.core.uow import after_commit
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants.errors import (
@@ -25,9 +23,7 @@ from timebank.merchants.errors import (
     MerchantNotFound,
     MerchantNotPending,
     MerchantWrongStatus,
-    OwnerStaysStaff,
     StaffNotMember,
-    StaffOfAnotherMerchant,
 )
 from timebank.merchants.models import (
     ADDRESS_MAX,
@@ -38,12 +34,12 @@ from timebank.merchants.models import (
     NAME_MAX,
     Merchant,
 )
+from timebank.merchants.operations.staff import STAFF_ROLE, grant_staff
 from timebank.people import operations as people
 from timebank.people.models import Member, RoleAssignment
 from timebank.units import operations as units
 from timebank.units.models import UnitClosure
 
-STAFF_ROLE = "merchant_staff"
 _CONTACT_PHONE = re.compile(r"^[0-9][0-9 +-]{4,19}$")
 #: the profile fields an owner or organizer may change
 PROFILE_FIELDS = (
@@ -126,13 +122,28 @@ def _save(merchant: Merchant, changes: dict, *, new: bool = False) -> Merchant:
     return merchant
 
 
-def apply_merchant(*, unit_id: int, owner: Member, actor: Member, **profile) -> Merchant:
-    """A shop applies (``owner`` is the actor) or an organizer adds one (naming its
-    owner), in ``unit_id``: pending until an organizer of the unit approves it.
+@use_case
+def apply_merchant(
+    *,
+    unit_id: int,
+    actor: Member,
+    owner: Member | None = None,
+    owner_phone: str | None = None,
+    **profile,
+) -> Merchant:
+    """A shop applies (its owner is the actor) or an organizer of ``unit_id`` adds one,
+    naming its owner by ``owner_phone`` (or ``owner``, the system's way): pending until
+    an organizer of the unit approves it.
 
-    Raises NotFound for a missing unit, InvalidMerchant for bad fields, MerchantExists.
+    Raises NotFound for a missing unit, Forbidden when someone not organizing the unit
+    names an owner by phone, InvalidPhone, StaffNotMember, InvalidMerchant for bad
+    fields, MerchantExists.
     """
     units.get_unit(unit_id)
+    if owner_phone:
+        access.authorize(actor, "merchants.approve", Target(unit=unit_id))
+        owner = member_by_phone(owner_phone)
+    owner = owner or actor
     fields = _clean_profile({"lat": None, "lng": None, "opening_hours": "", **profile})
     missing = [f for f in PROFILE_FIELDS if f not in fields]
     if missing:
@@ -146,6 +157,7 @@ def apply_merchant(*, unit_id: int, owner: Member, actor: Member, **profile) -> 
     return merchant
 
 
+@use_case
 def update_merchant(merchant: Merchant, *, actor: Member, **profile) -> Merchant:
     """Change profile fields (the rest stay). Raises InvalidMerchant, MerchantExists."""
     fields = _clean_profile({k: v for k, v in profile.items() if k in PROFILE_FIELDS})
@@ -166,6 +178,7 @@ def _decide(merchant: Merchant, status: str, actor: Member, reason: str | None, 
     return merchant
 
 
+@use_case
 def approve_merchant(merchant: Merchant, *, actor: Member, now: datetime | None = None):
     """Approve a pending shop: its POINTS account opens and its owner becomes its staff.
 
@@ -176,10 +189,11 @@ def approve_merchant(merchant: Merchant, *, actor: Member, now: datetime | None 
             "%(name)s is not waiting for a decision.", params={"name": merchant.name}
         )
     ledger.merchant_account(merchant.id, "POINTS")
-    _grant_staff(merchant, merchant.owner, granted_by=actor)
+    grant_staff(merchant, merchant.owner, granted_by=actor)
     return _decide(merchant, "approved", actor, None, now)
 
 
+@use_case
 def reject_merchant(merchant: Merchant, *, actor: Member, reason: str, now=None) -> Merchant:
     """Turn down a pending application. Raises MerchantNotPending."""
     if merchant.status != "pending":
@@ -189,6 +203,7 @@ def reject_merchant(merchant: Merchant, *, actor: Member, reason: str, now=None)
     return _decide(merchant, "rejected", actor, reason, now)
 
 
+@use_case
 def suspend_merchant(merchant: Merchant, *, actor: Member, reason: str, now=None) -> Merchant:
     """Stop an approved shop redeeming (its holds then time out; its statements can
     still be settled). Raises MerchantWrongStatus unless it is approved."""
@@ -197,6 +212,7 @@ def suspend_merchant(merchant: Merchant, *, actor: Member, reason: str, now=None
     return _decide(merchant, "suspended", actor, reason, now)
 
 
+@use_case
 def reinstate_merchant(merchant: Merchant, *, actor: Member, now=None) -> Merchant:
     """Let a suspended shop redeem again. Raises MerchantWrongStatus unless suspended."""
     if merchant.status != "suspended":
@@ -253,46 +269,6 @@ def merchants_of(member: Member) -> list[Merchant]:
     return list(db.session.scalars(query.order_by(Merchant.name)))
 
 
-# ---------------------------------------------------------------- staff
-
-
-def list_staff(merchant: Merchant) -> list[Member]:
-    """The members who may redeem at ``merchant``'s counter, owner first."""
-    query = (
-        sa.select(Member)
-        .join(RoleAssignment, RoleAssignment.member_id == Member.id)
-        .where(RoleAssignment.role == STAFF_ROLE, RoleAssignment.merchant_id == merchant.id)
-        .order_by(Member.id != merchant.owner_id, Member.name)
-    )
-    return list(db.session.scalars(query))
-
-
-def _grant_staff(merchant: Merchant, member: Member, *, granted_by: Member) -> RoleAssignment:
-    """The merchant-staff role on ``merchant``; idempotent. A role is unique per member
-    and unit, so a member is staff of one shop per unit: StaffOfAnotherMerchant."""
-    existing = db.session.scalar(
-        sa.select(RoleAssignment).where(
-            RoleAssignment.member_id == member.id,
-            RoleAssignment.role == STAFF_ROLE,
-            RoleAssignment.unit_id == merchant.unit_id,
-        )
-    )
-    if existing is not None and existing.merchant_id not in (None, merchant.id):
-        raise StaffOfAnotherMerchant(
-            "%(name)s is already staff of another shop in this unit.", params={"name": member.name}
-        )
-    if existing is None:
-        existing = RoleAssignment(
-            member=member, role=STAFF_ROLE, unit_id=merchant.unit_id, granted_by_id=granted_by.id
-        )
-        db.session.add(existing)
-    existing.merchant_id = merchant.id
-    db.session.flush()
-    detail = f"{STAFF_ROLE}@merchant:{merchant.id}"
-    people.record_audit("role.grant", actor=granted_by, subject=member, detail=detail)
-    return existing
-
-
 def member_by_phone(phone: str) -> Member:
     """The active member with this phone. Raises InvalidPhone, StaffNotMember (nobody
     active has it: they join the time bank first)."""
@@ -304,38 +280,3 @@ def member_by_phone(phone: str) -> Member:
             params={"phone": phone},
         )
     return member
-
-
-def invite_staff(merchant: Merchant, *, phone: str, actor: Member) -> Member:
-    """Make the member with this phone staff of ``merchant`` and tell them by SMS.
-
-    Raises InvalidPhone, StaffNotMember, StaffOfAnotherMerchant.
-    """
-    member = member_by_phone(phone)
-    _grant_staff(merchant, member, granted_by=actor)
-    adapter = load_sms_adapter(current_app)
-    message = f"[timebank] 您已成为{merchant.name}的店员 (you are now staff of {merchant.name})."
-    after_commit(db.session, lambda: adapter.send(member.phone, message))
-    return member
-
-
-def remove_staff(merchant: Merchant, *, member_id: int, actor: Member) -> None:
-    """Take the merchant-staff role on ``merchant`` away; idempotent.
-
-    Raises OwnerStaysStaff for the owner, NotFound for a member who does not exist.
-    """
-    member = people.get_member(member_id)
-    if member.id == merchant.owner_id:
-        raise OwnerStaysStaff("The owner stays staff of their own shop.")
-    db.session.execute(
-        sa.delete(RoleAssignment).where(
-            RoleAssignment.member_id == member.id,
-            RoleAssignment.role == STAFF_ROLE,
-            RoleAssignment.merchant_id == merchant.id,
-        )
-    )
-    access.forget_memo()
-    db.session.expire(member, ["roles"])
-    people.record_audit(
-        "role.revoke", actor=actor, subject=member, detail=f"{STAFF_ROLE}@merchant:{merchant.id}"
-    )

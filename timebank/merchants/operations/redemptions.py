@@ -20,12 +20,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from timebank.core import metrics
+from timebank.core import access, metrics
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
 from timebank.core.errors import N_
+from timebank.core.privacy import shown_name
 from timebank.core.throttle import REDEEM_GUESSES_STAFF
 from timebank.core.uow import reads_before_writes
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.errors import HoldNotPending, IdempotencyConflict, IdempotencyKeyRequired
@@ -40,6 +42,7 @@ from timebank.merchants.errors import (
     RedemptionExpired,
     RedemptionNotFound,
     RedemptionNotHeld,
+    StaffSelfDealing,
 )
 from timebank.merchants.models import Merchant, Redemption
 from timebank.merchants.operations.limits import check_limits
@@ -166,12 +169,20 @@ def _insert(values: dict, relations: dict, key: str, body_hash: str):
     return redemption
 
 
-def _redeemer(offer, read: ReadCode) -> Member:
-    """The member a code names, if they may redeem ``offer``: active and eligible.
-    Raises MemberNotActive, NotEligible."""
+def _redeemer(offer, read: ReadCode, staff: Member) -> Member:
+    """The member a code names, if they may redeem ``offer``: active, eligible, and
+    neither the staff member at the counter nor their ward (the points would be paid to
+    the shop with no customer). Raises StaffSelfDealing, MemberNotActive, NotEligible."""
+    if access.pays_self_or_ward(staff, read.member_id):
+        raise StaffSelfDealing(
+            "Nobody redeems their own points, or those of a member they look after, "
+            "at a counter they serve."
+        )
     member = people.get_member(read.member_id)
     if not member.is_active:
-        raise MemberNotActive("%(name)s's account is not active.", params={"name": member.name})
+        raise MemberNotActive(
+            "%(name)s's account is not active.", params={"name": shown_name(member)}
+        )
     check_eligible(offer, member)
     return member
 
@@ -232,15 +243,18 @@ def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
     offer = get_offer(offer_id)
     if merchant_id is not None and offer.merchant_id != merchant_id:
         raise OfferWrongMerchant("This offer belongs to another shop.")
+    # staff of the offer's shop only (an offer never moves to another shop)
+    access.authorize(staff, "redemptions.counter", Target(merchant=offer.merchant_id))
     # a twin that commits after this read loses the key's unique constraint, and then
     # is seen (_insert)
     if (previous := _by_key(key, body_hash, code=read)) is not None:
         return RedeemResult(previous, replayed=True)
     check_redeemable(offer, now)
-    member = _redeemer(offer, read)
+    member = _redeemer(offer, read, staff)
     return offer, member, read, _account_ids(member, offer.merchant_id)
 
 
+@use_case
 def redeem(
     *,
     code: str,
@@ -258,8 +272,8 @@ def redeem(
     expired, not yet valid, used), OfferNotFound, MerchantNotApproved, OfferUnavailable
     (withdrawn, not started, ended, out of stock, budget, daily or monthly limit),
     NotEligible, InsufficientBalance; OfferWrongMerchant when ``merchant_id`` (the
-    counter's shop) is given and the offer is another's. The caller checked that staff
-    may redeem at the offer's merchant.
+    counter's shop) is given and the offer is another's; Forbidden unless ``staff`` is
+    staff of the offer's shop; StaffSelfDealing.
     """
     now = now or utcnow()
     key = (idempotency_key or "").strip()
@@ -340,6 +354,7 @@ def _require_held(redemption: Redemption, now: datetime) -> None:
         raise _expired_error()
 
 
+@use_case
 def confirm_redemption(
     redemption_id: int, *, staff: Member, now: datetime | None = None
 ) -> Redemption:
@@ -371,6 +386,7 @@ def confirm_redemption(
     return redemption
 
 
+@use_case
 def void_redemption(
     redemption_id: int, *, staff: Member, now: datetime | None = None
 ) -> Redemption:
@@ -394,6 +410,7 @@ def void_redemption(
     return redemption
 
 
+@use_case
 def expire_stale_redemptions(now: datetime) -> int:
     """Release the holds of redemptions nobody confirmed in time and mark them expired;
     returns how many. For the scheduler (and ``timebank merchants expire-redemptions``):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.merchants.errors import (
@@ -37,6 +38,7 @@ def refundable(redemption: Redemption, now: datetime) -> bool:
     )
 
 
+@use_case
 def refund_redemption(
     redemption_id: int, *, staff: Member, reason: str | None = None, now: datetime | None = None
 ) -> Redemption:
@@ -44,7 +46,8 @@ def refund_redemption(
     from the merchant's account, linked to the ``redeem`` transfer it corrects.
 
     Raises RedemptionNotConfirmed (held, voided, expired or already refunded),
-    RefundPeriodOver, RedemptionSettled (its month was paid), and what posting raises.
+    RefundPeriodOver, RedemptionSettled (its month was paid), CorrectionExceedsOriginal
+    (an organizer's correction already gave the points back), and what posting raises.
     """
     now = now or utcnow()
     redemption = lock_redemption(redemption_id)
@@ -62,18 +65,22 @@ def refund_redemption(
             "This redemption's month was already settled with the shop; it cannot be refunded."
         )
     memo = (reason or "").strip()[:REASON_MAX] or None
-    refund = ledger.post_transfer(
-        ledger=original.ledger,
-        debit_account_id=original.credit_account_id,
-        credit_account_id=original.debit_account_id,
-        amount=original.amount,
-        code="correct",
-        corrects_id=original.id,
-        idempotency_key=f"redemption:{redemption.id}:refund",
-        actor_id=staff.id,
-        reference_type="redemption",
-        reference_id=str(redemption.id),
-        memo=memo,
+    # the same door as an organizer's correction: no room left (a correction gave the
+    # points back already) is CorrectionExceedsOriginal, never a second refund
+    refund, _replayed = ledger.post_correction(
+        ledger.TransferRequest(
+            ledger=original.ledger,
+            debit_account_id=original.credit_account_id,
+            credit_account_id=original.debit_account_id,
+            amount=original.amount,
+            code="correct",
+            corrects_id=original.id,
+            idempotency_key=f"redemption:{redemption.id}:refund",
+            actor_id=staff.id,
+            reference_type="redemption",
+            reference_id=str(redemption.id),
+            memo=memo,
+        )
     )
     redemption.status = "refunded"
     redemption.refund_transfer_id = refund.id

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,6 +24,8 @@ from sqlalchemy.orm import aliased, joinedload
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
+from timebank.core.privacy import shown_name
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import Account, Transfer
@@ -149,8 +152,16 @@ class StatementLine:
     refunded: int
 
 
+class _Customer(NamedTuple):
+    id: int
+    home_unit_id: int
+    name: str
+
+
 def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]:
-    """The month's redeem transfers, oldest first, each with what was refunded of it."""
+    """The month's redeem transfers, oldest first, each with what was refunded of it.
+    Customers are named as the reader may see them (core/privacy.py): masked for the
+    shop, as at its counter."""
     account_id = merchant_account_id(merchant_id)
     if account_id is None:
         return []
@@ -165,6 +176,8 @@ def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]
             Transfer.id,
             Transfer.created_at,
             Redemption.id,
+            Member.id,
+            Member.home_unit_id,
             Member.name,
             Offer.title,
             Transfer.amount,
@@ -176,7 +189,12 @@ def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]
         .where(*_redeems_in(account_id, period_start))
         .order_by(Transfer.id)
     )
-    return [StatementLine(*row) for row in rows]
+    return [
+        StatementLine(
+            row[0], row[1], row[2], shown_name(_Customer(*row[3:6])), row[6], row[7], row[8]
+        )
+        for row in rows
+    ]
 
 
 # ---------------------------------------------------------------- statements
@@ -241,6 +259,7 @@ def _apply(statement: Statement, figures: Figures, now: datetime) -> Statement:
     return statement
 
 
+@use_case
 def build_statement(merchant: Merchant, period_start: date, *, now: datetime | None = None):
     """The merchant's statement for the month starting ``period_start``: created, or
     rebuilt from the ledger while open. A paid one is checked, never changed.
@@ -275,6 +294,7 @@ def build_statement(merchant: Merchant, period_start: date, *, now: datetime | N
     return _apply(statement, figures, now)
 
 
+@use_case
 def build_unit_statements(unit_id: int, period_start: date, *, now: datetime | None = None):
     """Build (or rebuild) the month's statement of every shop of a subtree that was ever
     approved."""
@@ -289,6 +309,7 @@ def build_unit_statements(unit_id: int, period_start: date, *, now: datetime | N
     return [build_statement(m, period_start, now=now) for m in list(merchants)]
 
 
+@use_case
 def build_monthly_statements(now: datetime, *, period: date | None = None) -> list[Statement]:
     """Every merchant's statement for the local month before ``now`` (or ``period``): for
     the scheduler at the start of each month, and ``timebank merchants statements``.
@@ -303,6 +324,7 @@ def build_monthly_statements(now: datetime, *, period: date | None = None) -> li
     return [build_statement(m, period, now=now) for m in list(merchants)]
 
 
+@use_case
 def mark_statement_paid(
     statement_id: int, *, actor: Member, reference: str | None = None, now: datetime | None = None
 ) -> Statement:

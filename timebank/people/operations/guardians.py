@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
 from timebank.core.errors import FourEyes, InvalidInput
+from timebank.core.privacy import shown_name
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import (
     GuardianExists,
@@ -25,6 +27,7 @@ from timebank.people.operations.audit import record_audit
 from timebank.people.operations.members import get_member
 
 
+@use_case
 def add_guardian(
     member: Member, guardian: Member, *, relation: str, actor: Member | None
 ) -> Guardianship:
@@ -76,6 +79,7 @@ def get_guardianship(member_id: int, guardian_id: int) -> Guardianship:
     return row
 
 
+@use_case
 def decide_guardianship(row: Guardianship, *, confirm: bool, actor: Member) -> Guardianship:
     """Confirm (or decline) a pending guardianship.
 
@@ -90,7 +94,7 @@ def decide_guardianship(row: Guardianship, *, confirm: bool, actor: Member) -> G
     member = get_member(row.member_id)
     if actor.id != member.id:
         if member.has_smartphone:
-            raise FourEyes("%(name)s confirms this themself.", params={"name": member.name})
+            raise FourEyes("%(name)s confirms this themself.", params={"name": shown_name(member)})
         if actor.id in (row.requested_by_id, row.guardian_id):
             raise FourEyes("Another organizer must confirm a guardianship you asked for.")
     row.status = "active" if confirm else "declined"

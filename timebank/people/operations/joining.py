@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
+from timebank.core.privacy import mask_phone, shown_name
 from timebank.core.throttle import CODES_ADDRESS
 from timebank.core.urls import public_url
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import (
     CodeInvalid,
@@ -32,6 +34,7 @@ from timebank.people.operations.members import (
     create_member,
     find_member_by_phone,
     grant_role,
+    lock_member,
 )
 from timebank.people.operations.phone_codes import send_phone_code, take_phone_code
 from timebank.units import operations as units
@@ -50,6 +53,7 @@ def current_join_link(unit_id: int) -> JoinLink:
     return link
 
 
+@use_case
 def renew_join_link(unit_id: int, *, actor: Member | None) -> JoinLink:
     """A new join link for the unit; the links made before stop working."""
     units.get_unit(unit_id)
@@ -86,14 +90,31 @@ def homes_of_join_link(link: JoinLink) -> list:
     return [u for u in units.list_units(within=[link.unit_id]) if u.id != link.unit_id]
 
 
-def start_registration(
-    *, code: str, phone: str, name: str, password: str, unit_id: int | None = None
-) -> Member:
+def _pending_join(phone: str) -> PhoneVerification | None:
+    """The newest registration code sent to ``phone`` that is still live (not used, not
+    expired): a registration waiting for its phone to be proved."""
+    return db.session.scalar(
+        sa.select(PhoneVerification)
+        .where(
+            PhoneVerification.phone == phone,
+            PhoneVerification.purpose == "join",
+            PhoneVerification.consumed_at.is_(None),
+            PhoneVerification.expires_at > utcnow(),
+        )
+        .order_by(PhoneVerification.id.desc())
+        .limit(1)
+    )
+
+
+@use_case
+def start_registration(*, code: str, phone: str, name: str, unit_id: int | None = None) -> dict:
     """A resident registers through a join link: an SMS code is sent to the phone.
 
-    The registration's name, unit and password ride on the code and are applied only
-    when the code comes back (``verify_phone``), so nobody who has not proved the phone
-    can overwrite a registration. The first request makes an unverified member.
+    No password yet: whoever proves the phone chooses it (``verify_phone``). The
+    registration's name and unit ride on the code. While a registration for the phone
+    waits for its code, a second join (a stranger holding the public poster) only sends
+    that registration's code again and changes nothing. The answer is the same either
+    way and names nobody: ``{"sent": True, "phone": masked}``.
     ``unit_id``: the resident's building or grid, at or below the link's unit (default:
     the link's unit). Raises NotFound for a dead link, InvalidInput for bad fields
     (HomeOutsideJoinLink for a home elsewhere), Conflict when the phone belongs to a
@@ -107,19 +128,23 @@ def start_registration(
         )
     phone = normalize_phone(phone)
     name = check_name(name)
-    password_hash = hash_password(check_password_strength(password, phone=phone))
     member = find_member_by_phone(phone)
     if member is not None and member.status != "unverified":
         raise PhoneTaken(
             "The phone %(phone)s is already registered.",
             params={"phone": phone},
         )
-    if member is None:
-        member = create_member(phone=phone, name=name, home_unit_id=home_id, status="unverified")
-    send_phone_code(phone, purpose="join", name=name, unit_id=home_id, password_hash=password_hash)
-    return member
+    pending = _pending_join(phone) if member is not None else None
+    if pending is not None:
+        send_phone_code(phone, purpose="join", name=pending.name, unit_id=pending.unit_id)
+    else:
+        if member is None:
+            create_member(phone=phone, name=name, home_unit_id=home_id, status="unverified")
+        send_phone_code(phone, purpose="join", name=name, unit_id=home_id)
+    return {"sent": True, "phone": mask_phone(phone)}
 
 
+@use_case
 def resend_join_code(phone: str, *, address: str | None = None) -> None:
     """Send the registration of an unverified phone a new code, with the same details as
     the newest one (an attacker pressing "resend" changes nothing). The answer is the
@@ -139,44 +164,51 @@ def resend_join_code(phone: str, *, address: str | None = None) -> None:
     )
     if latest is None:
         return
-    send_phone_code(
-        phone, purpose="join", name=latest.name, unit_id=latest.unit_id,
-        password_hash=latest.password_hash,
-    )  # fmt: skip
+    send_phone_code(phone, purpose="join", name=latest.name, unit_id=latest.unit_id)
 
 
-def verify_phone(*, phone: str, code: str) -> Member:
-    """Check the SMS code; the registration it was sent for becomes the member's (name,
-    unit, password), and the member waits for an organizer's approval.
+@use_case
+def verify_phone(*, phone: str, code: str, password: str, name: str | None = None) -> Member:
+    """Check the SMS code and set the password: whoever proves the phone chooses it. The
+    registration the code was sent for becomes the member's (its unit, and its name
+    unless ``name`` gives another), and the member waits for an organizer's approval.
 
-    Raises InvalidInput (``code_invalid``) for a wrong code, (``code_expired``) for a
-    stale one, RateLimited after five wrong guesses.
+    Raises InvalidInput for a weak password or a bad name, (``code_invalid``) for a wrong
+    code, (``code_expired``) for a stale one, RateLimited after five wrong guesses;
+    Conflict (``phone_taken``) when the phone was proved already.
     """
     phone = normalize_phone(phone)
+    # argon2 is slow: hashed before the first write, so it holds no lock
+    password_hash = hash_password(check_password_strength(password, phone=phone))
+    name = check_name(name) if name else None
     member = find_member_by_phone(phone)
     if member is None:
         raise CodeInvalid("No code was sent to this phone.")
+    member = lock_member(member)
+    if member.status != "unverified":
+        raise PhoneTaken("The phone %(phone)s is already registered.", params={"phone": phone})
     registration = take_phone_code(phone, code, purpose="join")
-    if member.status == "unverified":
-        member.name = registration.name or member.name
-        member.home_unit_id = registration.unit_id or member.home_unit_id
-        member.password_hash = registration.password_hash
-        member.status = "pending"
+    member.name = name or registration.name or member.name
+    member.home_unit_id = registration.unit_id or member.home_unit_id
+    member.password_hash = password_hash
+    member.status = "pending"
     member.phone_verified_at = utcnow()
     db.session.flush()
     record_audit("member.verify_phone", actor=member, subject=member)
     return member
 
 
+@use_case
 def approve_member(member: Member, *, actor: Member) -> Member:
     """Make a pending member an active volunteer of their home unit.
 
     Raises Conflict unless pending.
     """
+    member = lock_member(member)
     if member.status != "pending":
         raise NotPending(
             "%(name)s is not waiting for approval.",
-            params={"name": member.name},
+            params={"name": shown_name(member)},
         )
     member.status = "active"
     grant_role(member, "volunteer", member.home_unit_id, granted_by=actor)
@@ -184,15 +216,17 @@ def approve_member(member: Member, *, actor: Member) -> Member:
     return member
 
 
+@use_case
 def reject_member(member: Member, *, actor: Member, reason: str) -> Member:
     """Turn down a pending registration, saying why.
 
     Raises Conflict (``not_pending``) unless pending, InvalidInput for a blank reason.
     """
+    member = lock_member(member)
     if member.status != "pending":
         raise NotPending(
             "%(name)s is not waiting for approval.",
-            params={"name": member.name},
+            params={"name": shown_name(member)},
         )
     reason = (reason or "").strip()
     if not reason:

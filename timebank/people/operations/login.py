@@ -15,6 +15,7 @@ from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, InvalidInput
 from timebank.core.throttle import CODES_ADDRESS, LOGIN_ADDRESS, LOGIN_PHONE
 from timebank.core.uow import read_phase
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import (
     AccountNotActive,
@@ -33,7 +34,7 @@ from timebank.people.operations.credentials import (
     normalize_phone,
     password_matches,
 )
-from timebank.people.operations.members import find_member_by_phone
+from timebank.people.operations.members import find_member_by_phone, lock_member
 from timebank.people.operations.phone_codes import send_phone_code, take_phone_code
 
 
@@ -69,6 +70,7 @@ def _failed(phone: str, address: str | None) -> None:
     LOGIN_PHONE.count(phone)
 
 
+@use_case
 def authenticate(phone: str, password: str, *, address: str | None = None) -> Member:
     """Return the active member with this phone and password.
 
@@ -96,6 +98,7 @@ def authenticate(phone: str, password: str, *, address: str | None = None) -> Me
     return member
 
 
+@use_case
 def send_login_code(phone: str, *, address: str | None = None) -> None:
     """Text a login code to an active member's phone: a first login, or a new password.
 
@@ -111,6 +114,7 @@ def send_login_code(phone: str, *, address: str | None = None) -> None:
         send_phone_code(phone, purpose="login")
 
 
+@use_case
 def login_with_code(
     phone: str, code: str, *, new_password: str | None = None, address: str | None = None
 ) -> Member:
@@ -140,6 +144,7 @@ def login_with_code(
     return member
 
 
+@use_case
 def change_password(member: Member, *, current: str, new: str) -> None:
     """Set a new password after the current one is proved; every other session and token
     ends. Raises InvalidCredentials for a wrong current password, WeakPassword."""
@@ -149,6 +154,7 @@ def change_password(member: Member, *, current: str, new: str) -> None:
     end_all_sessions(member)
 
 
+@use_case
 def end_all_sessions(member: Member) -> None:
     """Log the member out everywhere: every page session ends (their epoch moves on) and
     every bearer token is revoked."""
@@ -176,8 +182,19 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@use_case
 def issue_token(member: Member) -> tuple[str, ApiToken]:
-    """A new bearer token for ``member``; the plain token is returned once, never stored."""
+    """A new bearer token for ``member``; the plain token is returned once, never stored.
+
+    The login was checked on the member as read before the write lock (argon2 holds no
+    lock); the token is written on the member's locked row, and only if nothing that
+    ends sessions (a new password, "log out everywhere", a suspension) happened in
+    between: else InvalidCredentials. So a log-out-everywhere either sees the token and
+    revokes it, or the token is refused."""
+    seen = (member.session_epoch, member.password_hash)
+    member = lock_member(member)
+    if (member.session_epoch, member.password_hash) != seen or not member.is_active:
+        raise InvalidCredentials("Your sign-in changed meanwhile; log in again.")
     token = secrets.token_urlsafe(32)
     ttl = timedelta(hours=current_app.config["TIMEBANK_TOKEN_TTL_HOURS"])
     row = ApiToken(member_id=member.id, token_hash=_token_digest(token), expires_at=utcnow() + ttl)
@@ -213,6 +230,7 @@ def member_for_token(token: str) -> tuple[Member, int]:
     return member, token_id
 
 
+@use_case
 def revoke_token(token_id: int) -> None:
     """Stop the token from working (logout); revoking twice keeps the first time."""
     row = db.session.get(ApiToken, token_id)

@@ -14,6 +14,7 @@ from timebank.core.access import Target
 from timebank.core.clock import utcnow
 from timebank.core.db import get_by_id
 from timebank.core.errors import InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import MemberNotFound, PhoneTaken
 from timebank.people.models import ROLES, Member, PartyProfile, RoleAssignment
@@ -35,6 +36,19 @@ def get_member(member_id: int) -> Member:
     return member
 
 
+def lock_member(member: Member) -> Member:
+    """The member's row, locked until the transaction ends (PostgreSQL; SQLite's write
+    lock holds it anyway) and read afresh: a decision on a member (approve, reject,
+    suspend, move, remove) checks the status it changes on the row it writes, so of two
+    at once the second sees what the first did."""
+    return db.session.scalar(
+        sa.select(Member)
+        .where(Member.id == member.id)
+        .with_for_update(of=Member)
+        .execution_options(populate_existing=True)
+    )
+
+
 def member_names(member_ids: list[int]) -> dict[int, str]:
     """``{id: name}`` of the members that exist among ``member_ids``, in one query."""
     rows = db.session.execute(sa.select(Member.id, Member.name).where(Member.id.in_(member_ids)))
@@ -47,6 +61,7 @@ def active_member_id_by_phone(raw: str) -> int | None:
     return member.id if member is not None and member.status == "active" else None
 
 
+@use_case
 def set_locale(member: Member, locale: str) -> None:
     """The member's page language from now on (zh_CN or en)."""
     member.locale = locale
@@ -81,6 +96,7 @@ def check_name(name: str | None) -> str:
     return name
 
 
+@use_case
 def create_member(
     *,
     phone: str,
@@ -132,6 +148,7 @@ def create_member(
     return member
 
 
+@use_case
 def grant_role(
     member: Member, role: str, unit_id: int, *, granted_by: Member | None = None
 ) -> RoleAssignment:

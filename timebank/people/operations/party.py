@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import IncompleteDualReport
 from timebank.people.models import Member, PartyProfile
@@ -13,6 +14,7 @@ from timebank.people.operations.audit import record_audit
 from timebank.units import operations as units
 
 
+@use_case
 def register_party(
     member: Member,
     *,

@@ -44,7 +44,6 @@ def send_phone_code(
     purpose: str = "join",
     name: str | None = None,
     unit_id: int | None = None,
-    password_hash: str | None = None,
 ) -> PhoneVerification:
     """Send a 6-digit one-time code by SMS after the commit, carrying a registration's
     details (``purpose="join"``). Raises RateLimited past five codes an hour per phone."""
@@ -66,7 +65,6 @@ def send_phone_code(
         expires_at=now + ttl,
         name=name,
         unit_id=unit_id,
-        password_hash=password_hash,
     )
     db.session.add(row)
     db.session.flush()

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from timebank.core import access
+from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.errors import InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import MemberNotActive, MemberNotSuspended, PhoneTaken
 from timebank.people.models import Member
@@ -17,11 +20,13 @@ from timebank.people.operations.credentials import normalize_phone
 from timebank.people.operations.members import (
     check_name,
     find_member_by_phone,
+    lock_member,
     members_in_unit_select,
 )
 from timebank.units import operations as units
 
 
+@use_case
 def update_member(
     member: Member, *, name: str, phone: str, has_smartphone: bool, actor: Member | None
 ) -> Member:
@@ -30,8 +35,9 @@ def update_member(
     Raises InvalidInput for a bad name or phone, PhoneTaken when the phone is someone
     else's.
     """
-    before = {"name": member.name, "phone": member.phone, "has_smartphone": member.has_smartphone}
     name, phone = check_name(name), normalize_phone(phone)
+    member = lock_member(member)
+    before = {"name": member.name, "phone": member.phone, "has_smartphone": member.has_smartphone}
     if phone != member.phone:
         holder = find_member_by_phone(phone)
         if holder is not None and holder.id != member.id:
@@ -44,12 +50,14 @@ def update_member(
     return member
 
 
+@use_case
 def suspend_member(member: Member, *, actor: Member | None, reason: str) -> Member:
     """Suspend an active member: they cannot log in or act until reinstated; what they
     earned stays theirs. Raises InvalidInput without a reason, MemberNotActive."""
     reason = (reason or "").strip()[:500]
     if not reason:
         raise InvalidInput("Say why the member is suspended.", errors={"reason": ["Required."]})
+    member = lock_member(member)
     if member.status != "active":
         raise MemberNotActive("Only an active member can be suspended.")
     member.status = "suspended"
@@ -61,8 +69,10 @@ def suspend_member(member: Member, *, actor: Member | None, reason: str) -> Memb
     return member
 
 
+@use_case
 def reinstate_member(member: Member, *, actor: Member | None) -> Member:
     """Make a suspended member active again. Raises MemberNotSuspended."""
+    member = lock_member(member)
     if member.status != "suspended":
         raise MemberNotSuspended("Only a suspended member can be reinstated.")
     member.status = "active"
@@ -74,12 +84,18 @@ def reinstate_member(member: Member, *, actor: Member | None) -> Member:
     return member
 
 
+@use_case
 def move_member(member: Member, unit_id: int, *, actor: Member | None) -> Member:
-    """Move a member to another home (building or grid). The edge has checked that the
-    actor organizes both the old and the new home. Their roles, balances and history
-    stay as they are. Raises NotFound for a missing unit."""
+    """Move a member to another home (building or grid). The actor (None: the system)
+    must organize both the old home, read on the member's locked row (a move made
+    meanwhile by someone else is seen), and the new one. Their roles, balances and
+    history stay as they are. Raises NotFound for a missing unit, Forbidden."""
     unit = units.get_unit(unit_id)
+    member = lock_member(member)
     old = member.home_unit_id
+    if actor is not None:
+        access.authorize(actor, "members.manage", Target(unit=old))
+        access.authorize(actor, "members.manage", Target(unit=unit.id))
     if unit.id == old:
         return member
     member.home_unit_id = unit.id

@@ -24,6 +24,7 @@ from timebank.people.models import (
     RoleAssignment,
 )
 from timebank.people.operations.audit import record_audit
+from timebank.people.operations.members import lock_member
 
 #: the name a removed member is shown by (the deployment's language: Chinese)
 REMOVED_NAME = "已注销成员 #{id}"
@@ -40,6 +41,7 @@ def remove_member(member: Member, *, actor: Member | None) -> Member:
     Raises MemberRemoved when already removed, CannotRemoveSelf for one's own account
     (another organizer or an admin removes it, so nobody locks themself out by mistake).
     """
+    member = lock_member(member)
     if member.status == "removed":
         raise MemberRemoved("This member was already removed.")
     if actor is not None and actor.id == member.id:

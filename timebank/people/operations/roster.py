@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from timebank.core.errors import Conflict, DomainError, InvalidInput, NulCharacter
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.errors import RosterColumns, RosterEmpty, RosterFormat, RosterUnreadable
 from timebank.people.models import Member
@@ -124,6 +125,7 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+@use_case
 def import_roster(unit_id: int, rows: list[dict], *, actor: Member) -> RosterReport:
     """Create a member per valid row under ``unit_id``; report each rejected row and why.
 

@@ -152,7 +152,7 @@ class TakeWish(ApiView):
     def post(self, need_id):
         """Take a small wish to fulfil it (idempotent); 409 ``wish_taken``, ``not_a_wish``."""
         need = projects.get_need(need_id)
-        return seen(projects.take_wish(need, access.acting_member()))
+        return seen(projects.take_wish(need, access.acting_member(), actor=access.current_actor()))
 
 
 @blp.route(f"{NEED}/release")
@@ -164,8 +164,7 @@ class ReleaseWish(ApiView):
         """Give a small wish back, with a reason, before any hours on it are reported: its
         taker, or their guardian."""
         need = projects.get_need(need_id)
-        taker = people.get_member(need.taker_id) if need.taker_id else access.acting_member()
-        return seen(projects.release_wish(need, taker, reason=data["reason"]))
+        return seen(projects.release_wish(need, access.current_actor(), reason=data["reason"]))
 
 
 @blp.route(f"{NEED}/confirm")
@@ -202,16 +201,7 @@ class Resources(ApiView):
     def post(self, data):
         """Offer a resource: one's own (in one's home line), or a partner organization's
         (``organization_id``: its contact, or an organizer of its unit)."""
-        actor = access.current_actor()
-        if data["organization_id"] is not None:
-            org = units.get_organization(data["organization_id"])
-            if not projects.is_contact(actor, org.id):
-                access.authorize(actor, "resources.manage", Target(unit=org.unit_id))
-        if data["unit_id"] is not None and not units.is_within(
-            actor.home_unit_id, units.get_unit(data["unit_id"]).id
-        ):
-            access.authorize(actor, "resources.manage", Target(unit=data["unit_id"]))
-        return projects.offer_resource(actor=actor, **data)
+        return projects.offer_resource(actor=access.current_actor(), **data)
 
 
 @blp.route(RESOURCE)
@@ -230,15 +220,8 @@ class WithdrawResource(ApiView):
     def post(self, resource_id):
         """No longer on offer: by whoever offered it (the member, the organization's
         contact) or an organizer of its unit."""
-        actor = access.current_actor()
         resource = projects.get_resource(resource_id)
-        mine = resource.offered_by_id == actor.id or (
-            resource.organization_id is not None
-            and projects.is_contact(actor, resource.organization_id)
-        )
-        if not mine:
-            access.authorize(actor, "resources.manage", projects.resource_target(resource_id))
-        return projects.withdraw_resource(resource)
+        return projects.withdraw_resource(resource, actor=access.current_actor())
 
 
 # ---------------------------------------------------------------- partner organizations

@@ -117,7 +117,7 @@ class ClaimProject(ApiView):
         ``organization_id``: the organization's contact claims it, naming its people in
         ``member_ids`` (one place each, all or none). 409 ``project_full``,
         ``project_not_open``, ``claims_closed``."""
-        project = visible_project(project_id)
+        project = projects.get_project(project_id)
         actor = access.current_actor()
         if data["organization_id"] is None:
             return [projects.claim_place(project, access.acting_member(), actor=actor)]

@@ -13,6 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput, NotFound
+from timebank.core.privacy import shown_name
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people import operations as people
 from timebank.people.models import Member
@@ -116,6 +118,7 @@ def _hold(project, member, *, kind, status, actor, now, organization_id=None) ->
     return claim
 
 
+@use_case
 def claim_place(
     project: Project, member: Member, *, actor: Member | None = None, now: datetime | None = None
 ) -> Claim:
@@ -138,6 +141,7 @@ def claim_place(
     return claim
 
 
+@use_case
 def claim_for_organization(
     project: Project,
     org: Organization,
@@ -178,15 +182,17 @@ def claim_for_organization(
         for m in new
     ]
     if new:
-        names = ", ".join(m.name for m in new)
+        # the append-only history counts the people; their claims name them (masked on the
+        # roster), so no name is copied where removal could not clear it
         record_project_event(
-            project, "organization_claim", actor=contact, reason=f"{org.name}: {names}", now=now
+            project, "organization_claim", actor=contact, reason=f"{org.name} ({len(new)})", now=now
         )
     _after_taking(project, contact, now)
     db.session.flush()
     return claims
 
 
+@use_case
 def assign_member(
     project: Project, member: Member, *, actor: Member, now: datetime | None = None
 ) -> Claim:
@@ -195,13 +201,13 @@ def assign_member(
     (a member who is not active)."""
     now = now or utcnow()
     if not member.is_active:
-        raise InvalidInput("%(name)s is not an active member.", params={"name": member.name})
+        raise InvalidInput("%(name)s is not an active member.", params={"name": shown_name(member)})
     project = lock_project(project.id)
     claim = member_claim(project.id, member.id)
     if claim is not None and claim.status in HOLDING:
         raise AlreadyServing(
             "%(name)s already serves on %(title)s.",
-            params={"name": member.name, "title": project.title},
+            params={"name": shown_name(member), "title": project.title},
         )
     if project.status == "staffed":
         _require_free(project)
@@ -216,6 +222,7 @@ def assign_member(
     return claim
 
 
+@use_case
 def answer_assignment(
     claim: Claim,
     *,
@@ -249,6 +256,7 @@ def answer_assignment(
     return claim
 
 
+@use_case
 def withdraw_claim(
     project: Project,
     member: Member,
@@ -269,7 +277,7 @@ def withdraw_claim(
     if claim is None or claim.status not in HOLDING:
         raise ClaimNotFound(
             "%(name)s holds no place on %(title)s.",
-            params={"name": member.name, "title": project.title},
+            params={"name": shown_name(member), "title": project.title},
         )
     if as_contact and not (
         claim.organization_id is not None and is_contact(actor, claim.organization_id)

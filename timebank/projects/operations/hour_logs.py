@@ -12,9 +12,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from timebank.core import access
+from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, FourEyes, InvalidInput
+from timebank.core.privacy import shown_name
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member
 from timebank.projects.errors import (
@@ -73,12 +77,12 @@ def _check_project(project: Project, member: Member, served_on: date, *, logged_
     if claim is None:
         raise NotServing(
             "%(name)s holds no place on %(title)s.",
-            params={"name": member.name, "title": project.title},
+            params={"name": shown_name(member), "title": project.title},
         )
     if as_contact:
         if claim.organization is None:
             raise NotServing(
-                "%(name)s was not named by an organization.", params={"name": member.name}
+                "%(name)s was not named by an organization.", params={"name": shown_name(member)}
             )
         require_contact(logged_by, claim.organization)
     first, last = local_date(project.starts_at), local_date(project.ends_at)
@@ -97,7 +101,8 @@ def _check_wish(need: Need, member: Member, served_on: date) -> Need:
         raise NotAWish("%(title)s is not a small wish.", params={"title": need.title})
     if need.status != "accepted" or need.taker_id != member.id:
         raise NotServing(
-            "%(name)s has not taken %(title)s.", params={"name": member.name, "title": need.title}
+            "%(name)s has not taken %(title)s.",
+            params={"name": shown_name(member), "title": need.title},
         )
     if served_on < local_date(need.created_at):
         raise OutsideSchedule(
@@ -106,6 +111,7 @@ def _check_wish(need: Need, member: Member, served_on: date) -> Need:
     return need
 
 
+@use_case
 def log_hours(
     *,
     member: Member,
@@ -177,18 +183,24 @@ def log_hours(
         created_at=now,
     )
     if photo:
-        log.photo_name, log.photo_type = store_photo(photo)
+        log.photo_name, log.photo_type = store_photo(photo, member_id=member.id)
     db.session.add(log)
     db.session.flush()
     return log
 
 
+@use_case
 def attach_photo(log: HourLog, data: bytes) -> HourLog:
-    """Add (or replace) the photo of a log that waits for a decision. Raises
-    HourLogDecided, InvalidPhoto, PhotoTooLarge."""
+    """Add (or replace: the old file is deleted once this commits) the photo of a log
+    that waits for a decision. Raises HourLogDecided, InvalidPhoto, PhotoTooLarge,
+    RateLimited (uploads for one member are throttled). The status is read on the
+    locked row: a photo never changes under a decision."""
+    log = lock_hour_logs([log.id])[log.id]
     if log.status != "pending":
         raise HourLogDecided("Hour log %(id)s was already decided.", params={"id": log.id})
-    log.photo_name, log.photo_type = store_photo(data)
+    log.photo_name, log.photo_type = store_photo(
+        data, member_id=log.member_id, replaces=log.photo_name
+    )
     db.session.flush()
     return log
 
@@ -229,8 +241,18 @@ def lock_hour_logs(ids: list[int]) -> dict[int, HourLog]:
     return {log.id: log for log in rows}
 
 
-def _decide_each(ids, decide) -> Decisions:
+def _authorize_locked(actor: Member, found: dict[int, HourLog]) -> None:
+    """Forbidden unless ``actor`` may decide hours somewhere and every locked log lies in
+    their scope. Checked on the rows the decision locked, in its transaction: a log
+    committed after an earlier check would be decided unchecked (READ COMMITTED)."""
+    access.authorize_anywhere(actor, "hour_logs.approve")
+    for log in found.values():
+        access.authorize(actor, "hour_logs.approve", Target(unit=log.unit_id))
+
+
+def _decide_each(ids, decide, actor: Member) -> Decisions:
     found = lock_hour_logs(ids)
+    _authorize_locked(actor, found)
     outcome = Decisions()
     for log_id in sorted(set(ids)):
         log = found.get(log_id)
@@ -246,8 +268,8 @@ def _decide_each(ids, decide) -> Decisions:
 
 
 def _not_ones_own(log: HourLog, actor: Member) -> None:
-    if actor.id in (log.member_id, log.logged_by_id):
-        raise FourEyes("Nobody decides on their own hours; another organizer must.")
+    if actor.id == log.logged_by_id or access.pays_self_or_ward(actor, log.member_id):
+        raise FourEyes("Nobody decides on their own or their ward's hours; another organizer must.")
 
 
 def _audit_decision(action: str, log: HourLog, actor: Member, detail: str | None = None) -> None:
@@ -260,12 +282,14 @@ def _audit_decision(action: str, log: HourLog, actor: Member, detail: str | None
     )  # fmt: skip
 
 
+@use_case
 def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = None) -> Decisions:
     """Approve the valid logs among ``ids`` and credit each (HOURS: the minutes rounded
     down to the deployment's unit; POINTS: by the project's rule) with key
     ``hourlog:<id>``; approving again credits nothing more. A small wish is resolved when
     its taker's hours are approved. The others are refused, each with its error:
-    HourLogNotFound, HourLogDecided (rejected), FourEyes (one's own)."""
+    HourLogNotFound, HourLogDecided (rejected), FourEyes (one's own). Raises Forbidden
+    (nothing decided) when any named log lies outside the actor's scope."""
     now = now or utcnow()
 
     def approve(log: HourLog) -> None:
@@ -281,7 +305,7 @@ def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = N
         # also for one approved before: a retry after a crash must credit exactly once
         _credit(log)
 
-    return _decide_each(ids, approve)
+    return _decide_each(ids, approve, actor)
 
 
 def _points_per_hour(log: HourLog) -> int:
@@ -313,12 +337,13 @@ def _credit(log: HourLog) -> None:
     )
 
 
+@use_case
 def reject_hour_logs(
     ids: list[int], *, actor: Member, reason: str, now: datetime | None = None
 ) -> Decisions:
     """Reject the pending logs among ``ids`` with a reason; nothing is credited. Refused:
     HourLogNotFound, HourLogDecided (approved: correct it in the ledger), FourEyes.
-    Raises ReasonRequired for the whole call."""
+    Raises ReasonRequired for the whole call, Forbidden as ``approve_hour_logs``."""
     reason = require_reason(reason)
     now = now or utcnow()
 
@@ -335,7 +360,7 @@ def reject_hour_logs(
             _audit_decision("hour_log.reject", log, actor, detail=reason)
             notify_hours_rejected(log, now=now)
 
-    return _decide_each(ids, reject)
+    return _decide_each(ids, reject, actor)
 
 
 # ---------------------------------------------------------------- lists

@@ -142,10 +142,6 @@ def hour_log_target(log_id: int) -> Target:
     return Target(unit=log.unit_id, member=log.member_id)
 
 
-def hour_log_unit_target(log_id: int) -> Target:
-    return Target(unit=get_hour_log(log_id).unit_id)
-
-
 # ---------------------------------------------------------------- what a member sees
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Guardianship, Member
 from timebank.projects.errors import (
@@ -66,6 +67,7 @@ def _need_errors(*, title, category, urgency, description, contact_name, contact
     return errors
 
 
+@use_case
 def file_need(
     *,
     resident: Member,
@@ -129,6 +131,7 @@ def file_need(
     return need
 
 
+@use_case
 def decline_need(need: Need, *, actor: Member, reason: str, now: datetime | None = None) -> Need:
     """Decline an open need with a reason. Raises ReasonRequired, IllegalTransition."""
     reason = require_reason(reason)
@@ -139,6 +142,7 @@ def decline_need(need: Need, *, actor: Member, reason: str, now: datetime | None
     return need
 
 
+@use_case
 def merge_need(
     need: Need, into: Need, *, actor: Member, reason: str | None = None, now: datetime | None = None
 ) -> Need:
@@ -170,6 +174,7 @@ def merge_need(
     return need
 
 
+@use_case
 def accept_need(
     need: Need, project: Project, *, actor: Member, now: datetime | None = None
 ) -> Need:
@@ -251,6 +256,7 @@ def _project_states(need_id: int) -> list[str]:
     )
 
 
+@use_case
 def confirm_need(
     need: Need,
     *,

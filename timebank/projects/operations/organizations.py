@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from timebank.core.errors import InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member
 from timebank.projects.errors import NotOrganizationContact, NotOrganizationMember
@@ -15,6 +16,7 @@ from timebank.projects.models import ORGANIZATION_ROLES, OrganizationMember
 from timebank.units.models import Organization
 
 
+@use_case
 def add_organization_member(
     org: Organization, member: Member, *, role: str, actor: Member | None
 ) -> OrganizationMember:

@@ -14,6 +14,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from timebank.core.throttle import PHOTOS_MEMBER
+from timebank.core.uow import after_commit
 from timebank.extensions import db
 from timebank.projects.errors import InvalidPhoto, PhotoNotFound, PhotoTooLarge
 
@@ -44,11 +46,15 @@ def sniff_image(data: bytes) -> tuple[str, str]:
     )
 
 
-def store_photo(data: bytes) -> tuple[str, str]:
-    """Check and store a photo; returns (file name, media type).
+def store_photo(data: bytes, *, member_id: int, replaces: str | None = None) -> tuple[str, str]:
+    """Check and store a photo of ``member_id``'s hour log; returns (file name, media
+    type). The file goes when the transaction rolls back; the photo it ``replaces`` goes
+    once the transaction commits.
 
-    Raises PhotoTooLarge, InvalidPhoto. The file goes when the transaction rolls back.
+    Raises RateLimited past PHOTOS_MEMBER uploads, PhotoTooLarge, InvalidPhoto.
     """
+    PHOTOS_MEMBER.check(str(member_id))
+    PHOTOS_MEMBER.count(str(member_id))
     limit = max_bytes()
     if len(data) > limit:
         raise PhotoTooLarge(
@@ -64,6 +70,9 @@ def store_photo(data: bytes) -> tuple[str, str]:
     temporary.write_bytes(data)
     os.replace(temporary, folder / name)
     db.session.info.setdefault(_NEW_FILES, []).append(folder / name)
+    if replaces and _NAME.match(replaces):
+        old = folder / replaces
+        after_commit(db.session, lambda: old.unlink(missing_ok=True))
     return name, media_type
 
 

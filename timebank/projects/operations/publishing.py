@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member
 from timebank.projects.errors import HourLogsPending, IllegalTransition, InvalidProject
@@ -76,6 +77,7 @@ def _project_errors(*, title, category, places, points_per_hour, description, sk
     return errors
 
 
+@use_case
 def create_project(
     *,
     actor: Member,
@@ -173,6 +175,7 @@ def pending_hour_logs(project_id: int) -> int:
     )
 
 
+@use_case
 def change_project_status(
     project: Project,
     to: str,

@@ -234,7 +234,9 @@ def decide_need(need_id: int, decision: str):
 @page("wishes.take", target=projects.need_target, on_error=_TO_NEED)
 def take_wish(need_id: int):
     if ActionForm().validate_on_submit():
-        projects.take_wish(projects.get_need(need_id), access.acting_member())
+        projects.take_wish(
+            projects.get_need(need_id), access.acting_member(), actor=access.current_actor()
+        )
         flash(_("You took this wish. Report your hours once it is fulfilled."), "success")
     return redirect(url_for("projects.need_detail", need_id=need_id))
 
@@ -244,8 +246,7 @@ def take_wish(need_id: int):
 def release_wish(need_id: int):
     need = projects.get_need(need_id)
     if ActionForm().validate_on_submit():
-        taker = people.get_member(need.taker_id) if need.taker_id else access.acting_member()
-        projects.release_wish(need, taker, reason=request.form.get("reason", ""))
+        projects.release_wish(need, access.current_actor(), reason=request.form.get("reason", ""))
         flash(_("You gave the wish back."), "success")
     return redirect(url_for("projects.need_detail", need_id=need_id))
 
@@ -315,9 +316,6 @@ def new_resource():
     ]
     if form.validate_on_submit():
         org_id = form.organization_id.data or None
-        if org_id is not None and not projects.is_contact(actor, org_id):
-            org = units.get_organization(org_id)
-            access.authorize(actor, "resources.manage", Target(unit=org.unit_id))
         resource = projects.offer_resource(
             actor=actor,
             title=form.title.data,
@@ -337,16 +335,9 @@ def new_resource():
 @bp.route("/resources/<int(max=2147483647):resource_id>/withdraw", methods=["POST"])
 @page("resources.offer", target=projects.resource_target)
 def withdraw_resource(resource_id: int):
-    actor = access.current_actor()
     resource = projects.get_resource(resource_id)
-    mine = resource.offered_by_id == actor.id or (
-        resource.organization_id is not None
-        and projects.is_contact(actor, resource.organization_id)
-    )
-    if not mine:
-        access.authorize(actor, "resources.manage", projects.resource_target(resource_id))
     if ActionForm().validate_on_submit():
-        projects.withdraw_resource(resource)
+        projects.withdraw_resource(resource, actor=access.current_actor())
         flash(_("%(title)s was withdrawn.", title=resource.title), "success")
     return redirect(url_for("projects.resource_list"))
 

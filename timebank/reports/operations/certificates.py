@@ -29,6 +29,7 @@ from timebank.core import signing
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.errors import FourEyes, InvalidInput
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.people.models import Member, RoleAssignment
 from timebank.reports import periods
@@ -169,6 +170,7 @@ def _clean(text: str | None, name: str) -> str:
     return (text or "").strip()[: TEXT_MAX[name]]
 
 
+@use_case
 def request_certificate(
     member: Member,
     *,
@@ -289,6 +291,7 @@ def _issue(cert: Certificate, actor: Member, details: IssueDetails, now: datetim
     )  # fmt: skip
 
 
+@use_case
 def approve_certificate(
     cert_id: int, *, actor: Member, details: IssueDetails | None = None, now=None
 ) -> Certificate:
@@ -301,6 +304,7 @@ def approve_certificate(
     return cert
 
 
+@use_case
 def issue_certificate(
     member: Member, *, actor: Member, first: date, last: date,
     details: IssueDetails | None = None, now: datetime | None = None, **request,
@@ -312,6 +316,7 @@ def issue_certificate(
     return cert
 
 
+@use_case
 def reject_certificate(cert_id: int, *, actor: Member, reason: str, now=None) -> Certificate:
     """Turn a request down with a reason the member reads. CertificateDecided unless still
     requested; InvalidInput without a reason."""
@@ -331,6 +336,7 @@ def reject_certificate(cert_id: int, *, actor: Member, reason: str, now=None) ->
     return cert
 
 
+@use_case
 def revoke_certificate(cert_id: int, *, actor: Member, reason: str, now=None) -> Certificate:
     """Revoke an issued certificate with a reason /verify shows from then on.
     CertificateDecided unless issued; InvalidInput without a reason."""

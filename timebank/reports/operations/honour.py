@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger.models import Entry
 from timebank.people.models import Member, PartyProfile
@@ -80,6 +81,7 @@ def honour_roll(
     ]  # fmt: skip
 
 
+@use_case
 def set_hidden(member: Member, hidden: bool) -> ListPreference:
     """Record whether ``member`` stays off public lists."""
     preference = db.session.get(ListPreference, member.id)

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.scheduling.errors import AlertNotFound
 from timebank.scheduling.models import Alert
@@ -66,6 +67,7 @@ def get_alert(alert_id: int) -> Alert:
     return alert
 
 
+@use_case
 def resolve_alert(
     alert_id: int, *, actor_id: int, resolution: str, now: datetime | None = None
 ) -> Alert:

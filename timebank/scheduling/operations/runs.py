@@ -24,6 +24,7 @@ from timebank.core import metrics
 from timebank.core.clock import utcnow
 from timebank.core.request_id import bound_request_id, current_request_id
 from timebank.core.uow import unit_of_work
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.scheduling.errors import JobNotFound, LeaseLost
 from timebank.scheduling.models import JobPeriod, JobRun
@@ -50,6 +51,7 @@ def find_job(jobs: Iterable[Job], name: str) -> Job:
     raise JobNotFound("There is no job %(name)s.", params={"name": name})
 
 
+@use_case
 def run_job(
     job: Job,
     *,

@@ -19,6 +19,7 @@ from timebank.core import signing
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.db import insert_unless_taken
+from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger.models import LEDGERS
 from timebank.ledger.operations.accounts import check_ledger
@@ -91,12 +92,16 @@ def sign_checkpoint(ledger: str, now: datetime) -> SignedCheckpoint | None:
     return checkpoint
 
 
-def record_signing(signed: list[SignedCheckpoint], *, actor_id: int | None, via: str) -> None:
-    """Put a signing asked for by a person (``page``, ``api``, ``cli``) on the audit trail."""
+@use_case
+def sign_now(*, actor_id: int | None, via: str) -> list[SignedCheckpoint]:
+    """Sign what the logs hold now, as a person asked (``page``, ``api``, ``cli``), and put
+    the signing on the audit trail; the job signs with :func:`sign_checkpoints` alone."""
+    signed = sign_checkpoints()
     record_audit(
         "transparency.sign", actor=actor_id, target="transparency", detail=via,
         after={"signed": [{"ledger": c.ledger, "tree_size": c.tree_size} for c in signed]},
     )  # fmt: skip
+    return signed
 
 
 def _check_extends(tree: StoredTree, last: SignedCheckpoint, size: int, new_root: bytes) -> None:
@@ -245,6 +250,7 @@ def witness_name(unit_id: int) -> str:
     return f"{signing.key_name()}/witness/{unit_id}"
 
 
+@use_case
 def register_witness_key(unit_id: int, public_key: str, *, actor_id: int | None) -> WitnessKey:
     """Record a street office's cosigning public key (32 bytes, base64); its newest key is
     the one it signs with. Raises NotAStreetOffice, WitnessKeyInvalid, WitnessKeyTaken."""
@@ -298,6 +304,7 @@ def witness_keys(unit_id: int) -> list[WitnessKey]:
     return list(db.session.scalars(query.order_by(WitnessKey.id.desc())))
 
 
+@use_case
 def add_cosignature(
     checkpoint_id: int, unit_id: int, signature: str, *, actor_id: int | None, now=None
 ) -> Cosignature:
