@@ -182,16 +182,14 @@ end
 """
 
 REPORT = r"""
-local shops = @SHOPS@
-function init(args) counter = tid end
+local street = @STREET@
+local token = @STREET_ORGANIZER@
 function request()
   local retried_request = again()
   if retried_request then return retried_request end
-  counter = counter + 1
-  local shop = shops[(counter % #shops) + 1]
   local headers = {}
-  headers["Authorization"] = "Bearer " .. shop[3]
-  return send("GET", "/api/v1/merchants/" .. shop[1] .. "/summary", headers, nil)
+  headers["Authorization"] = "Bearer " .. token
+  return send("GET", "/api/v1/reports/units/" .. street .. "?period=quarter", headers, nil)
 end
 function response(status, headers, body) note(status, headers) end
 """

@@ -13,9 +13,8 @@ What runs, all on 127.0.0.1 (nothing else is ever a target) and bounded in time:
   (``GET /api/v1/me/balances``); counters redeem (``POST /api/v1/redemptions``, then
   ``/confirm`` for the hold it got); organizers approve attendance in batches of 25
   (``GET .../attendance?status=pending``, then ``POST .../attendance/approve``); someone
-  reads a report. Issue 22's reports package is not merged yet: the report read is the
-  heaviest existing read, a shop's ``GET /api/v1/merchants/<id>/summary`` (today, this
-  month and the unsettled balance, summed over its redemptions as they grow).
+  reads a report: the street's quarterly roll-up (``GET /api/v1/reports/units/<street>
+  ?period=quarter``, read by the street office's organizer) as the load's transfers grow.
 
 Clients retry a 503 with the same request (its idempotency key: the server echoes the
 request id each request sends, so the script knows which one to send again), after a
@@ -177,6 +176,11 @@ def _people_and_places(args) -> dict:
             )  # fmt: skip
             shops.append((shop.id, offer.id, people.issue_token(owner)[0]))
         organizer_token = people.issue_token(organizer)[0]
+        street_office = people.create_member(
+            phone="19600000009", name="压测街道干部", home_unit_id=street.id,
+            roles=[("organizer", street.id)],
+        )  # fmt: skip
+        street_token = people.issue_token(street_office)[0]
     members, tokens = [], []
     for start in tqdm(range(0, args.members, 500), desc="volunteers", unit="500"):
         with unit_of_work():
@@ -193,7 +197,8 @@ def _people_and_places(args) -> dict:
                 tokens.append(people.issue_token(member)[0])
     return {
         "organizer": organizer_token, "running": running, "ended": ended, "shops": shops,
-        "members": members, "tokens": tokens,
+        "members": members, "tokens": tokens, "street": street.id,
+        "street_organizer": street_token,
     }  # fmt: skip
 
 
@@ -292,6 +297,8 @@ def write_scripts(state: dict, workdir: Path) -> dict[str, Path]:
         "SHOPS": lua(f'{{{shop},{offer},"{token}"}}' for shop, offer, token in state["shops"]),
         "ENDED": lua(str(a) for a in state["ended"]),
         "ORGANIZER": f'"{state["organizer"]}"',
+        "STREET": str(state["street"]),
+        "STREET_ORGANIZER": f'"{state["street_organizer"]}"',
         "RUN": f'"{secrets.token_hex(3)}"',
     }
     paths = {}
