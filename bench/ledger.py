@@ -56,16 +56,13 @@ os.environ.setdefault("TIMEBANK_ENV", "testing")
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._postgres import reset_postgres  # noqa: E402
+from bench._postgres import fresh_database  # noqa: E402
 from timebank import create_app  # noqa: E402
 from timebank.extensions import db  # noqa: E402
 from timebank.ledger import operations as ledger  # noqa: E402
 from timebank.people import operations as people  # noqa: E402
 from timebank.units import operations as units  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "TIMEBANK_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
-)
 FUNDS = 10**9
 DUMMY_HASH = "d" * 64
 
@@ -88,22 +85,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------- set-up
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    """An empty, migrated database; returns its SQLAlchemy URL."""
-    from flask_migrate import upgrade
-
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'ledger.sqlite3'}"
-    else:
-        url = POSTGRES_URL
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return url
 
 
 _phones = iter(range(19_800_000_000, 19_900_000_000))
@@ -513,7 +494,7 @@ def latencies(app, read, reads: int, seconds: float, label: str) -> tuple[float,
 
 
 def bench_database(kind: str, args, workdir: Path) -> list[tuple[str, float, str, str]]:
-    url = fresh_database(kind, workdir)
+    url = fresh_database(kind, workdir, "ledger")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     rows: list[tuple[str, float, str, str]] = []
     clients = args.clients

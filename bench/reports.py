@@ -51,7 +51,7 @@ os.environ.setdefault("TIMEBANK_ENV", "testing")
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._postgres import reset_postgres  # noqa: E402
+from bench._postgres import fresh_database  # noqa: E402
 from timebank import create_app  # noqa: E402
 from timebank.extensions import db  # noqa: E402
 from timebank.ledger.operations.hashing import canonical_time  # noqa: E402
@@ -349,21 +349,6 @@ def build_ledger(load: Loader, planned: list[tuple]) -> None:
     )  # fmt: skip
 
 
-def fresh_database(kind: str, workdir: Path) -> str:
-    from flask_migrate import upgrade
-
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'reports.sqlite3'}"
-    else:
-        url = POSTGRES_URL
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return url
-
-
 def build(kind: str, url: str, args) -> None:
     now = datetime(2026, 12, 31, tzinfo=UTC)
     started = time.perf_counter()
@@ -467,7 +452,7 @@ def main(argv=None) -> int:
                     else f"sqlite:///{workdir / 'reports.sqlite3'}"
                 )
             else:
-                url = fresh_database(kind, workdir)
+                url = fresh_database(kind, workdir, "reports", POSTGRES_URL)
                 build(kind, url, args)
                 fill_flows(kind, url)
             timings = time_rollup(url, args.runs)

@@ -46,7 +46,7 @@ os.environ.setdefault("TIMEBANK_ENV", "testing")
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench._postgres import reset_postgres  # noqa: E402
+from bench._postgres import fresh_database  # noqa: E402
 from timebank import create_app  # noqa: E402
 from timebank.extensions import db  # noqa: E402
 from timebank.ledger import operations as ledger  # noqa: E402
@@ -54,10 +54,6 @@ from timebank.people import operations as people  # noqa: E402
 from timebank.transparency import merkle  # noqa: E402
 from timebank.transparency import operations as transparency  # noqa: E402
 from timebank.units import operations as units  # noqa: E402
-
-POSTGRES_URL = os.environ.get(
-    "TIMEBANK_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
-)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -69,21 +65,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=8.0, help="per posting measurement")
     parser.add_argument("--horizon-every", type=float, default=0.5, help="seconds")
     return parser.parse_args(argv)
-
-
-def fresh_database(kind: str, workdir: Path) -> str:
-    from flask_migrate import upgrade
-
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'transparency.sqlite3'}"
-    else:
-        url = POSTGRES_URL
-        reset_postgres(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return url
 
 
 def add_entries(count: int) -> None:
@@ -291,7 +272,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         for kind in args.databases.split(","):
             print(f"\n{kind}")
-            url = fresh_database(kind, Path(workdir))
+            url = fresh_database(kind, Path(workdir), "transparency")
             app = create_app({"SQLALCHEMY_DATABASE_URI": url})
             print("b-c. the log")
             bench_log(app, args.entries, args.proofs)
