@@ -140,12 +140,14 @@ class MyListPreference(ApiView):
 
 
 class CertificateDetail:
-    """A certificate with what only an issued one has: its signed file and /verify link."""
+    """A certificate with what only an issued one has: its signed file (with its seal in the
+    transparency log) and /verify link."""
 
     def __init__(self, cert):
         self.cert = cert
         issued = cert.status == "issued"
         self.signed = reports.signed_document(cert) if issued else None
+        self.seal = self.signed["seal"] if issued else None
         digest = reports.content_digest(cert) if issued else None
         self.verify_url = (
             public_url(url_for("reports.verify", serial=cert.serial, d=digest)) if issued else None

@@ -239,6 +239,15 @@ class CertificateDetailSchema(CertificateSchema):
         metadata={"description": "signed_content (the exact bytes), signature, key: offline"},
     )
     verify_url = fields.String(allow_none=True)
+    seal = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "issued: its seal in the HOURS transparency log: status (sealed or "
+            "awaiting), the signed checkpoint (C2SP note), tree_size, root_hash and each "
+            "counted entry's inclusion proof (entry_id, entry_hash, leaf_index, path in "
+            "base64); also inside signed"
+        },
+    )
 
 
 class ListPreferenceSchema(StrictSchema):

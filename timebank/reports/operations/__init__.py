@@ -10,6 +10,7 @@
 - record.py        a member's service record
 - party.py         the dual-report quarter (双报到)
 - certificates.py  service certificates: request, issue, revoke, verify
+- seals.py         certificates sealed in the transparency log: checkpoint and proofs
 - notice.py        a community's public figures for the transparency log's notice board
 """
 
@@ -47,6 +48,7 @@ from timebank.reports.operations.party import (
 )
 from timebank.reports.operations.record import RecordLine, ServiceRecord, service_record
 from timebank.reports.operations.rollups import PART_FIGURES, Rollup, chart_data, unit_rollup
+from timebank.reports.operations.seals import Seal, certificate_seal, seal_waiting
 
 __all__ = [
     "notice_totals",
@@ -59,6 +61,9 @@ __all__ = [
     "Place",
     "RecordLine",
     "Rollup",
+    "Seal",
+    "certificate_seal",
+    "seal_waiting",
     "ServiceRecord",
     "Verification",
     "approve_certificate",
