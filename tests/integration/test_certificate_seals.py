@@ -5,14 +5,20 @@ awaits its seal, and the job's next signing seals it."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
+from tests.conftest import ON_POSTGRES
 from tests.reports_factories import at, quarter_world
 from timebank import jobs
 from timebank.extensions import db
+from timebank.people.models import Member
 from timebank.reports import operations as reports
+from timebank.reports.models import Certificate
+from timebank.transparency import operations as transparency
 from timebank.transparency.models import SignedCheckpoint
 
 
@@ -69,8 +75,6 @@ def test_the_checkpoint_job_seals_a_certificate_issued_before_it(
 
 
 def test_the_verify_page_says_it_in_chinese(client, w, clock):
-    from timebank.transparency import operations as transparency
-
     transparency.sign_checkpoints(clock.now())
     cert = reports.issue_certificate(
         w["alice"], actor=w["organizer_a"], first=date(2026, 1, 1), last=date(2026, 3, 31),
@@ -80,3 +84,55 @@ def test_the_verify_page_says_it_in_chinese(client, w, clock):
     assert "在公开日志中的封存" in page and "时长日志的检查点" in page
     texts = page.split("data-texts='", 1)[1].split("'", 1)[0]
     assert "已在本浏览器中验证" in json.loads(texts)["ok"]  # the browser's verdict, in Chinese
+
+
+@pytest.mark.concurrent
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite's one writer serialises the two")
+def test_a_revocation_committed_first_is_never_sealed_over(app, w, clock):
+    """The seal's write re-checks the row it writes: a sealer that read the certificate
+    as issued, then finds it revoked by another connection meanwhile, seals nothing."""
+    transparency.sign_checkpoints(clock.now())
+    cert = reports.issue_certificate(
+        w["alice"], actor=w["organizer_a"], first=date(2026, 1, 1), last=date(2026, 3, 31)
+    )
+    db.session.commit()
+    db.session.execute(
+        sa.update(Certificate).where(Certificate.id == cert.id).values(checkpoint_id=None)
+    )
+    db.session.commit()
+    cert_id, organizer_id = cert.id, w["organizer_b"].id
+    read, revoked = threading.Event(), threading.Event()
+    outcome = {}
+
+    def sealer():
+        with app.app_context():
+            try:
+                stale = db.session.get(Certificate, cert_id)
+                assert stale.status == "issued"
+                read.set()
+                revoked.wait(10)
+                outcome["sealed"] = reports.try_seal(stale, clock.now())
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def revoker():
+        with app.app_context():
+            try:
+                read.wait(10)
+                actor = db.session.get(Member, organizer_id)
+                reports.revoke_certificate(cert_id, actor=actor, reason="时长登记有误")
+                db.session.commit()
+            finally:
+                revoked.set()
+                db.session.remove()
+
+    threads = [threading.Thread(target=sealer), threading.Thread(target=revoker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.expire_all()
+    final = db.session.get(Certificate, cert_id)
+    assert outcome == {"sealed": False}
+    assert final.status == "revoked" and final.checkpoint_id is None
