@@ -312,6 +312,7 @@ def verify(serial: str):
     return render_template(
         "reports/verify.html", found=found, cert=found.cert, name=mask_name(found.cert.name),
         seal_data=seal_data, seal_texts=_seal_texts(),
+        entry_count=len(json.loads(found.cert.entry_ids or "[]")),
     )  # fmt: skip
 
 
