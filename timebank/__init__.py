@@ -219,6 +219,7 @@ def _register_access() -> None:
     register_lookup("line_of_unit", units.line_of)
     ledger.register_check("transparency", transparency.ledger_check)
     transparency.register_totals(reports.notice_totals)
+    transparency.register_after_signing(reports.seal_waiting)
 
 
 def _register_template_helpers(app: Flask) -> None:

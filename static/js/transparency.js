@@ -3,6 +3,9 @@
 // WebCrypto (crypto.subtle); the Merkle proofs are checked with RFC 9162's algorithms
 // (2.1.3.2 inclusion, 2.1.4.2 consistency), as timebank/transparency/merkle.py does.
 //
+// On /verify/<serial> (#seal-checker) it checks a certificate's seal: the checkpoint's and
+// the certificate's signatures and each counted entry's inclusion proof.
+//
 // window.TimebankLog holds the checks (the witness page uses them too). On a notice page
 // (#log-checker) each [data-log-check] ledger is checked: the newest checkpoint's
 // signature, its consistency with the checkpoint before, with the one printed on the
@@ -140,8 +143,70 @@
   window.TimebankLog = {
     b64, b64url, toB64, hex, fromHex, concat, sha256, leafHash, keyId, parseNote, verifyNote,
     verifyCosignature, verifyInclusion, verifyConsistency, getJSON, consistent, deploymentKey,
-    Mismatch,
+    Mismatch, checkSeal,
   };
+
+  // ---------------------------------------------------------------- a certificate's seal
+  // On /verify/<serial> (#seal-checker): the certificate's signature with the published
+  // key, that the entries proven are the ones its signed content names (entries_sha256),
+  // the checkpoint's signature, and each entry's inclusion proof against its root.
+  async function checkSeal(data, key, say) {
+    const seal = data.seal;
+    const steps = [];
+    const note = parseNote(seal.checkpoint);
+    if (!(await verifyNote(note, key.name, key.publicKey)) || note.size !== seal.tree_size) {
+      throw new Mismatch("checkpoint");
+    }
+    steps.push(say("checkpoint", { size: note.size, key: key.id }));
+    const signed = await ed25519Verify(key.publicKey, enc.encode(data.signed_content), b64(data.signature));
+    if (!signed) throw new Mismatch("certificate");
+    const content = JSON.parse(data.signed_content);
+    const ids = seal.proofs.map((proof) => proof.entry_id).sort((a, b) => a - b);
+    if (hex(await sha256(enc.encode(ids.join(",")))) !== content.entries_sha256) {
+      throw new Mismatch("entries");
+    }
+    steps.push(say("certificate", { count: ids.length }));
+    for (const proof of seal.proofs) {
+      const leaf = await leafHash(fromHex(proof.entry_hash));
+      const path = proof.path.map(b64);
+      if (!(await verifyInclusion(proof.leaf_index, note.size, leaf, path, note.root))) {
+        throw new Mismatch("proof");
+      }
+    }
+    steps.push(say("proofs", { count: ids.length, size: note.size }));
+    return { steps, size: note.size, count: ids.length };
+  }
+
+  async function runSeal(holder) {
+    const texts = JSON.parse(holder.dataset.texts);
+    const say = (name, values = {}) => texts[name].replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "");
+    const el = document.querySelector("[data-seal-check]");
+    const list = el.nextElementSibling;
+    const finish = (text, result, steps = []) => {
+      el.textContent = text;
+      el.className = `log-check flash ${result === "ok" ? "success" : result === "mismatch" ? "error" : ""}`;
+      el.dataset.result = result;
+      list.replaceChildren(...steps.map((step) => {
+        const item = document.createElement("li");
+        item.textContent = step;
+        return item;
+      }));
+    };
+    if (!window.crypto || !crypto.subtle) { finish(say("unsupported"), "failed"); return; }
+    try {
+      const data = JSON.parse(document.getElementById("seal-data").textContent);
+      const key = await deploymentKey(holder.dataset.keysUrl);
+      const found = await checkSeal(data, key, say);
+      finish(say("ok", { size: found.size, count: found.count }), "ok", found.steps);
+    } catch (error) {
+      if (error instanceof Mismatch) finish(say("mismatch"), "mismatch");
+      else if (error && error.name === "NotSupportedError") finish(say("unsupported"), "failed");
+      else finish(say("failed", { error: error.message }), "failed");
+    }
+  }
+
+  const sealHolder = document.getElementById("seal-checker");
+  if (sealHolder) runSeal(sealHolder);
 
   // ---------------------------------------------------------------- the notice pages
   const settings = document.getElementById("log-checker");

@@ -909,6 +909,16 @@ def _reports_cases() -> dict:
         ("GET", "/api/v1/reports/units/<int(max=2147483647):unit_id>"): lambda w, c: Call(
             f"/api/v1/reports/units/{w.unit('a')}"
         ),
+        ("GET", "/api/v1/reports/units/<int(max=2147483647):unit_id>/roster"): lambda w, c: Call(
+            f"/api/v1/reports/units/{w.unit('a')}/roster"
+        ),
+        ("GET", "/api/v1/reports/units/<int(max=2147483647):unit_id>/hours-by-month"): (
+            lambda w, c: Call(f"/api/v1/reports/units/{w.unit('a')}/hours-by-month")
+        ),
+        (
+            "GET",
+            "/api/v1/reports/activities/<int(max=2147483647):activity_id>/attendance-sheet",
+        ): lambda w, c: Call(f"/api/v1/reports/activities/{w.activity.id}/attendance-sheet"),
         ("GET", "/api/v1/reports/honour-roll"): lambda w, c: Call(
             f"/api/v1/reports/honour-roll?unit_id={w.unit('a')}"
         ),

@@ -2,6 +2,7 @@ from timebank.core import access
 from timebank.core.access import Target
 from timebank.extensions import db
 from timebank.people import operations as people
+from timebank.reports.models import Certificate
 from timebank.units.models import Unit
 
 
@@ -16,6 +17,9 @@ def test_demo_loads_once_with_realistic_data(app):
     assert access.may(organizer, "members.approve", Target(unit=organizer.home_unit_id))
     reported = people.list_members(organizer.home_unit_id, party="reported")
     assert reported and all(m.party.reported_on for m in reported)
+    issued = db.session.scalars(db.select(Certificate).where(Certificate.status == "issued"))
+    issued = issued.all()
+    assert issued and all(cert.checkpoint_id for cert in issued), "demo certificates are sealed"
     second = runner.invoke(args=["demo", "--members", "40"])
     assert second.exit_code == 0 and "already loaded" in second.output
     assert db.session.scalar(db.select(db.func.count()).select_from(Unit)) == units

@@ -242,6 +242,13 @@ _declare(
     ORGANIZERS,
     doc="issue, turn down or revoke certificates of the members of a subtree",
 )
+_declare(
+    "reports.attendance_sheet",
+    U,
+    ORGANIZERS,
+    doc="an activity's attendance sheet (who signed up, checked in and out, minutes "
+    "credited): organizers over the activity's unit",
+)
 # ---- end of reports
 # ---- transparency log (issue 23): public proofs, signing, street offices as witnesses
 _declare(

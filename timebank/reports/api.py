@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import url_for
 
+from timebank.activities import operations as activities
 from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.urls import public_url
@@ -30,6 +31,9 @@ from timebank.reports.schemas import (
     PeriodArgs,
     QuarterArgs,
     RollupSchema,
+    RosterRowSchema,
+    SheetLineSchema,
+    VolunteerMonthsSchema,
 )
 from timebank.reports.views.certificates import certificate_target, serial_target
 from timebank.units import operations as units
@@ -59,6 +63,38 @@ class UnitReport(ApiView):
         minutes), active volunteers and party members, activities and attendance by
         category, needs, projects, redemptions; by unit below it and by month."""
         return reports.unit_rollup(units.get_unit(unit_id), _period(args))
+
+
+@blp.route("/reports/units/<int(max=2147483647):unit_id>/roster")
+class UnitRoster(ApiView):
+    @requires("reports.view", target=units.unit_target)
+    @blp.arguments(PeriodArgs, location="query")
+    @blp.response(200, RosterRowSchema(many=True))
+    def get(self, args, unit_id):
+        """Every member living in the unit's subtree (active or suspended): verified hours
+        (minutes) and points earned in the period, balances now; names masked as the
+        caller may see them. The figures of the roster page and its XLSX."""
+        return reports.unit_roster(unit_id, _period(args))
+
+
+@blp.route("/reports/units/<int(max=2147483647):unit_id>/hours-by-month")
+class UnitHoursByMonth(ApiView):
+    @requires("reports.view", target=units.unit_target)
+    @blp.arguments(PeriodArgs, location="query")
+    @blp.response(200, VolunteerMonthsSchema)
+    def get(self, args, unit_id):
+        """Verified minutes of each volunteer of the subtree, per month of the period."""
+        return reports.volunteer_months(unit_id, _period(args))
+
+
+@blp.route("/reports/activities/<int(max=2147483647):activity_id>/attendance-sheet")
+class AttendanceSheet(ApiView):
+    @requires("reports.attendance_sheet", target=activities.activity_target)
+    @blp.response(200, SheetLineSchema(many=True))
+    def get(self, activity_id):
+        """Who signed up for the activity, checked in and out (times in UTC), the
+        attendance's state and the minutes credited (approved attendance only)."""
+        return reports.attendance_sheet(activities.get_activity(activity_id))
 
 
 @blp.route("/reports/honour-roll")
@@ -140,12 +176,14 @@ class MyListPreference(ApiView):
 
 
 class CertificateDetail:
-    """A certificate with what only an issued one has: its signed file and /verify link."""
+    """A certificate with what only an issued one has: its signed file (with its seal in the
+    transparency log) and /verify link."""
 
     def __init__(self, cert):
         self.cert = cert
         issued = cert.status == "issued"
         self.signed = reports.signed_document(cert) if issued else None
+        self.seal = self.signed["seal"] if issued else None
         digest = reports.content_digest(cert) if issued else None
         self.verify_url = (
             public_url(url_for("reports.verify", serial=cert.serial, d=digest)) if issued else None

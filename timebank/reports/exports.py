@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 
 from timebank.core import exports
 from timebank.core.exports import Table
-from timebank.core.privacy import shown_name
+from timebank.core.privacy import shown_name, shown_phone
+from timebank.reports import periods
 from timebank.reports.operations import PART_FIGURES, Place, Rollup
 from timebank.reports.operations.party import PartyRow
 from timebank.reports.operations.record import ServiceRecord
+from timebank.reports.operations.rosters import RosterRow, SheetLine, VolunteerMonths
 
 HOURS_FORMAT = "0.00"
 
@@ -196,6 +198,122 @@ def record_table(record: ServiceRecord) -> Table:
             hours(record.minutes),
         ],  # fmt: skip
         formats={5: HOURS_FORMAT},
+    )
+
+
+def roster_table(rows: list[RosterRow]) -> Table:
+    """A unit's members: hours and points earned in the period, balances now."""
+    body = [
+        [
+            shown_name(r.member),
+            shown_phone(r.member),
+            r.member.home_unit.name,
+            hours(r.minutes),
+            r.points,
+            hours(r.hours_balance),
+            r.points_balance,
+        ]  # fmt: skip
+        for r in rows
+    ]
+    return Table(
+        title=_("Roster"),
+        header=[
+            _("Name"),
+            _("Phone"),
+            _("Lives in"),
+            _("Verified hours"),
+            _("Points earned"),
+            _("Hours balance"),
+            _("Points balance"),
+        ],  # fmt: skip
+        rows=body,
+        totals=[
+            _("Total"),
+            _("%(count)s members", count=len(rows)),
+            "",
+            hours(sum(r.minutes for r in rows)),
+            sum(r.points for r in rows),
+            hours(sum(r.hours_balance for r in rows)),
+            sum(r.points_balance for r in rows),
+        ],  # fmt: skip
+        formats={3: HOURS_FORMAT, 5: HOURS_FORMAT},
+    )
+
+
+def volunteer_months_table(found: VolunteerMonths) -> Table:
+    """One row per volunteer, one column per month (verified hours), a total per row and
+    a totals row."""
+    months = [f"{month:%Y-%m}" for month in found.months]
+    body = [
+        [shown_name(member), member.home_unit.name, *(hours(m) for m in minutes),
+         hours(sum(minutes))]
+        for member, minutes in found.rows
+    ]  # fmt: skip
+    columns = range(2, 3 + len(months))
+    return Table(
+        title=_("Hours by volunteer and month"),
+        header=[_("Name"), _("Lives in"), *months, _("Total")],
+        rows=body,
+        totals=[_("Total"), "", *(hours(m) for m in found.month_totals), hours(found.total)],
+        formats=dict.fromkeys(columns, HOURS_FORMAT),
+    )
+
+
+def _local(moment) -> str:
+    """A moment as the deployment's local time, to the minute (as the sheet prints it)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(periods.local_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def ATTENDANCE_NAMES() -> dict[str | None, str]:  # noqa: N802 - a table, translated when read
+    return {
+        "pending": _("Waiting for approval"),
+        "review": _("Held for review"),
+        "approved": _("Approved"),
+        "rejected": _("Rejected"),
+        None: _("Did not come"),
+    }
+
+
+def attendance_table(lines: list[SheetLine]) -> Table:
+    """An activity's attendance sheet: sign-up, check-in and check-out times (local), the
+    attendance's state and the minutes credited."""
+    states = ATTENDANCE_NAMES()
+    body = []
+    for line in lines:
+        signed_up = _local(line.signed_up_at)
+        if line.signup_status == "withdrawn":
+            signed_up = _("%(time)s (withdrawn)", time=signed_up)
+        checked_out = _local(line.checked_out_at)
+        if line.auto_closed and checked_out:
+            checked_out = _("%(time)s (closed at the end)", time=checked_out)
+        state = states.get(line.attendance_status, "")
+        if line.manual:
+            state = _("%(state)s (recorded by hand)", state=state)
+        body.append(
+            [shown_name(line.member), signed_up, _local(line.checked_in_at), checked_out,
+             state, line.credited_minutes]
+        )  # fmt: skip
+    return Table(
+        title=_("Attendance sheet"),
+        header=[
+            _("Name"),
+            _("Signed up"),
+            _("Checked in"),
+            _("Checked out"),
+            _("Attendance"),
+            _("Minutes credited"),
+        ],  # fmt: skip
+        rows=body,
+        totals=[
+            _("Total"),
+            _("%(count)s signed up", count=sum(1 for x in lines if x.signup_status == "signed_up")),
+            _("%(count)s checked in", count=sum(1 for x in lines if x.checked_in_at)),
+            _("%(count)s checked out", count=sum(1 for x in lines if x.checked_out_at)),
+            "",
+            sum(line.credited_minutes for line in lines),
+        ],  # fmt: skip
     )
 
 

@@ -12,6 +12,7 @@ from timebank.core.clock import utcnow
 from timebank.core.db import UTCDateTime
 from timebank.extensions import db
 from timebank.people.models import Member
+from timebank.transparency.models import SignedCheckpoint
 from timebank.units.models import Unit
 
 CERTIFICATE_STATUSES = ("requested", "issued", "rejected", "revoked")
@@ -77,6 +78,15 @@ class Certificate(db.Model):
     entry_watermark: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
     #: issued: the ids of the ledger entries behind its hours, JSON (for inclusion proofs)
     entry_ids: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    #: sealed: the newest signed checkpoint of the HOURS log that held all its entries when
+    #: it was sealed (at issue, or by the checkpoint job after); NULL: awaiting its seal.
+    #: Its inclusion proofs are recomputed from the log against this checkpoint's root.
+    checkpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("transparency_checkpoints.id", ondelete="RESTRICT"), index=True,
+        nullable=True,
+    )  # fmt: skip
+    #: when it was sealed
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     #: issued: the issuing organization (出具单位), e.g. 上坎社区居民委员会
     issuer_name: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
     #: issued: the unit whose organizer issued it (the nearest above the member's home)
@@ -114,6 +124,7 @@ class Certificate(db.Model):
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    checkpoint: Mapped[SignedCheckpoint | None] = relationship(foreign_keys=[checkpoint_id])
 
     def __repr__(self) -> str:
         return f"<Certificate {self.serial} member={self.member_id} {self.status}>"

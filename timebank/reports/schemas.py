@@ -7,7 +7,7 @@ import json
 
 from marshmallow import fields, validate
 
-from timebank.core.privacy import MemberName
+from timebank.core.privacy import MemberName, shown_name
 from timebank.core.schemas import Id, StrictSchema
 from timebank.reports.models import ID_TYPES
 
@@ -239,9 +239,63 @@ class CertificateDetailSchema(CertificateSchema):
         metadata={"description": "signed_content (the exact bytes), signature, key: offline"},
     )
     verify_url = fields.String(allow_none=True)
+    seal = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "issued: its seal in the HOURS transparency log: status (sealed or "
+            "awaiting), the signed checkpoint (C2SP note), tree_size, root_hash and each "
+            "counted entry's inclusion proof (entry_id, entry_hash, leaf_index, path in "
+            "base64); also inside signed"
+        },
+    )
 
 
 class ListPreferenceSchema(StrictSchema):
     hidden = fields.Boolean(
         required=True, metadata={"description": "left off public lists (the honour roll)"}
     )
+
+
+class RosterRowSchema(StrictSchema):
+    member_id = fields.Function(lambda r: r.member.id)
+    name = MemberName()
+    home_unit_id = fields.Function(lambda r: r.member.home_unit_id)
+    minutes = fields.Integer(metadata={"description": "verified HOURS credits in the period"})
+    points = fields.Integer(metadata={"description": "verified POINTS credits in the period"})
+    hours_balance = fields.Integer(metadata={"description": "HOURS balance now (minutes)"})
+    points_balance = fields.Integer()
+
+
+class VolunteerMonthsSchema(StrictSchema):
+    months = fields.Function(lambda v: [f"{m:%Y-%m}" for m in v.months])
+    rows = fields.Function(
+        lambda v: [
+            {
+                "member_id": member.id,
+                "name": shown_name(member),
+                "home_unit_id": member.home_unit_id,
+                "minutes": minutes,
+                "total": sum(minutes),
+            }
+            for member, minutes in v.rows
+        ],  # fmt: skip
+        metadata={
+            "description": "member_id, name (masked as the caller may see it), "
+            "home_unit_id, minutes per month, total"
+        },
+    )
+    month_totals = fields.List(fields.Integer())
+    total = fields.Integer()
+
+
+class SheetLineSchema(StrictSchema):
+    member_id = fields.Function(lambda line: line.member.id)
+    name = MemberName()
+    signed_up_at = fields.DateTime(allow_none=True)
+    signup_status = fields.String(allow_none=True)
+    checked_in_at = fields.DateTime(allow_none=True)
+    checked_out_at = fields.DateTime(allow_none=True)
+    auto_closed = fields.Boolean()
+    attendance_status = fields.String(allow_none=True)
+    credited_minutes = fields.Integer()
+    manual = fields.Boolean()

@@ -10,6 +10,8 @@
 - record.py        a member's service record
 - party.py         the dual-report quarter (双报到)
 - certificates.py  service certificates: request, issue, revoke, verify
+- rosters.py       a unit's roster, hours per volunteer per month, attendance sheets
+- seals.py         certificates sealed in the transparency log: checkpoint and proofs
 - notice.py        a community's public figures for the transparency log's notice board
 """
 
@@ -47,6 +49,15 @@ from timebank.reports.operations.party import (
 )
 from timebank.reports.operations.record import RecordLine, ServiceRecord, service_record
 from timebank.reports.operations.rollups import PART_FIGURES, Rollup, chart_data, unit_rollup
+from timebank.reports.operations.rosters import (
+    RosterRow,
+    SheetLine,
+    VolunteerMonths,
+    attendance_sheet,
+    unit_roster,
+    volunteer_months,
+)
+from timebank.reports.operations.seals import Seal, certificate_seal, seal_waiting, try_seal
 
 __all__ = [
     "notice_totals",
@@ -59,6 +70,16 @@ __all__ = [
     "Place",
     "RecordLine",
     "Rollup",
+    "RosterRow",
+    "SheetLine",
+    "VolunteerMonths",
+    "attendance_sheet",
+    "unit_roster",
+    "volunteer_months",
+    "Seal",
+    "certificate_seal",
+    "seal_waiting",
+    "try_seal",
     "ServiceRecord",
     "Verification",
     "approve_certificate",

@@ -41,6 +41,7 @@ from timebank.reports.errors import (
 )
 from timebank.reports.models import ID_TYPES, Certificate
 from timebank.reports.operations.record import ServiceRecord, service_record
+from timebank.reports.operations.seals import Seal, certificate_seal, try_seal
 from timebank.units.models import Unit, UnitClosure
 
 #: Crockford's base32 without I, L, O, U: nothing to misread on paper
@@ -285,6 +286,7 @@ def _issue(cert: Certificate, actor: Member, details: IssueDetails, now: datetim
     cert.key_id = signing.key_id(signing.key_name(), signing.public_key_bytes()).hex()
     cert.signature = base64.b64encode(signing.sign(canonical_content(cert))).decode()
     db.session.flush()
+    try_seal(cert, now)  # else the next checkpoint signed seals it
     record_audit(
         "certificate.issue", actor=actor, subject=member, target=f"certificate:{cert.id}",
         after={"serial": cert.serial, "minutes": cert.minutes, "watermark": cert.entry_watermark},
@@ -385,6 +387,8 @@ class Verification:
     cert: Certificate
     recomputed_minutes: int
     problems: list[str] = field(default_factory=list)
+    #: its place in the transparency log (``seal.sealed`` False: awaiting its seal)
+    seal: Seal | None = None
 
     @property
     def matches(self) -> bool:
@@ -415,16 +419,23 @@ def verify_certificate(serial: str, *, digest: str | None = None) -> Verificatio
         problems.append("entries")
     if digest and digest.strip().lower() != content_digest(cert):
         problems.append("printed")
-    return Verification(cert=cert, recomputed_minutes=record.minutes, problems=problems)
+    seal = certificate_seal(cert)
+    if seal is not None and seal.problem:
+        problems.append("seal")
+    return Verification(cert=cert, recomputed_minutes=record.minutes, problems=problems, seal=seal)
 
 
-def signed_document(cert: Certificate) -> dict:
+def signed_document(cert: Certificate, seal: Seal | None = None) -> dict:
     """The certificate as a file its holder hands over: the exact signed bytes (as text),
-    the signature and the key, checkable offline against /.well-known/timebank-keys."""
+    the signature and the key, checkable offline against /.well-known/timebank-keys; and
+    its seal: the signed checkpoint of the HOURS log and each counted entry's inclusion
+    proof against it (``{"status": "awaiting"}`` until a checkpoint holds them all)."""
+    seal = seal or certificate_seal(cert)
     return {
         "signed_content": canonical_content(cert).decode(),
         "signature": cert.signature,
         "algorithm": "Ed25519",
         "key_id": cert.key_id,
         "key_name": signing.key_name(),
+        "seal": seal.document() if seal is not None else {"status": "awaiting"},
     }

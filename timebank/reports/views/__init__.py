@@ -108,4 +108,4 @@ def honour_roll_export(unit_id: int, fmt: str):
     return exports.download([table], fmt, f"honour-roll-{unit_id}-{period.key}")
 
 
-from timebank.reports.views import certificates, party  # noqa: E402,F401 - join this blueprint
+from timebank.reports.views import certificates, party, rosters  # noqa: E402,F401 - join this blueprint

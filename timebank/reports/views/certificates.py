@@ -306,6 +306,45 @@ def verify(serial: str):
             name=mask_name(cert.name),
         )  # fmt: skip
         return shown, 410
+    seal_data = None
+    if found.seal is not None and found.seal.sealed:
+        seal_data = reports.signed_document(found.cert, found.seal)
     return render_template(
-        "reports/verify.html", found=found, cert=found.cert, name=mask_name(found.cert.name)
-    )
+        "reports/verify.html", found=found, cert=found.cert, name=mask_name(found.cert.name),
+        seal_data=seal_data, seal_texts=_seal_texts(),
+        entry_count=len(json.loads(found.cert.entry_ids or "[]")),
+    )  # fmt: skip
+
+
+def _seal_texts() -> dict:
+    """What the browser's check of a seal says, in the reader's language."""
+    return {
+        "checkpoint": _(
+            "Checkpoint %(size)s of the hours log is signed by this service's key %(key)s.",
+            size="{size}",
+            key="{key}",
+        ),  # fmt: skip
+        "certificate": _(
+            "The certificate's signature holds, and it names these %(count)s ledger entries.",
+            count="{count}",
+        ),
+        "proofs": _(
+            "Each of the %(count)s entries is proven to be in checkpoint %(size)s.",
+            count="{count}",
+            size="{size}",
+        ),  # fmt: skip
+        "ok": _(
+            "Sealed in checkpoint %(size)s, verified in this browser: its %(count)s ledger "
+            "entries are in the public log.",
+            size="{size}",
+            count="{count}",
+        ),  # fmt: skip
+        "mismatch": _(
+            "The seal does NOT verify: the ledger entries behind this certificate are not "
+            "the ones in the signed public log."
+        ),
+        "unsupported": _(
+            "This browser cannot check Ed25519 signatures; open the page in a newer browser."
+        ),
+        "failed": _("The check could not be finished: %(error)s", error="{error}"),
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -50,14 +51,30 @@ def origin_of(ledger: str) -> str:
     return f"{signing.key_name()}/{ledger.lower()}"
 
 
+#: called after every signing with the checkpoints just signed and the time; registered by
+#: the app (the reports seal certificates waiting for a checkpoint), since the log must not
+#: read the reports that read it
+_after_signing: list[Callable[[list[SignedCheckpoint], datetime], object]] = []
+
+
+def register_after_signing(hook: Callable[[list[SignedCheckpoint], datetime], object]) -> None:
+    """Run ``hook(signed, now)`` after each :func:`sign_checkpoints` (job, page, API, CLI)."""
+    if hook not in _after_signing:
+        _after_signing.append(hook)
+
+
 def sign_checkpoints(now: datetime | None = None, *, append: bool = True) -> list[SignedCheckpoint]:
     """Append what is final (unless ``append`` is False), then sign a checkpoint of each
-    ledger whose log grew since its last one. Raises LogInconsistent (nothing signed)."""
+    ledger whose log grew since its last one, then run the hooks registered to follow a
+    signing (certificates waiting for a seal). Raises LogInconsistent (nothing signed)."""
     now = now or utcnow()
     if append:
         append_entries(now)
     signed = [sign_checkpoint(ledger, now) for ledger in LEDGERS]
-    return [checkpoint for checkpoint in signed if checkpoint is not None]
+    signed = [checkpoint for checkpoint in signed if checkpoint is not None]
+    for hook in _after_signing:
+        hook(signed, now)
+    return signed
 
 
 def sign_checkpoint(ledger: str, now: datetime) -> SignedCheckpoint | None:

@@ -116,12 +116,15 @@ def _leaf_indexes(tree: StoredTree, hashes: dict[int, str]) -> dict[int, int]:
     return indexes
 
 
-def inclusion_proofs(entry_ids: Sequence[int], *, tree_size: int | None = None) -> InclusionBundle:
-    """Proofs that the entries (one ledger's, at most MAX_ENTRIES) are in the log, against
-    the signed checkpoint of ``tree_size`` (default: the newest). Raises EntryNotFound,
-    MixedLedgers, EntryNotLogged (not in the log, or beyond that checkpoint),
-    NoCheckpoint, CheckpointNotFound."""
-    entry_ids = list(dict.fromkeys(entry_ids))[:MAX_ENTRIES]
+def inclusion_proofs(
+    entry_ids: Sequence[int], *, tree_size: int | None = None, limit: int | None = MAX_ENTRIES
+) -> InclusionBundle:
+    """Proofs that the entries (one ledger's, the first ``limit`` of them; None: all, as a
+    certificate's seal needs) are in the log, against the signed checkpoint of
+    ``tree_size`` (default: the newest). Raises EntryNotFound, MixedLedgers,
+    EntryNotLogged (not in the log, or beyond that checkpoint), NoCheckpoint,
+    CheckpointNotFound."""
+    entry_ids = list(dict.fromkeys(entry_ids))[:limit]
     ledger, hashes = _entries(entry_ids)
     checkpoint = (
         latest_checkpoint(ledger) if tree_size is None else checkpoint_of_size(ledger, tree_size)
