@@ -116,9 +116,10 @@ def create_member(
     """
     phone = normalize_phone(phone)
     name = check_name(name)
-    units.get_unit(home_unit_id)
     if password is not None:
+        # argon2 is slow: hashed before the first statement, so no write lock waits for it
         password_hash = hash_password(check_password_strength(password, phone=phone))
+    units.get_unit(home_unit_id)
     if find_member_by_phone(phone) is not None:
         raise PhoneTaken(
             "The phone %(phone)s is already registered.",
