@@ -82,6 +82,9 @@ def parse_args(argv):
         "--metrics", action="store_true", help="TIMEBANK_METRICS=1 (multiprocess files)"
     )
     parser.add_argument("--without", default="", help="hooks to take away: " + ",".join(HOOKS))
+    parser.add_argument(
+        "--tax", action="store_true", help="each hook's price: a run without each in turn"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
     parser.add_argument("--signal", help=argparse.SUPPRESS)
@@ -143,6 +146,8 @@ def count(kind: str, state_file: Path, args, workdir: Path) -> tuple[int, float]
     """Instructions and SQL statements per request of ``kind``: its process runs under
     callgrind, counting only from the first request after the warm-up to the last."""
     ready, out = workdir / f"{kind}.ready", workdir / f"{kind}.callgrind"
+    for left in (ready, ready.with_suffix(".go"), ready.with_suffix(".statements"), out):
+        left.unlink(missing_ok=True)  # a kind's earlier run (--tax)
     command = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
         sys.executable, str(Path(__file__).resolve()), "--child", kind,
@@ -379,6 +384,8 @@ def main(argv: list[str]) -> None:
             (workdir / "metrics").mkdir()
             state["metrics"] = str(workdir / "metrics")
         state_file.write_text(json.dumps(state))
+        if args.tax:
+            return tax(kinds, state_file, args, workdir)
         figures = {}
         for kind in tqdm(kinds, desc="kinds under callgrind", unit="kind"):
             figures[kind] = count(kind, state_file, args, workdir)
@@ -397,6 +404,30 @@ def main(argv: list[str]) -> None:
             if base in figures and kind not in (base, "plain"):
                 line += f"  {figure / figures[base][0]:>5.1f}x {LABELS[base]}"
         print(line)
+
+
+#: what a request cannot do without a hook: no figure then
+NEEDED = {("session", "home"), ("api_auth", "balances"), ("api_auth", "home")}
+
+
+def tax(kinds: list[str], state_file: Path, args, workdir: Path) -> None:
+    """Each hook's price per request: the instructions a run saves without it (reading
+    kinds only: a write would find the rows the run before it wrote)."""
+    kinds = [k for k in kinds if k in ("readyz", "balances", "home")]
+    runs = [("", k) for k in kinds] + [(h, k) for h in HOOKS for k in kinds if (h, k) not in NEEDED]
+    figures = {}
+    for hook, kind in tqdm(runs, desc="hooks under callgrind", unit="run"):
+        figures[hook, kind] = count(kind, state_file, Namespace(**{**vars(args), "without": hook}),
+                                    workdir)[0]  # fmt: skip
+    print(f"\nthe price of each hook, instructions per request ({args.requests} counted after "
+          f"{args.warmup} warm-up; the run without it, less the run with it):")  # fmt: skip
+    print(f"{'hook':<22}" + "".join(f"{k:>14}" for k in kinds))
+    print(f"{'(all, the request)':<22}" + "".join(f"{figures['', k]:>14,}" for k in kinds))
+    for hook in HOOKS:
+        cells = [figures["", k] - figures[hook, k] if (hook, k) in figures else None for k in kinds]
+        print(
+            f"{hook:<22}" + "".join(f"{c:>14,}" if c is not None else f"{'-':>14}" for c in cells)
+        )
 
 
 if __name__ == "__main__":
