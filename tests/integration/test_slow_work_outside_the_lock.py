@@ -7,11 +7,14 @@ past the busy timeout (a 500)."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from unittest import mock
 
 import pytest
 
 from tests import factories, sms
+from tests.conftest import ON_POSTGRES
+from tests.statements import BEGIN_IMMEDIATE, recorded_statements
 from timebank.extensions import db
 from timebank.people.operations import credentials
 from timebank.people.operations import joining as joining_ops
@@ -19,18 +22,37 @@ from timebank.people.operations import login as login_ops
 from timebank.people.operations import members as members_ops
 
 
+def _holds_a_lock(statements: list[str]) -> bool:
+    """Whether what was sent so far holds a lock someone else may wait for: SQLite's write
+    lock (BEGIN IMMEDIATE), a written row or a row locked FOR UPDATE (PostgreSQL)."""
+    return any(
+        s == BEGIN_IMMEDIATE
+        or s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+        or "FOR UPDATE" in s
+        for s in statements
+    )
+
+
 @pytest.fixture
 def hashed_outside_a_transaction():
     """Patch ``hash_password`` where ``module`` calls it; the list says, for each hash,
-    whether the session was in a transaction (on SQLite: held the write lock)."""
+    whether a lock was held by then (see _holds_a_lock)."""
     seen: list[bool] = []
+    sent: list[list[str]] = []
 
     def patch(module):
-        def record(password):
-            seen.append(db.session().in_transaction())
-            return credentials.hash_password(password)
+        @contextmanager
+        def patched():
+            def record(password):
+                seen.append(_holds_a_lock(sent[-1]))
+                return credentials.hash_password(password)
 
-        return mock.patch.object(module, "hash_password", side_effect=record)
+            with recorded_statements(lock=True, raw=True) as statements:
+                sent.append(statements)
+                with mock.patch.object(module, "hash_password", side_effect=record):
+                    yield
+
+        return patched()
 
     return patch, seen
 
@@ -82,17 +104,18 @@ def test_a_password_change_is_hashed_before_the_write_lock(
 ):
     patch, seen = hashed_outside_a_transaction
     member = make_member(district["building_a"])
+    headers = token_for(member)
     checked = []
 
     def matches(stored, password):
-        checked.append(db.session().in_transaction())
+        checked.append(db.session().in_transaction() and not ON_POSTGRES)
         return credentials.password_matches(stored, password)
 
     with patch(login_ops), mock.patch.object(login_ops, "password_matches", side_effect=matches):
         response = client.post(
             "/api/v1/me/password",
             json={"current": factories.PASSWORD, "new": "another-pass-42"},
-            headers=token_for(member),
+            headers=headers,
         )
     assert response.status_code == 204, response.json
     assert seen == [False] and checked == [False]
