@@ -17,8 +17,8 @@ from timebank.extensions import db
 TOKEN_LOOKUP = 1
 BALANCES = 2
 CHECK_IN = 5
-HOLD = 14
-CONFIRM = 15
+HOLD = 13
+CONFIRM = 14
 
 
 def _request(client, method: str, url: str, **kwargs):
@@ -67,3 +67,27 @@ def test_a_redemption_holds_and_confirms_in_a_counted_number_of_statements(
     )
     assert confirmed.json["status"] == "confirmed"
     assert len(confirm) == CONFIRM, "\n".join(confirm)
+    # masking asked no permission query: the staff's grants are the only roles read
+    for sent in (hold, confirm):
+        assert len([s for s in sent if s.startswith("SELECT role_assignments.role")]) == 1
+
+
+def test_an_official_at_the_counter_is_named_in_full_with_no_query_more(
+    client, district, token_for
+):
+    """Organizers act in public: the counter shows their name whole. Whether the customer
+    is one is read with the customer (the hold) and with the locked redemption (the
+    confirm)."""
+    shop = create_merchant(district["b"], name="红星理发店")
+    offer = create_offer(shop, points_cost=10)
+    organizer = factories.create_member(district["a"], roles=("organizer",), name="张建国")
+    fund(organizer, 10)
+    db.session.commit()
+    staff = token_for(shop.owner)
+    body = {"code": code_of(organizer), "offer_id": offer.id, "idempotency_key": "count-2"}
+    held, hold = _request(client, "post", "/api/v1/redemptions", json=body, headers=staff)
+    assert held.json["member_name"] == "张建国" and len(hold) == HOLD
+    confirmed, confirm = _request(
+        client, "post", f"/api/v1/redemptions/{held.json['id']}/confirm", headers=staff
+    )
+    assert confirmed.json["member_name"] == "张建国" and len(confirm) == CONFIRM
