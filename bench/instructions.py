@@ -12,14 +12,21 @@ For each kind of request, in a process of its own under callgrind:
 
 Kinds: the plain Flask one-read (bench/_plain_app.py, the ceiling of bench/http.py),
 ``GET /readyz``, ``GET /api/v1/me/balances``, a first ``POST /api/v1/checkins`` (each a
-different member) and a redemption at the counter (``POST /api/v1/redemptions`` then
-``/confirm``, each a different member). Codes are made before counting starts. Each is
-printed as instructions per request and as a multiple of the plain one-read and of
-``/readyz``. SQLite only: its engine runs inside the process, so its work is counted;
-a PostgreSQL server's work would not be.
+different member), a redemption at the counter (``POST /api/v1/redemptions`` then
+``/confirm``, each a different member) and a page: the volunteer's home (``GET /``,
+logged in with a session cookie, a member with points). Codes are made before counting
+starts. Each is printed as instructions per request, as a multiple of the plain one-read
+and of ``/readyz``, and with the SQL statements SQLite ran per request (every one, the
+ledger's raw SQL too; BEGIN, COMMIT and PRAGMA apart), counted in the last warm-up
+requests so the counting itself is not counted. SQLite only: its engine runs inside the
+process, so its work is counted; a PostgreSQL server's work would not be.
+
+``--without`` takes per-request hooks away (see HOOKS), so the tax of each one is the
+difference from a run with it: ``--without csrf`` against none.
 
     .venv/bin/python bench/instructions.py
     .venv/bin/python bench/instructions.py --requests 100 --kinds readyz,balances
+    .venv/bin/python bench/instructions.py --kinds readyz,home --without session
 """
 
 from __future__ import annotations
@@ -47,14 +54,23 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
-KINDS = ("plain", "readyz", "balances", "checkin", "redemption")
+KINDS = ("plain", "readyz", "balances", "checkin", "redemption", "home")
 LABELS = {
     "plain": "plain one indexed read",
     "readyz": "GET /readyz",
     "balances": "GET /api/v1/me/balances",
     "checkin": "POST /api/v1/checkins (first scan)",
     "redemption": "redemption (hold + confirm)",
+    "home": "GET / (volunteer's home, logged in)",
 }
+#: hooks --without can take away: each request then runs as if the app had not got it
+HOOKS = (
+    "request_id", "csrf", "check_request", "api_auth", "fresh_request_state",
+    "remember_cookie", "security_headers", "session", "context_processors", "locale",
+    "read_phases",
+)  # fmt: skip
+#: the statements counted per request: the last ones of the warm-up
+TRACED = 20
 STEPS_AHEAD = 120  # codes made in advance: an hour of 30-second steps under valgrind
 
 
@@ -65,6 +81,10 @@ def parse_args(argv):
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument(
         "--metrics", action="store_true", help="TIMEBANK_METRICS=1 (multiprocess files)"
+    )
+    parser.add_argument("--without", default="", help="hooks to take away: " + ",".join(HOOKS))
+    parser.add_argument(
+        "--tax", action="store_true", help="each hook's price: a run without each in turn"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--state", help=argparse.SUPPRESS)
@@ -123,15 +143,18 @@ def _codes(app, activity_id: int, member_ids: list[int]) -> dict:
 # ---------------------------------------------------------------- counting (parent)
 
 
-def count(kind: str, state_file: Path, args, workdir: Path) -> int:
-    """Instructions per request of ``kind``: its process runs under callgrind, counting
-    only from the first request after the warm-up to the last."""
+def count(kind: str, state_file: Path, args, workdir: Path) -> tuple[int, float]:
+    """Instructions and SQL statements per request of ``kind``: its process runs under
+    callgrind, counting only from the first request after the warm-up to the last."""
     ready, out = workdir / f"{kind}.ready", workdir / f"{kind}.callgrind"
+    for left in (ready, ready.with_suffix(".go"), ready.with_suffix(".statements"), out):
+        left.unlink(missing_ok=True)  # a kind's earlier run (--tax)
     command = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
         sys.executable, str(Path(__file__).resolve()), "--child", kind,
         "--state", str(state_file), "--signal", str(ready),
         "--requests", str(args.requests), "--warmup", str(args.warmup),
+        "--without", args.without,
     ]  # fmt: skip
     log = workdir / f"{kind}.log"  # valgrind's and the app's messages, for a failure
     with log.open("w") as stderr:
@@ -148,7 +171,8 @@ def count(kind: str, state_file: Path, args, workdir: Path) -> int:
     if child.wait() != 0:
         raise SystemExit(f"{kind}: failed:\n" + _tail(log))
     total = re.search(r"^(?:summary|totals):\s*(\d+)", out.read_text(), re.M)
-    return int(total.group(1)) // args.requests
+    statements = float(ready.with_suffix(".statements").read_text())
+    return int(total.group(1)) // args.requests, statements
 
 
 def _tail(log: Path) -> str:
@@ -175,11 +199,14 @@ def _environ(method: str, path: str, token: str | None, body: dict | None) -> di
     return environ
 
 
-def _send(app, method: str, path: str, token: str | None = None, body: dict | None = None):
+def _send(
+    app, method: str, path: str, token: str | None = None, body: dict | None = None, cookie=None
+):
     status = []
-    answer = b"".join(
-        app(_environ(method, path, token, body), lambda s, h, e=None: status.append(s))
-    )
+    environ = _environ(method, path, token, body)
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    answer = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
     if status[0][:1] != "2":
         raise SystemExit(f"{method} {path}: {status[0]} {answer[:300]!r}")
     return answer
@@ -202,7 +229,7 @@ def _requests(kind: str, state: dict):
     """The app and a function sending the next request of ``kind`` (each call another
     member where a member can do it only once)."""
     tokens, sent = state["tokens"], iter(range(10**9))
-    url = state["redeem_url"] if kind == "redemption" else state["http_url"]
+    url = state["redeem_url"] if kind in ("redemption", "home") else state["http_url"]
     os.environ.update(TIMEBANK_ENV="production", TIMEBANK_SECRET_KEY=state["secret"],
                       TIMEBANK_SIGNING_KEY=state["signing_key"],
                       TIMEBANK_DATABASE_URL=url, BENCH_DATABASE_URL=url)  # fmt: skip
@@ -219,6 +246,9 @@ def _requests(kind: str, state: dict):
     if kind == "readyz":
         # no scheduler runs here: the readiness of the database and the schema
         return app, lambda: _send(app, "GET", "/readyz?exclude=scheduler")
+    if kind == "home":
+        cookie = _session_cookie(app, _now(state["redeem"])[-1][0])
+        return app, lambda: _send(app, "GET", "/", cookie=cookie)
     if kind == "balances":
         return app, lambda: _send(
             app, "GET", "/api/v1/me/balances", tokens[next(sent) % min(128, len(tokens))]
@@ -238,13 +268,104 @@ def _requests(kind: str, state: dict):
     return app, {"checkin": checkin, "redemption": redemption}[kind]
 
 
+def _session_cookie(app, member_id: int) -> str:
+    """The page session of a member who logged in (as Flask-Login writes it)."""
+    from timebank.extensions import db
+    from timebank.people.models import Member
+
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        data = {"_user_id": member.get_id(), "_fresh": True}
+        db.session.remove()
+    signed = app.session_interface.get_signing_serializer(app).dumps(data)
+    return f"{app.config['SESSION_COOKIE_NAME']}={signed}"
+
+
+def _take_away(app, hooks: list[str]) -> None:
+    """Run ``app`` without the named HOOKS (for their tax: the difference)."""
+    from flask.sessions import SecureCookieSession, SessionInterface
+
+    names = {
+        "csrf": "csrf_protect", "check_request": "check_request", "api_auth": "_api_auth",
+        "fresh_request_state": "_fresh_request_state",
+        "remember_cookie": "_update_remember_cookie", "security_headers": "_security_headers",
+    }  # fmt: skip
+    unwanted = {names[hook] for hook in hooks if hook in names}
+    for funcs in (app.before_request_funcs, app.after_request_funcs):
+        for key, hooked in funcs.items():
+            funcs[key] = [f for f in hooked if f.__name__ not in unwanted]
+    if "request_id" in hooks:
+        app.wsgi_app = app.wsgi_app.wsgi_app
+
+    class NoSessions(SessionInterface):
+        def open_session(self, app, request):
+            return SecureCookieSession()
+
+        def save_session(self, app, session, response):
+            pass
+
+    if "session" in hooks:
+        app.session_interface = NoSessions()
+    if "context_processors" in hooks:
+        app.template_context_processors[None] = app.template_context_processors[None][:1]
+    if "locale" in hooks:
+        app.extensions["babel"].locale_selector = lambda: "zh_CN"
+    if "read_phases" in hooks:  # reads join the request's transaction, as on PostgreSQL
+        import contextlib
+
+        from timebank.core import uow
+
+        for module in list(sys.modules.values()):
+            for name in ("reads_before_writes", "read_phase"):
+                if getattr(module, name, None) is getattr(uow, name):
+                    setattr(module, name, lambda session=None: contextlib.nullcontext())
+
+
+def _traced(send, requests: int) -> float:
+    """Send ``requests`` and return the SQL statements SQLite ran per request (BEGIN,
+    COMMIT, ROLLBACK and PRAGMA apart; a trigger firing is not a statement)."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    ran = []
+
+    def trace(statement: str) -> None:
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if ran and ran[-1] == statement:
+            return  # a trigger firing: sqlite3 reports its statement's text again
+        if verb and not statement.lstrip().startswith("--") and verb not in (
+            "BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE",
+        ):  # fmt: skip
+            ran.append(statement)
+
+    def checkout(dbapi_connection, record, proxy):
+        dbapi_connection.set_trace_callback(trace)
+
+    def checkin(dbapi_connection, record):
+        dbapi_connection.set_trace_callback(None)
+
+    event.listen(Pool, "checkout", checkout)
+    event.listen(Pool, "checkin", checkin)
+    try:
+        for _ in range(requests):
+            send()
+    finally:
+        event.remove(Pool, "checkout", checkout)
+        event.remove(Pool, "checkin", checkin)
+    return len(ran) / requests
+
+
 def child(args) -> None:
     state = json.loads(Path(args.state).read_text())
     app, send = _requests(args.child, state)
+    _take_away(app, [hook for hook in args.without.split(",") if hook])
     runpy.run_path(str(ROOT / "gunicorn.conf.py"))["post_worker_init"](None)
-    for _ in range(args.warmup):
+    traced = min(TRACED, args.warmup)
+    for _ in range(args.warmup - traced):
         send()
+    statements = _traced(send, traced) if traced else 0.0
     signal = Path(args.signal)
+    signal.with_suffix(".statements").write_text(str(statements))
     signal.write_text(str(os.getpid()))
     while not signal.with_suffix(".go").exists():
         time.sleep(0.05)
@@ -262,6 +383,8 @@ def main(argv: list[str]) -> None:
     kinds = [k for k in args.kinds.split(",") if k]
     if unknown := set(kinds) - set(KINDS):
         raise SystemExit(f"unknown kinds: {', '.join(sorted(unknown))}")
+    if unknown := {h for h in args.without.split(",") if h} - set(HOOKS):
+        raise SystemExit(f"unknown hooks: {', '.join(sorted(unknown))}")
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: sudo apt-get install -y valgrind")
@@ -273,6 +396,8 @@ def main(argv: list[str]) -> None:
             (workdir / "metrics").mkdir()
             state["metrics"] = str(workdir / "metrics")
         state_file.write_text(json.dumps(state))
+        if args.tax:
+            return tax(kinds, state_file, args, workdir)
         figures = {}
         for kind in tqdm(kinds, desc="kinds under callgrind", unit="kind"):
             figures[kind] = count(kind, state_file, args, workdir)
@@ -282,14 +407,41 @@ def main(argv: list[str]) -> None:
         f"\ninstructions per request (callgrind; {args.requests} counted after {args.warmup}"
         " warm-up; SQLite, production settings, gc frozen as in gunicorn"
         + (", metrics on" if args.metrics else "")
+        + (f", without {args.without}" if args.without else "")
         + "):"
     )
-    for kind, figure in figures.items():
-        line = f"{LABELS[kind]:<38} {figure / 1e6:>7.2f} M"
+    for kind, (figure, statements) in figures.items():
+        line = f"{LABELS[kind]:<38} {figure / 1e6:>7.2f} M  {statements:>5.1f} SQL"
         for base in ("plain", "readyz"):
             if base in figures and kind not in (base, "plain"):
-                line += f"  {figure / figures[base]:>5.1f}x {LABELS[base]}"
+                line += f"  {figure / figures[base][0]:>5.1f}x {LABELS[base]}"
         print(line)
+
+
+#: what a request cannot do without a hook: no figure then
+NEEDED = {("session", "home"), ("api_auth", "balances"), ("api_auth", "home")} | {
+    ("read_phases", kind) for kind in KINDS
+}
+
+
+def tax(kinds: list[str], state_file: Path, args, workdir: Path) -> None:
+    """Each hook's price per request: the instructions a run saves without it (reading
+    kinds only: a write would find the rows the run before it wrote)."""
+    kinds = [k for k in kinds if k in ("readyz", "balances", "home")]
+    runs = [("", k) for k in kinds] + [(h, k) for h in HOOKS for k in kinds if (h, k) not in NEEDED]
+    figures = {}
+    for hook, kind in tqdm(runs, desc="hooks under callgrind", unit="run"):
+        figures[hook, kind] = count(kind, state_file, Namespace(**{**vars(args), "without": hook}),
+                                    workdir)[0]  # fmt: skip
+    print(f"\nthe price of each hook, instructions per request ({args.requests} counted after "
+          f"{args.warmup} warm-up; the run without it, less the run with it):")  # fmt: skip
+    print(f"{'hook':<22}" + "".join(f"{k:>14}" for k in kinds))
+    print(f"{'(all, the request)':<22}" + "".join(f"{figures['', k]:>14,}" for k in kinds))
+    for hook in HOOKS:
+        cells = [figures["", k] - figures[hook, k] if (hook, k) in figures else None for k in kinds]
+        print(
+            f"{hook:<22}" + "".join(f"{c:>14,}" if c is not None else f"{'-':>14}" for c in cells)
+        )
 
 
 if __name__ == "__main__":

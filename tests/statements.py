@@ -19,11 +19,43 @@ HARNESS = ("SAVEPOINT sa_savepoint_", "RELEASE SAVEPOINT sa_savepoint_",
            "ROLLBACK TO SAVEPOINT sa_savepoint_")  # fmt: skip
 
 
+#: the modules that speak plain SQL on the session's DB-API cursor (ledger/operations/sql.py)
+RAW_SQL_MODULES = (
+    "timebank.ledger.operations.posting",
+    "timebank.transparency.operations.log",
+    "timebank.transparency.operations.tree",
+)
+
+
+class _RecordingCursor:
+    """A DB-API cursor that writes down what it executes (``executemany``: once)."""
+
+    def __init__(self, cursor, statements: list[str]):
+        self._cursor, self._statements = cursor, statements
+
+    def execute(self, sql, *args):
+        self._statements.append(" ".join(sql.split()))
+        return self._cursor.execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self._statements.append(" ".join(sql.split()))
+        return self._cursor.executemany(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+    def __iter__(self):
+        return iter(self._cursor)
+
+
 @contextmanager
-def recorded_statements(*, lock: bool = False) -> Iterator[list[str]]:
+def recorded_statements(*, lock: bool = False, raw: bool = False) -> Iterator[list[str]]:
     """Yield the list of statements the block sends through the engine, whitespace
-    collapsed (the ledger's raw SQL goes past it). ``lock``: also BEGIN_IMMEDIATE where a
+    collapsed. ``raw``: also the ledger's plain SQL on the DB-API cursor (which goes past
+    the engine), so a count is the whole price. ``lock``: also BEGIN_IMMEDIATE where a
     SQLite transaction takes the write lock."""
+    import importlib
+
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -40,6 +72,16 @@ def recorded_statements(*, lock: bool = False) -> Iterator[list[str]]:
                 original(dbapi_connection)
 
             patch.setattr(core_db, "begin_immediate", marked)
+        if raw:
+            for name in RAW_SQL_MODULES:
+                module = importlib.import_module(name)
+                opened = module.dbapi_cursor
+
+                def recording(opened=opened):
+                    cursor, pg = opened()
+                    return _RecordingCursor(cursor, statements), pg
+
+                patch.setattr(module, "dbapi_cursor", recording)
         event.listen(db.engine, "before_cursor_execute", record)
         try:
             yield statements

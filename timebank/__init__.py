@@ -8,7 +8,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from timebank.config import PROJECT_ROOT, load_config
-from timebank.core.web import CookieSessions, register_error_handlers
+from timebank.core.web import CookieSessions, register_error_handlers, uses_bearer_token
 from timebank.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
 LOCALES = ["zh_CN", "en"]
@@ -17,14 +17,19 @@ REQUEST_STATE = (
     "_flask_babel", "_login_user", "actor", "acting_member", "access_action",
     "access_checked", "access_passed", "form_error",
 )  # fmt: skip
+_REQUEST_STATE = frozenset(REQUEST_STATE)
 
 
 def select_locale() -> str:
-    chosen = session.get("locale")
-    if chosen in LOCALES:
-        return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
+    """A page session's choice, else the logged-in member's, else the browser's. A
+    bearer-token API request has neither session nor page login: the client's
+    Accept-Language says."""
+    if not uses_bearer_token(request):
+        chosen = session.get("locale")
+        if chosen in LOCALES:
+            return chosen
+        if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+            return current_user.locale
     from flask import current_app
 
     return (
@@ -65,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     login_manager.init_app(app)
+    _remember_cookie_only_with_a_session(app)
     login_manager.login_view = "people.login"
     login_manager.login_message = None
     csrf.init_app(app)
@@ -88,6 +94,22 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _remember_cookie_only_with_a_session(app: Flask) -> None:
+    """Flask-Login's after-request hook looks into the session on every request (which
+    also marks it read, so every answer said "Vary: Cookie"); an empty session has no
+    remember-me cookie to set or clear."""
+    from flask.globals import request_ctx
+
+    update = login_manager._update_remember_cookie
+
+    def _update_remember_cookie(response):
+        # _session: the session as it is (the property would mark it read)
+        return update(response) if request_ctx._session else response
+
+    hooks = app.after_request_funcs[None]
+    hooks[hooks.index(update)] = _update_remember_cookie
 
 
 def _init_observability(app: Flask) -> None:
@@ -249,5 +271,6 @@ def _register_template_helpers(app: Flask) -> None:
     def _fresh_request_state():
         # Flask-Babel and Flask-Login cache on g, which lives as long as the app
         # context; when one outlives a request (tests), the cache must not leak.
-        for name in REQUEST_STATE:
-            g.pop(name, None)
+        state = vars(g._get_current_object())
+        for name in state.keys() & _REQUEST_STATE:
+            del state[name]

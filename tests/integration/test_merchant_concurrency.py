@@ -204,8 +204,8 @@ def test_on_sqlite_a_counter_takes_the_write_lock_only_to_write(app, client, two
     held, locked_texts = hold(member, shops[0]["offer"], "lock-1")
     locked = verbs(locked_texts)
     # the redemption; the ledger: the account (raw SQL, not seen here), its key check, the
-    # credit account's ledger, the hold, the held amount; the redemption's hold; then the
-    # answer asks whether the customer is an official (who is shown unmasked)
+    # credit account's ledger, the hold, the held amount; the redemption's hold. Whether
+    # the customer is an official (shown unmasked) was read with the customer, before.
     assert locked == [
         "BEGIN IMMEDIATE",
         "INSERT",
@@ -214,13 +214,13 @@ def test_on_sqlite_a_counter_takes_the_write_lock_only_to_write(app, client, two
         "INSERT",
         "UPDATE",
         "UPDATE",
-        "SELECT",
     ], locked
     _, confirmed_texts = lock_held_for("post", f"/api/v1/redemptions/{held['id']}/confirm")
     confirmed = verbs(confirmed_texts)
     # the redemption and the hold, locked; the hold's point lots; the transfer (raw SQL)
     assert confirmed[:4] == ["BEGIN IMMEDIATE", "SELECT", "SELECT", "SELECT"], confirmed
-    assert confirmed.count("SELECT") == 4, confirmed  # the access check came before
+    # the access check came before; the customer's official status came with the lock
+    assert confirmed.count("SELECT") == 3, confirmed
     # an offer with limits is counted under the lock, with the key checked again there
     _, locked = hold(second, limited, "lock-2")
     assert "FROM offers" in locked[1] and "FOR UPDATE" not in locked[1]  # SQLite: the lock

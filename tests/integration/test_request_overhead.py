@@ -129,3 +129,24 @@ def test_a_request_that_only_reads_sends_no_begin_or_commit(database_url):
             assert raw.dbapi_connection.autocommit is False
             raw.close()
         db.engine.dispose()
+
+
+def test_a_bearer_token_request_neither_reads_nor_writes_the_cookie_session(
+    client, district, make_member, token_for, login, monkeypatch
+):
+    from flask.sessions import SecureCookieSessionInterface
+
+    member = make_member(district["a"])
+    login(member)  # the client now sends a page session's cookie with every request
+    opened = []
+    original = SecureCookieSessionInterface.open_session
+    monkeypatch.setattr(
+        SecureCookieSessionInterface,
+        "open_session",
+        lambda self, app, request: opened.append(request.path) or original(self, app, request),
+    )
+    api = client.get("/api/v1/me", headers=token_for(member))
+    assert api.status_code == 200 and opened == []
+    assert "Set-Cookie" not in api.headers and "Cookie" not in api.headers.get("Vary", "")
+    page = client.get("/")  # a page still knows who is logged in by the cookie
+    assert page.status_code == 200 and opened == ["/"] and member.name in page.text

@@ -413,7 +413,17 @@ def pays_self_or_ward(actor, member_id: int | None) -> bool:
 
 def is_official(member) -> bool:
     """``member`` holds an organizer's or an admin's role somewhere (acts in public)."""
-    return member is not None and _backend.has_role(member.id, ORGANIZERS)
+    if member is None:
+        return False
+    return remembered(("official", member.id), lambda: _backend.has_role(member.id, ORGANIZERS))
+
+
+def remember_official(member_id: int, official: bool) -> None:
+    """What a query that read the member anyway said of ``is_official``: the answer that
+    shows their name then asks the database nothing more (this request only)."""
+    memo = request_memo()
+    if memo is not None:
+        memo[("official", member_id)] = official
 
 
 def is_admin(actor) -> bool:

@@ -97,13 +97,21 @@ def check_text(value) -> None:
             stack.extend(item)
 
 
+#: the bodies werkzeug parses into ``request.form`` (any other leaves it empty)
+_FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
 def check_request() -> None:
     """before_request: refuse what no endpoint could store or parse safely."""
     if request.method in ("GET", "HEAD", "OPTIONS") and not request.query_string:
         if "\x00" in request.path:
             raise NulCharacter()
         return  # nothing sent but the path: most GETs
-    sent = [request.path, request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
+    sent = [request.path]
+    if request.query_string:
+        sent.append(request.args.to_dict(flat=False))
+    if request.mimetype in _FORMS:  # only these bodies are parsed into request.form
+        sent.append(request.form.to_dict(flat=False))
     if request.is_json:
         raw = request.get_data(cache=True)
         if raw:

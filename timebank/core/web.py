@@ -44,9 +44,17 @@ def is_api_request() -> bool:
     return wants_problem(request.path)
 
 
+def uses_bearer_token(request) -> bool:
+    """An API request that names its caller by a bearer token: it has no use for the
+    cookie session (nor for the language a page session chose)."""
+    return "HTTP_AUTHORIZATION" in request.environ and request.path.startswith("/api/")
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, the signer built once per set of keys instead of on
-    every request."""
+    every request. A bearer-token API request has no cookie session (pages have; the API
+    knows its caller by the token alone), and a request whose session stayed empty and
+    untouched writes nothing back."""
 
     def get_signing_serializer(self, app):
         keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
@@ -54,6 +62,18 @@ class CookieSessions(SecureCookieSessionInterface):
         if cached is None or cached[0] != keys:
             self._signer = cached = (keys, super().get_signing_serializer(app))
         return cached[1]
+
+    def open_session(self, app, request):
+        if uses_bearer_token(request):
+            return self.session_class()  # the cookie is neither read nor written back
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.modified and not session.accessed:
+            return  # what Flask would do, without working out the cookie's settings first
+        if uses_bearer_token(request):
+            return  # the cookie was not read: nothing to write back, nothing to vary on
+        super().save_session(app, session, response)
 
 
 class ApiBlueprint(SmorestBlueprint):
@@ -255,21 +275,39 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def _security_headers(response):
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-    configured = current_app.config.get("TIMEBANK_BASE_URL")
-    if configured.startswith("https://") if configured else request.scheme == "https":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    return response
+#: the headers of every answer, of pages (HTML), and of answers over https
+_ALWAYS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"))
+_PAGES = (("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Frame-Options", "DENY"))
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def security_headers(app) -> Callable:
+    """The after-request hook adding the security headers a view did not set itself. They
+    are constants, worked out once: whether answers go over https is known from
+    TIMEBANK_BASE_URL when it is set (else each request's scheme says)."""
+    configured = app.config.get("TIMEBANK_BASE_URL")
+    https = configured.startswith("https://") if configured else None
+    plain, html = _ALWAYS, _ALWAYS + _PAGES
+    secure, secure_html = plain + (_HSTS,), html + (_HSTS,)
+
+    def _security_headers(response):
+        headers = response.headers
+        is_page = response.mimetype == "text/html"
+        if https if https is not None else request.scheme == "https":
+            wanted = secure_html if is_page else secure
+        else:
+            wanted = html if is_page else plain
+        present = {name.lower() for name, _ in headers.items()} if headers else ()
+        for name, value in wanted:
+            if name.lower() not in present:
+                headers.add(name, value)
+        return response
+
+    return _security_headers
 
 
 def register_error_handlers(app) -> None:
-    app.after_request(_security_headers)
+    app.after_request(security_headers(app))
     app.before_request(check_request)
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)

@@ -8,6 +8,7 @@ from timebank.core import access
 from timebank.core.access import requires
 from timebank.core.errors import Forbidden, InvalidInput
 from timebank.core.qr import qr_svg
+from timebank.core.uow import reads_before_writes
 from timebank.core.web import ApiBlueprint, ApiView
 from timebank.extensions import db
 from timebank.people import operations as people
@@ -117,7 +118,9 @@ class Members(ApiView):
     def post(self, data):
         """An organizer adds a member directly (active volunteer of the home unit)."""
         actor = access.current_actor()
-        access.authorize(actor, "members.create", units.unit_target(data["home_unit_id"]))
+        # the role check reads before the write lock, which then waits for no argon2 hash
+        with reads_before_writes():
+            access.authorize(actor, "members.create", units.unit_target(data["home_unit_id"]))
         return people.create_member(
             phone=data["phone"],
             name=data["name"],

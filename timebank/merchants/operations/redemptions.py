@@ -104,17 +104,24 @@ def redemption_member_target(redemption_id: int) -> Target:
     return Target(member=get_redemption(redemption_id).member_id)
 
 
+_LOCK = (
+    sa.select(Redemption, people.official_role(Redemption.member_id))
+    .where(Redemption.id == sa.bindparam("redemption"))
+    .options(*_NAMES)
+    .with_for_update(of=Redemption)
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_redemption(redemption_id: int) -> Redemption:
-    """The redemption row, locked FOR UPDATE (PostgreSQL). Raises RedemptionNotFound."""
-    redemption = db.session.scalar(
-        sa.select(Redemption)
-        .where(Redemption.id == redemption_id)
-        .options(*_NAMES)
-        .with_for_update(of=Redemption)
-        .execution_options(populate_existing=True)
-    )
-    if redemption is None:
+    """The redemption row, locked FOR UPDATE (PostgreSQL), with its merchant, offer and
+    member, and whether the member is an official (the answer shows their name). Raises
+    RedemptionNotFound."""
+    found = db.session.execute(_LOCK, {"redemption": redemption_id}).first()
+    if found is None:
         raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
+    redemption, official = found
+    access.remember_official(redemption.member_id, official)
     return redemption
 
 
@@ -178,7 +185,7 @@ def _redeemer(offer, read: ReadCode, staff: Member) -> Member:
             "Nobody redeems their own points, or those of a member they look after, "
             "at a counter they serve."
         )
-    member = people.get_member(read.member_id)
+    member = people.get_member_shown(read.member_id)  # the answer shows their name
     if not member.is_active:
         raise MemberNotActive(
             "%(name)s's account is not active.", params={"name": shown_name(member)}

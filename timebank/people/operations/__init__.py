@@ -62,11 +62,13 @@ from timebank.people.operations.members import (
     create_member,
     find_member_by_phone,
     get_member,
+    get_member_shown,
     grant_role,
     list_members,
     member_names,
     member_target,
     members_in_unit_select,
+    official_role,
     set_locale,
 )
 from timebank.people.operations.party import register_party
@@ -126,6 +128,8 @@ __all__ = [
     "get_join_link",
     "homes_of_join_link",
     "get_member",
+    "get_member_shown",
+    "official_role",
     "grant_role",
     "guardian_may_act_for",
     "guardianships_of",

@@ -126,8 +126,10 @@ def login_with_code(
     """
     phone = normalize_phone(phone)
     _throttled(phone, address)
+    new_hash = None
     if new_password is not None:
-        check_password_strength(new_password, phone=phone)
+        # argon2 is slow: hashed before the code is taken (a write), so it holds no lock
+        new_hash = hash_password(check_password_strength(new_password, phone=phone))
     member = find_member_by_phone(phone)
     if member is None or member.status != "active":
         _failed(phone, address)
@@ -138,8 +140,8 @@ def login_with_code(
         _failed(phone, address)
         raise
     LOGIN_PHONE.reset(phone)
-    if new_password is not None:
-        member.password_hash = hash_password(new_password)
+    if new_hash is not None:
+        member.password_hash = new_hash
         end_all_sessions(member)
     return member
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from timebank.core.access import Target
+from timebank.core.access import ORGANIZERS, Target, remember_official
 from timebank.core.clock import utcnow
 from timebank.core.db import get_by_id
 from timebank.core.errors import InvalidInput
@@ -34,6 +34,29 @@ def get_member(member_id: int) -> Member:
     if member is None:
         raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
     return member
+
+
+def official_role(member_id: sa.ColumnElement) -> sa.Exists:
+    """EXISTS: the member holds an organizer's or an admin's role (``access.is_official``),
+    to read with a member whose name an answer shows."""
+    return sa.exists().where(
+        RoleAssignment.member_id == member_id, RoleAssignment.role.in_(sorted(ORGANIZERS))
+    )
+
+
+_MEMBER_SHOWN = sa.select(Member, official_role(Member.id)).where(
+    Member.id == sa.bindparam("member")
+)
+
+
+def get_member_shown(member_id: int) -> Member:
+    """``get_member``, and whether the member is an official read in the same statement,
+    so showing their name (masked or whole) asks nothing more. Raises NotFound."""
+    found = db.session.execute(_MEMBER_SHOWN, {"member": member_id}).first()
+    if found is None:
+        raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
+    remember_official(member_id, found[1])
+    return found[0]
 
 
 def lock_member(member: Member) -> Member:
@@ -116,9 +139,10 @@ def create_member(
     """
     phone = normalize_phone(phone)
     name = check_name(name)
-    units.get_unit(home_unit_id)
     if password is not None:
+        # argon2 is slow: hashed before the first statement, so no write lock waits for it
         password_hash = hash_password(check_password_strength(password, phone=phone))
+    units.get_unit(home_unit_id)
     if find_member_by_phone(phone) is not None:
         raise PhoneTaken(
             "The phone %(phone)s is already registered.",
