@@ -404,3 +404,75 @@ def unit_statements(unit_id: int, period_start: date) -> list[Statement]:
         .order_by(Merchant.name)
     )
     return list(db.session.scalars(query))
+
+
+# ---------------------------------------------------------------- what waits
+
+
+def _merchant_account_key():
+    return sa.literal("merchant:") + sa.cast(Merchant.id, sa.String)
+
+
+def count_statements_to_build(
+    unit_ids, *, now: datetime | None = None, created_before: datetime | None = None
+) -> int:
+    """Shops of ``unit_ids`` (ids, or a SELECT of them) that redeemed points last month
+    and have no statement of it yet; ``created_before``: only when the month ended
+    before then (waiting that long)."""
+    now = now or utcnow()
+    period = previous_month(now)
+    start, end = month_bounds(period)
+    if created_before is not None and end >= created_before:
+        return 0
+    redeemed = (
+        sa.select(Transfer.id)
+        .join(Account, Account.id == Transfer.credit_account_id)
+        .where(
+            Account.ledger == "POINTS",
+            Account.owner_key == _merchant_account_key(),
+            Transfer.code == "redeem",
+            Transfer.created_at >= start,
+            Transfer.created_at < end,
+        )
+    )
+    built = sa.select(Statement.id).where(
+        Statement.merchant_id == Merchant.id, Statement.period_start == period
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count(Merchant.id)).where(
+            Merchant.unit_id.in_(unit_ids),
+            Merchant.status.in_(("approved", "suspended")),
+            redeemed.exists(),
+            ~built.exists(),
+        )
+    )
+
+
+def _to_pay(unit_ids, now: datetime, created_before: datetime | None):
+    clauses = [
+        Statement.unit_id.in_(unit_ids),
+        Statement.status == "open",
+        Statement.period_start < current_month(now),
+        Statement.points_net > 0,
+    ]
+    if created_before is not None:
+        clauses.append(Statement.created_at < created_before)
+    return clauses
+
+
+def count_statements_to_pay(
+    unit_ids, *, now: datetime | None = None, created_before: datetime | None = None
+) -> int:
+    """Open statements of ``unit_ids`` (ids, or a SELECT of them) of an ended month that
+    owe the shop something (a ¥0 statement waits for nobody); ``created_before``: only
+    those built before then."""
+    now = now or utcnow()
+    query = sa.select(sa.func.count(Statement.id)).where(*_to_pay(unit_ids, now, created_before))
+    return db.session.scalar(query)
+
+
+def oldest_month_to_pay(unit_ids, *, now: datetime | None = None) -> date | None:
+    """The earliest month with a statement of ``unit_ids`` to pay, or None."""
+    now = now or utcnow()
+    query = sa.select(sa.func.min(Statement.period_start)).where(*_to_pay(unit_ids, now, None))
+    return db.session.scalar(query)
