@@ -550,6 +550,9 @@ def _cases() -> dict:
         ),
         ("GET", "/api/v1/offers"): lambda w, c: Call("/api/v1/offers"),
         ("GET", OF): lambda w, c: Call(f"/api/v1/offers/{w.offer.id}"),
+        ("PATCH", OF): lambda w, c: Call(
+            f"/api/v1/offers/{create_offer(w.merchant_a).id}", json={"stock": 50}, owner=True
+        ),
         ("POST", f"{OF}/withdraw"): lambda w, c: Call(
             f"/api/v1/offers/{create_offer(w.merchant_a).id}/withdraw", owner=True
         ),

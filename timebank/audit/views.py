@@ -40,6 +40,7 @@ ACTION_NAMES = {
     "merchant.approved": _l("Shop approved"),
     "merchant.rejected": _l("Shop turned down"),
     "merchant.suspended": _l("Shop suspended"),
+    "offer.update": _l("Offer changed"),
     "unit.create": _l("Unit created"),
     "unit.update": _l("Unit's place changed"),
     "organization.create": _l("Partner organization added"),

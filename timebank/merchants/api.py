@@ -20,6 +20,7 @@ from timebank.merchants.schemas import (
     MonthSchema,
     OfferForMemberSchema,
     OfferSchema,
+    OfferUpdateSchema,
     PaySchema,
     RedeemCodeSchema,
     RedeemRequestSchema,
@@ -224,6 +225,15 @@ class OfferById(ApiView):
     def get(self, offer_id):
         """One offer, whatever its status."""
         return merchants.get_offer(offer_id)
+
+    @requires("merchants.manage", target=merchants.offer_owner_target)
+    @blp.arguments(OfferUpdateSchema, required=False)
+    @blp.response(200, OfferSchema)
+    def patch(self, data, offer_id):
+        """Change an active offer: stock, limits, conditions and end at any time; what it
+        gives and costs (title, points, benefit, start) only until someone redeemed it
+        (``offer_redeemed``). The stock and budget never drop below what is taken."""
+        return merchants.update_offer(offer_id, actor=access.current_actor(), **data)
 
 
 @blp.route(f"{OFFER}/withdraw")

@@ -222,3 +222,9 @@ class StatementMismatch(Conflict):
 
 class InvalidMonth(InvalidInput):
     code = "invalid_month"
+
+
+class OfferRedeemed(Conflict):
+    """What a redeemed offer gave stays as it was: receipts and statements name it."""
+
+    code = "offer_redeemed"

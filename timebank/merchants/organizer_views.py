@@ -110,6 +110,7 @@ def unit_offers(unit_id: int):
         unit=units.get_unit(unit_id),
         offers=offers,
         usage=merchants.offer_usage([o.id for o in offers]),
+        left=merchants.offers_left(offers),
         action_form=ActionForm(),
     )
 

@@ -15,11 +15,13 @@ Every function that depends on the time takes ``now`` (default: the server clock
 """
 
 from timebank.merchants.operations.limits import (
+    OfferLeft,
     check_limits,
     local_day_start,
     local_month_start,
     local_zone,
     offer_usage,
+    offers_left,
 )
 from timebank.merchants.operations.lookups import (
     MerchantSummary,
@@ -32,6 +34,7 @@ from timebank.merchants.operations.lookups import (
 )
 from timebank.merchants.operations.offers import (
     EARN_CODES,
+    FIXED_ONCE_REDEEMED,
     OfferForMember,
     check_eligible,
     check_redeemable,
@@ -40,10 +43,12 @@ from timebank.merchants.operations.offers import (
     lock_offer,
     merchant_offers,
     offer_owner_target,
+    offer_redeemed,
     offer_target,
     offers_for_member,
     offers_in_unit,
     service_minutes,
+    update_offer,
     withdraw_offer,
 )
 from timebank.merchants.operations.profiles import (
@@ -186,6 +191,8 @@ __all__ = [
     "offer_owner_target",
     "offer_target",
     "offer_usage",
+    "OfferLeft",
+    "offers_left",
     "offers_for_member",
     "offers_in_unit",
     "parse_month",
@@ -210,4 +217,7 @@ __all__ = [
     "update_merchant",
     "void_redemption",
     "withdraw_offer",
+    "update_offer",
+    "offer_redeemed",
+    "FIXED_ONCE_REDEEMED",
 ]
