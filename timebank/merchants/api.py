@@ -22,6 +22,7 @@ from timebank.merchants.schemas import (
     OfferSchema,
     OfferUpdateSchema,
     PaySchema,
+    PaySeveralSchema,
     RedeemCodeSchema,
     RedeemRequestSchema,
     RedemptionListArgs,
@@ -410,6 +411,20 @@ class UnitStatements(ApiView):
     def post(self, data, unit_id):
         """Build (or rebuild) ``month``'s statement of every shop of the subtree."""
         return merchants.build_unit_statements(unit_id, merchants.parse_month(data["month"]))
+
+
+@blp.route(f"{UNIT}/statements/pay")
+class PaySeveral(ApiView):
+    @requires("merchants.settle", target=units.unit_target)
+    @blp.arguments(PaySeveralSchema)
+    @blp.response(200, StatementSchema(many=True))
+    def post(self, data, unit_id):
+        """The unit paid several shops with one payment: each statement as ``/pay``, all
+        or none; a statement outside the subtree is 404."""
+        return merchants.pay_statements(
+            unit_id, data["statement_ids"], actor=access.current_actor(),
+            reference=data["reference"],
+        )  # fmt: skip
 
 
 @blp.route(STATEMENT)

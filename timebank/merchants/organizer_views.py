@@ -131,8 +131,8 @@ def _month():
 def settlement(unit_id: int):
     """A month's statements of the subtree's shops: build, pay, export."""
     period = _month()
-    statements = merchants.unit_statements(unit_id, period)
     now = utcnow()
+    statements = merchants.statements_now(merchants.unit_statements(unit_id, period), now)
     return render_template(
         "merchants/settlement.html",
         unit=units.get_unit(unit_id),
@@ -145,7 +145,42 @@ def settlement(unit_id: int):
         total_points=sum(s.points_net for s in statements),
         pay_form=PayForm(formdata=None),
         action_form=ActionForm(),
+        now=now,
     )
+
+
+def _back_to_settlement(error, kwargs):
+    flash(error.localized(), "error")
+    return redirect(
+        url_for("merchant_admin.settlement", unit_id=kwargs["unit_id"], month=f"{_month():%Y-%m}")
+    )
+
+
+@bp.route(f"{UNIT}/settlement/pay", methods=["POST"])
+@page("merchants.settle", target=units.unit_target, on_error=_back_to_settlement)
+def pay_several(unit_id: int):
+    """The unit paid the chosen shops with one payment: all or none (an error rolls
+    every one of them back)."""
+    period = _month()
+    form = PayForm()
+    sent = request.form.getlist("statement_ids")
+    ids = [int(i) for i in sent if i.isascii() and i.isdigit() and len(i) < 10][:100]
+    if not ids:
+        flash(_("Choose the statements that were paid."), "error")
+    elif form.validate_on_submit():
+        paid = merchants.pay_statements(
+            unit_id, ids, actor=access.current_actor(), reference=form.reference.data
+        )
+        if paid:
+            flash(
+                _(
+                    "%(count)s statements are paid: ¥%(amount)s.",
+                    count=len(paid),
+                    amount=f"{sum(p.amount_fen for p in paid) / 100:.2f}",
+                ),
+                "success",
+            )
+    return redirect(url_for("merchant_admin.settlement", unit_id=unit_id, month=f"{period:%Y-%m}"))
 
 
 def _recent_months(now, count: int = 12) -> list[str]:
@@ -179,7 +214,7 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
 @page("merchants.settle", target=units.unit_target)
 def export_month(unit_id: int, fmt: str):
     period = _month()
-    statements = merchants.unit_statements(unit_id, period)
+    statements = merchants.statements_now(merchants.unit_statements(unit_id, period))
     table = exports.summary_table(statements, f"{period:%Y-%m}")
     body = csv_bytes(table) if fmt == "csv" else xlsx_bytes(table)
     return _download(body, fmt, f"statements-{unit_id}-{period:%Y-%m}")
@@ -189,7 +224,7 @@ def export_month(unit_id: int, fmt: str):
 @page("merchants.statements", target=merchants.statement_target)
 def statement(statement_id: int):
     """One statement, line by line from the ledger."""
-    statement_ = merchants.get_statement(statement_id)
+    statement_ = merchants.StatementNow(merchants.get_statement(statement_id), utcnow())
     actor = access.current_actor()
     target = merchants.statement_target(statement_id)
     return render_template(
@@ -202,10 +237,23 @@ def statement(statement_id: int):
     )
 
 
+@bp.route(f"{STATEMENT}/print")
+@page("merchants.statements", target=merchants.statement_target)
+def print_statement(statement_id: int):
+    """The statement laid out on paper, with lines for the shop and the community to
+    sign and date."""
+    statement_ = merchants.StatementNow(merchants.get_statement(statement_id), utcnow())
+    return render_template(
+        "merchants/statement_print.html",
+        statement=statement_,
+        lines=merchants.statement_lines(statement_.merchant_id, statement_.period_start),
+    )
+
+
 @bp.route(f"{STATEMENT}.<any(csv, xlsx):fmt>")
 @page("merchants.statements", target=merchants.statement_target)
 def export_statement(statement_id: int, fmt: str):
-    statement_ = merchants.get_statement(statement_id)
+    statement_ = merchants.StatementNow(merchants.get_statement(statement_id), utcnow())
     tables = exports.summary_table([statement_], _("Statement")), exports.lines_table(statement_)
     body = csv_bytes(*tables) if fmt == "csv" else xlsx_bytes(*tables)
     return _download(body, fmt, f"statement-{statement_.merchant_id}-{statement_.month}")

@@ -278,3 +278,7 @@ class MonthArgs(StrictSchema):
 
 class PaySchema(StrictSchema):
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+
+
+class PaySeveralSchema(PaySchema):
+    statement_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=100))

@@ -365,7 +365,7 @@ def dashboard(merchant_id: int):
         merchant=merchant,
         summary=merchants.merchant_summary(merchant.id),
         point_value_fen=merchants.point_value_fen(),
-        statements=merchants.merchant_statements(merchant.id)
+        statements=merchants.statements_now(merchants.merchant_statements(merchant.id))
         if access.may(actor, "merchants.statements", owned)
         else None,
         offers=offers_,
