@@ -4,6 +4,8 @@ opens its own statements here too."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,8 @@ from timebank.core import access
 from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError
 from timebank.core.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_bytes, xlsx_bytes
+from timebank.core.qr import qr_svg
+from timebank.core.urls import public_url
 from timebank.core.web import ActionForm, Form, back, flash_form_errors, page
 from timebank.merchants import exports
 from timebank.merchants import operations as merchants
@@ -25,6 +29,7 @@ bp = Blueprint("merchant_admin", __name__)
 ID = "int(max=2147483647)"
 UNIT = f"/units/<{ID}:unit_id>"
 STATEMENT = f"/statements/<{ID}:statement_id>"
+MERCHANT = f"/merchants/<{ID}:merchant_id>"
 
 
 class AddShopForm(ApplyForm):
@@ -283,3 +288,57 @@ def pay(statement_id: int):
             "success",
         )
     return redirect(url_for("merchant_admin.statement", statement_id=statement_id))
+
+
+# ---------------------------------------------------------------- the shop's own paper
+
+
+def _day():
+    """The local day asked for (``?day=YYYY-MM-DD``), else today."""
+    today = utcnow().astimezone(merchants.local_zone()).date()
+    try:
+        day = date.fromisoformat((request.args.get("day") or "")[:10])
+    except ValueError:
+        return today
+    return day if date(2000, 1, 1) <= day <= today else today
+
+
+@bp.route(f"{MERCHANT}/close-out")
+@page("redemptions.counter", target=merchants.merchant_target)
+def close_out(merchant_id: int):
+    """The day's close-out at the counter: what was redeemed, refunded and is owed."""
+    merchant = merchants.get_merchant(merchant_id)
+    day = _day()
+    return render_template(
+        "merchants/close_out.html",
+        merchant=merchant,
+        close=merchants.close_out(merchant.id, day),
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        today=utcnow().astimezone(merchants.local_zone()).date(),
+    )
+
+
+@bp.route(f"{MERCHANT}/close-out.csv")
+@page("redemptions.counter", target=merchants.merchant_target)
+def close_out_csv(merchant_id: int):
+    merchant = merchants.get_merchant(merchant_id)
+    day = _day()
+    table = exports.close_out_table(merchant.name, merchants.close_out(merchant.id, day))
+    return _download(csv_bytes(table), "csv", f"close-out-{merchant.id}-{day.isoformat()}")
+
+
+@bp.route(f"{MERCHANT}/sticker")
+@page("redemptions.counter", target=merchants.merchant_target)
+def sticker(merchant_id: int):
+    """A printable 本店接受积分 sticker for the shop's door and counter, with a QR code
+    that opens the shop's page of offers."""
+    merchant = merchants.get_merchant(merchant_id)
+    url = public_url(url_for("merchants.profile", merchant_id=merchant.id))
+    return render_template(
+        "merchants/sticker.html",
+        merchant=merchant,
+        url=url,
+        svg=qr_svg(url) if merchant.status == "approved" else None,
+        offers=merchants.merchant_offers(merchant.id)[:3],
+    )

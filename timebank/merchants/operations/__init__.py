@@ -24,8 +24,10 @@ from timebank.merchants.operations.limits import (
     offers_left,
 )
 from timebank.merchants.operations.lookups import (
+    CloseOut,
     MerchantSummary,
     Tally,
+    close_out,
     count_applications_waiting,
     member_pending,
     member_redemptions,
@@ -100,6 +102,7 @@ from timebank.merchants.operations.settlement import (
     current_month,
     figures_between,
     get_statement,
+    lines_between,
     mark_statement_paid,
     merchant_account_id,
     merchant_balance,
@@ -153,6 +156,9 @@ __all__ = [
     "build_monthly_statements",
     "build_statement",
     "build_unit_statements",
+    "CloseOut",
+    "close_out",
+    "lines_between",
     "StatementNow",
     "statements_now",
     "current_figures",

@@ -4,7 +4,7 @@ and by member, the pending ones, and a merchant's day and month."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -12,8 +12,18 @@ from sqlalchemy.orm import joinedload
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.merchants.models import REDEMPTION_STATUSES, Merchant, Redemption
-from timebank.merchants.operations.limits import local_day_start, local_month_start
-from timebank.merchants.operations.settlement import figures_between, merchant_balance
+from timebank.merchants.operations.limits import (
+    local_day_start,
+    local_midnight,
+    local_month_start,
+)
+from timebank.merchants.operations.settlement import (
+    Figures,
+    StatementLine,
+    figures_between,
+    lines_between,
+    merchant_balance,
+)
 
 #: the most a list of redemptions returns
 MAX_LIST = 100
@@ -115,3 +125,46 @@ def count_applications_waiting(unit_ids, *, created_before: datetime | None = No
     if created_before is not None:
         query = query.where(Merchant.created_at < created_before)
     return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class CloseOut:
+    """A shop's day at the counter, as its month's statement will count it."""
+
+    day: date
+    #: the day's redeem transfers and their refunds (settlement.figures_between)
+    figures: Figures
+    #: each redeem transfer of the day, oldest first, with what was refunded of it
+    lines: list[StatementLine]
+    #: per offer: (title, redemptions, points owed)
+    by_offer: list[tuple[str, int, int]]
+    #: holds of the day that were cancelled or lapsed (nothing taken)
+    not_taken: int
+
+
+def close_out(merchant_id: int, day: date) -> CloseOut:
+    """The shop's local ``day``: what was redeemed, refunded and owed, by offer and line
+    by line (the daily close-out; its CSV goes through core/exports.py)."""
+    start = local_midnight(day)
+    end = local_midnight(day + timedelta(days=1))
+    lines = lines_between(merchant_id, start, end)
+    by_offer: dict[str, list[int]] = {}
+    for line in lines:
+        counts = by_offer.setdefault(line.offer_title, [0, 0])
+        counts[0] += 1
+        counts[1] += line.points - line.refunded
+    not_taken = db.session.scalar(
+        sa.select(sa.func.count(Redemption.id)).where(
+            Redemption.merchant_id == merchant_id,
+            Redemption.status.in_(("voided", "expired")),
+            Redemption.created_at >= start,
+            Redemption.created_at < end,
+        )
+    )
+    return CloseOut(
+        day=day,
+        figures=figures_between(merchant_id, start, end),
+        lines=lines,
+        by_offer=sorted(((t, c, p) for t, (c, p) in by_offer.items()), key=lambda r: -r[2]),
+        not_taken=not_taken,
+    )

@@ -173,6 +173,11 @@ def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]
     """The month's redeem transfers, oldest first, each with what was refunded of it.
     Customers are named as the reader may see them (core/privacy.py): masked for the
     shop, as at its counter."""
+    return lines_between(merchant_id, *month_bounds(period_start))
+
+
+def lines_between(merchant_id: int, start: datetime, end: datetime) -> list[StatementLine]:
+    """The redeem transfers of [start, end), as statement_lines (a day's close-out)."""
     account_id = merchant_account_id(merchant_id)
     if account_id is None:
         return []
@@ -197,7 +202,7 @@ def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]
         .join(Redemption, Redemption.transfer_id == Transfer.id)
         .join(Member, Member.id == Redemption.member_id)
         .join(Offer, Offer.id == Redemption.offer_id)
-        .where(*_redeems_in(account_id, period_start))
+        .where(*_redeems_between(account_id, start, end))
         .order_by(Transfer.id)
     )
     return [
