@@ -254,7 +254,10 @@ def withdraw(project_id: int):
 def assign(project_id: int):
     project = projects.get_project(project_id)
     if ActionForm().validate_on_submit():
-        member = projects.find_member(request.form.get("member", ""), project.unit_id)
+        member = projects.find_member(
+            request.form.get("member", ""), project.unit_id,
+            actor=access.current_actor(), action="projects.assign",
+        )  # fmt: skip
         projects.assign_member(project, member, actor=access.current_actor())
         flash(_("%(name)s was assigned and will be asked.", name=member.name), "success")
     return _to_project(project_id)
