@@ -170,7 +170,7 @@ def project_detail(project_id: int):
     project = projects.get_project(project_id)
     target = TARGET(project_id)
     manages = access.may(actor, "projects.manage", target)
-    if project.status == "draft" and not manages:
+    if not projects.may_open_project(actor, project):
         access.authorize(actor, "projects.manage", target)
     claims = projects.claims_of(project_id)
     mine = next((c for c in claims if c.member_id == member.id), None)
