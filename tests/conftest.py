@@ -180,9 +180,13 @@ def worker_database(request, worker_id, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def session_app(worker_database):
-    """The worker's one app; each test uses it inside an app context of its own."""
-    return create_app({"SQLALCHEMY_DATABASE_URI": worker_database, **TEST_CONFIG})
+def session_app(worker_database, tmp_path_factory):
+    """The worker's one app; each test uses it inside an app context of its own. Its
+    instance folder is the worker's own (``timebank setup --url`` records the site's
+    address there), never the checkout's."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": worker_database, **TEST_CONFIG})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    return app
 
 
 class _BoundSession(FlaskSession):

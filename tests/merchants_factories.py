@@ -77,3 +77,25 @@ def make_staff(merchant, member, *, actor=None):
     merchants.invite_staff(merchant, phone=member.phone, actor=actor or merchant.owner)
     [invitation] = [i for i in merchants.invitations_for(member) if i.merchant_id == merchant.id]
     return merchants.accept_staff_invitation(invitation.id, member=member)
+
+
+def redeemed_last_month(merchant, member, offer=None, *, day: int = 3):
+    """A redemption by ``member`` (of ``offer``, else a new 10-point one valid since
+    before last month) confirmed on the ``day``-th of last month (the app's clock moved
+    there for it): a statement of last month owes something."""
+    from timebank.core import clock
+
+    start = merchants.month_bounds(merchants.previous_month(utcnow()))[0]
+    # a minute apart each time: a code step redeems once
+    at = start + timedelta(days=day - 1, hours=4, minutes=next(_serial) % 600)
+    if offer is None:
+        offer = create_offer(merchant, title="上月的优惠", valid_from=start - timedelta(days=1))
+    clock.set_source(lambda: at)
+    try:
+        held = merchants.redeem(
+            code=code_of(member, at), offer_id=offer.id, idempotency_key=key(),
+            staff=merchant.owner, now=at,
+        ).redemption  # fmt: skip
+        return merchants.confirm_redemption(held.id, staff=merchant.owner, now=at)
+    finally:
+        clock.set_source(None)

@@ -98,17 +98,26 @@ def demo(members: int, seed: int) -> None:
 
 @click.command("setup")
 @click.option("--demo/--no-demo", "with_demo", default=True, help="load demo data once")
-@click.option("--url", default=None, help="where the server will answer (make run passes its own)")
+@click.option(
+    "--url",
+    default=None,
+    help="where the server will answer (make run passes its own); jobs' links use it",
+)
 @click.pass_context
 def setup(ctx: click.Context, with_demo: bool, url: str | None) -> None:
     """Create or migrate the database to the newest schema, then load demo data once."""
     from flask import current_app
     from flask_migrate import upgrade
 
-    from timebank.core.urls import DEVELOPMENT_URL
+    from timebank.core.urls import DEVELOPMENT_URL, record_site_url
 
     upgrade()
     click.echo("Database is at the newest migration.")
+    if url:  # before the demo: the links it writes (reminders) name this address
+        try:
+            record_site_url(url)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--url") from None
     if with_demo:
         ctx.invoke(demo)
     served = current_app.config["TIMEBANK_BASE_URL"] or (url or DEVELOPMENT_URL).rstrip("/")

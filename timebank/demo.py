@@ -16,6 +16,7 @@ from timebank.merchants.demo import load_merchants_demo, staff_logins
 from timebank.people import operations as people
 from timebank.people.models import Member
 from timebank.projects import demo as projects_demo
+from timebank.reminders.demo import load_todo_demo, todo_logins
 from timebank.reports.demo import load_reports_demo
 from timebank.scheduling.demo import load_jobs_demo
 from timebank.transparency.demo import load_transparency_demo, schedule_checkpoints
@@ -205,6 +206,7 @@ def _load_history(demo_hash: str, seed: int) -> str:
     summary += projects_demo.load_projects_demo()
     load_credits_demo()
     summary += load_reports_demo()
+    summary += load_todo_demo()
     summary += load_transparency_demo()
     return summary
 
@@ -242,4 +244,5 @@ def login_details() -> str:
         f"  volunteers 13900000000 ... / {DEMO_PASSWORD}\n"
         f"{staff_logins(DEMO_PASSWORD)}\n"
         f"{demo_logins()}"
+        f"{todo_logins()}"
     )

@@ -9,7 +9,7 @@ const scanner = new QrScanner(document.getElementById("scan-video"), (result) =>
   scanner.stop();
   code.value = result.data;
   status.textContent = status.dataset.read;
-  const first = document.querySelector(".offer-buttons button");
+  const first = document.querySelector(".offer-buttons button:not([disabled])");
   if (first) first.focus();
 }, {returnDetailedScanResult: true});
 QrScanner.hasCamera()

@@ -32,7 +32,14 @@ import pytest
 
 from tests import factories
 from tests.activities_factories import create_activity
-from tests.merchants_factories import code_of, create_merchant, create_offer, fund, make_staff
+from tests.merchants_factories import (
+    code_of,
+    create_merchant,
+    create_offer,
+    fund,
+    make_staff,
+    redeemed_last_month,
+)
 from tests.projects_factories import PNG
 from timebank.activities import operations as activities
 from timebank.core.access import ACTIONS, Scope
@@ -500,11 +507,26 @@ def _cases() -> dict:
         db.session.commit()
         return statement.id
 
-    def statement_to_pay(w, c):
-        last = merchants.previous_month(utcnow())
-        statement = merchants.build_statement(w.shop(), last)
+    def owing_statement(w):
+        """A statement of last month of a fresh shop of A that owes it something."""
+        shop = w.shop()
+        customer = w.fresh_member()
+        fund(customer, 20)
+        redeemed_last_month(shop, customer)
+        statement = merchants.build_statement(shop, merchants.previous_month(utcnow()))
         db.session.commit()
+        return statement
+
+    def statement_to_pay(w, c):
+        statement = owing_statement(w)
         return Call(f"/api/v1/statements/{statement.id}/pay", json={"reference": "转账 001"})
+
+    def statements_to_pay(w, c):
+        statement = owing_statement(w)
+        return Call(
+            f"/api/v1/units/{statement.unit_id}/statements/pay",
+            json={"statement_ids": [statement.id], "reference": "转账 002"},
+        )
 
     def shop_a(w):
         return w.merchant_a.id
@@ -550,6 +572,9 @@ def _cases() -> dict:
         ),
         ("GET", "/api/v1/offers"): lambda w, c: Call("/api/v1/offers"),
         ("GET", OF): lambda w, c: Call(f"/api/v1/offers/{w.offer.id}"),
+        ("PATCH", OF): lambda w, c: Call(
+            f"/api/v1/offers/{create_offer(w.merchant_a).id}", json={"stock": 50}, owner=True
+        ),
         ("POST", f"{OF}/withdraw"): lambda w, c: Call(
             f"/api/v1/offers/{create_offer(w.merchant_a).id}/withdraw", owner=True
         ),
@@ -584,6 +609,7 @@ def _cases() -> dict:
         ),
         ("GET", ST): lambda w, c: Call(f"/api/v1/statements/{statement_of_a(w)}", owner=True),
         ("POST", f"{ST}/pay"): statement_to_pay,
+        ("POST", f"{U}/statements/pay"): statements_to_pay,
     }
 
     ua, act = (lambda w: w.unit("a")), (lambda w: w.activity.id)

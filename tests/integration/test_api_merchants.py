@@ -266,6 +266,15 @@ def test_cli_expires_holds_and_builds_statements(app, cast, counter, clock):
     assert result.exit_code == 0 and "'redemptions': 1" in result.output, result.output
     assert ledger.balances(cast["member_id"])["POINTS"]["held"] == 0
     month = f"{merchants.current_month(utcnow()):%Y-%m}"
+    # nothing was redeemed: no ¥0 statement (issue 21, finding 11)
+    empty = runner.invoke(args=["merchants", "statements", "--month", month])
+    assert empty.exit_code == 0 and "0 statements" in empty.output, empty.output
+    again = merchants.redeem(
+        code=merchants.current_redeem_code(cast["member_id"]).token, offer_id=offer.id,
+        idempotency_key="cli-2", staff=merchant.owner,
+    ).redemption  # fmt: skip
+    merchants.confirm_redemption(again.id, staff=merchant.owner)
+    db.session.commit()
     built = runner.invoke(args=["merchants", "statements", "--month", month])
     assert built.exit_code == 0 and merchant.name in built.output, built.output
     bad = runner.invoke(args=["merchants", "statements", "--month", "May"])
@@ -284,9 +293,10 @@ def test_the_database_refuses_changing_a_paid_statement_or_deleting_a_redemption
         staff=merchant.owner,
     ).redemption
     merchants.confirm_redemption(held.id, staff=merchant.owner)
-    statement = merchants.build_statement(merchant, merchants.previous_month(utcnow()))
+    statement = merchants.build_statement(merchant, merchants.current_month(utcnow()))
     organizer = factories.create_member(merchant.unit, roles=("organizer",))
-    merchants.mark_statement_paid(statement.id, actor=organizer)
+    after = merchants.month_bounds(statement.period_start)[1] + timedelta(hours=1)
+    merchants.mark_statement_paid(statement.id, actor=organizer, now=after)
     db.session.commit()
     for sql in (
         f"UPDATE merchant_statements SET amount_fen = 0, points_redeemed = 0, points_net = 0 "

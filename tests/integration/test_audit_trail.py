@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests import factories
 from tests.activities_factories import create_activity
-from tests.merchants_factories import create_merchant
+from tests.merchants_factories import create_merchant, fund, redeemed_last_month
 from tests.projects_factories import T0, running_project
 from timebank.activities import operations as activities
 from timebank.activities.models import Attendance
@@ -267,6 +267,9 @@ def test_a_paid_statement_and_merchant_decisions_are_on_record(
     assert (decision.actor_id, decision.target) == (organizer.id, f"merchant:{merchant.id}")
     assert _summary(decision.before) == {"status": "pending"}
     assert _summary(decision.after) == {"status": "approved"}
+    customer = make_member(district["building_a"])
+    fund(customer, 20)
+    redeemed_last_month(merchant, customer)
     statement = merchants.build_statement(merchant, merchants.previous_month(utcnow()))
     db.session.commit()
     paid = client.post(
@@ -279,7 +282,10 @@ def test_a_paid_statement_and_merchant_decisions_are_on_record(
     assert (event.actor_id, event.target) == (organizer.id, f"statement:{statement.id}")
     assert event.subject_member_id == merchant.owner_id and event.detail == "银行回单 0001"
     after = _summary(event.after)
-    assert (after["status"], after["merchant"], after["points"]) == ("paid", merchant.id, 0)
+    assert (after["status"], after["merchant"], after["points"]) == ("paid", merchant.id, 10)
+    # the shop's own decisions are on record too (issue 21, finding 11)
+    confirm = _one("redemption.confirm")
+    assert (confirm.actor_id, confirm.subject_member_id) == (merchant.owner_id, customer.id)
 
 
 def test_every_ledger_verify_run_is_on_record(app, client, district, make_member, token_for, login):

@@ -228,3 +228,45 @@ def test_on_sqlite_a_counter_takes_the_write_lock_only_to_write(app, client, two
     assert "FROM merchants" in locked[3]  # still accepting points?
     assert "count(*)" in locked[4]  # the member's redemptions today
     assert locked[5].startswith("INSERT INTO redemptions")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_stock_lowered_while_a_counter_redeems_the_last_one_never_oversells(
+    app, district, round_
+):
+    """merchants.update_offer checks the stock against what is taken on the offer's
+    locked row, as a redemption does: lowering the stock to what is taken and a counter
+    taking one more at the same moment never both succeed (issue 21, finding 10)."""
+    merchant = create_merchant(district["a"], name="老王肉菜店")
+    offer = create_offer(merchant, points_cost=10, stock=3)
+    buyers = [factories.create_member(district["building_a"]) for _ in range(2)]
+    for buyer in buyers:
+        fund(buyer, 10)
+    merchants.redeem(
+        code=code_of(buyers[0]), offer_id=offer.id, idempotency_key=f"race-{round_}-0",
+        staff=merchant.owner,
+    )  # fmt: skip
+    db.session.commit()
+    offer_id, owner_id, buyer_id = offer.id, merchant.owner_id, buyers[1].id
+
+    def work(n):
+        owner = db.session.get(Member, owner_id)
+        if n == 0:
+            return merchants.update_offer(offer_id, actor=owner, stock=1).stock
+        return merchants.redeem(
+            code=code_of(db.session.get(Member, buyer_id)), offer_id=offer_id,
+            idempotency_key=f"race-{round_}-1", staff=owner,
+        ).redemption.status  # fmt: skip
+
+    lowered, redeemed = run_threads(app, 2, work)
+    assert (lowered, redeemed) in ((1, "offer_out_of_stock"), ("invalid_offer", "held")), (
+        lowered,
+        redeemed,
+    )
+    db.session.expire_all()
+    taken = db.session.scalar(
+        sa.select(sa.func.count(Redemption.id)).where(
+            Redemption.offer_id == offer_id, Redemption.status == "held"
+        )
+    )
+    assert taken <= db.session.get(type(offer), offer_id).stock

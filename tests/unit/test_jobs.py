@@ -385,7 +385,9 @@ def test_organizers_hear_of_approvals_waiting_more_than_two_days_once_a_day(worl
     ]
     [(kind, title, body)] = notices(organizer)
     assert (kind, title) == ("approvals_waiting", "待审批事项")
-    assert "注册申请：1 个；待复核的签到：1 条；需第二位组织者审批的记账：1 笔" in body
-    assert "工时记录：1 条；商户申请：1 个" in body
+    assert "待复核的签到 1 条。待第二位组织者审批的奖励 1 笔。待审批的工时记录 1 条。" in body
+    assert "入会申请 1 个。商户申请 1 个。" in body
+    # an empty queue is not announced
+    assert "签退" not in body and "结算单" not in body
     next_day = day + timedelta(days=1)
     assert counts(run("remind-approvals", _local(next_day, "09:30"))) == [{"reminded": 2}]

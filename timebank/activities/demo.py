@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from tqdm import tqdm
 
 from timebank.activities import operations as activities
-from timebank.activities.models import Activity, Attendance
+from timebank.activities.models import Activity
 from timebank.core.clock import utcnow
 from timebank.core.timeline import Timeline
 from timebank.extensions import db
@@ -437,17 +437,10 @@ def ward_and_guardian() -> tuple[Member, Member] | None:
     return (row[0], row[1]) if row else None
 
 
-#: attendance an organizer has to decide, as the login lines name it
-WORK = (
-    ("pending", "check-outs to approve (/activities?when=past)"),
-    ("review", "check-ins held for review"),
-)
-
-
 def demo_logins() -> str:
-    """Login lines naming the guardian and ward, who has attendance and credits waiting,
-    and the activity running now (read from the database, so a second run says the
-    same)."""
+    """Login lines naming the guardian and ward and the activity running now (read from
+    the database, so a second run says the same); what waits for each organizer is said
+    by reminders/demo.py."""
     lines = []
     pair = ward_and_guardian()
     if pair is not None:
@@ -456,32 +449,6 @@ def demo_logins() -> str:
             f"  guardian   {guardian.phone} ({guardian.name}) acts for {ward.phone} "
             f"({ward.name}, no smartphone): home page → the ward's balance and statement"
         )
-    for community in _communities():
-        waiting = dict(
-            db.session.execute(
-                sa.select(Attendance.status, sa.func.count(Attendance.id))
-                .join(Activity, Activity.id == Attendance.activity_id)
-                .where(
-                    Activity.unit_id == community.unit.id,
-                    Attendance.status.in_(("pending", "review")),
-                )
-                .group_by(Attendance.status)
-            ).all()
-        )
-        credits = ledger.count_pending_credits(
-            sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id == community.unit.id)
-        )
-        work = [f"{waiting[s]} {label}" for s, label in WORK if waiting.get(s)]
-        if credits:
-            work.append(
-                f"{credits} award waiting for a second organizer or the admin "
-                f"(/units/{community.unit.id}/pending-credits)"
-            )
-        if work:
-            lines.append(
-                f"  pending    {community.organizer.phone} ({community.organizer.name}, "
-                f"{community.unit.name}): " + ", ".join(work)
-            )
     now = utcnow()
     live = db.session.scalar(
         sa.select(Activity)

@@ -100,9 +100,16 @@ def index():
     items = activities.list_activities(
         acting, category=category, status=None if when == "past" else "published", when=when
     )[:100]
+    # what waits for this organizer's decision, activity by activity (the to-do home's
+    # counts): check-outs to approve and check-ins held for review
+    waiting = {}
+    for root in access.scope_roots(actor, "attendance.approve"):
+        for row in activities.attendance_waiting(units.subtree_ids_select(root)):
+            waiting[row.activity.id] = row
     return render_template(
         "activities/list.html",
         items=items,
+        waiting=waiting,
         acting=acting,
         when=when,
         category=category,

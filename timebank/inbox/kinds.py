@@ -16,6 +16,9 @@ class Kind:
     body: str
     #: (parameter, msgid): a sentence added to the body when that parameter is not empty
     extra: tuple[str, str] | None = None
+    #: (parameter, msgid) of sentences listed after the body, each only when its parameter
+    #: is not empty (zero): a list that never announces what is not there
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 KINDS: dict[str, Kind] = {
@@ -60,10 +63,16 @@ KINDS: dict[str, Kind] = {
     ),
     "approvals_waiting": Kind(
         N_("Approvals waiting"),
-        N_(
-            "Waiting more than %(days)s days. Registrations: %(registrations)s; attendance "
-            "held for review: %(attendance)s; credits for a second organizer: %(credits)s; "
-            "hour logs: %(hour_logs)s; shop applications: %(shops)s."
+        N_("Some of this has waited more than %(days)s days. Your to-do list:"),
+        parts=(
+            ("checkouts", N_("Check-outs to approve: %(checkouts)s.")),
+            ("held", N_("Check-ins held for review: %(held)s.")),
+            ("credits", N_("Awards waiting for a second organizer: %(credits)s.")),
+            ("hour_logs", N_("Hour logs: %(hour_logs)s.")),
+            ("registrations", N_("Member applications: %(registrations)s.")),
+            ("shops", N_("Shop applications: %(shops)s.")),
+            ("statements_to_build", N_("Statements to build: %(statements_to_build)s.")),
+            ("statements_to_pay", N_("Statements to pay: %(statements_to_pay)s.")),
         ),
     ),
 }

@@ -42,6 +42,11 @@ def render(kind: str, params: dict, locale: str) -> tuple[str, str]:
         body = gettext(words.body, **params)
         if words.extra is not None and params.get(words.extra[0]):
             body = f"{body} {gettext(words.extra[1], **params)}"
+        # Chinese sentences follow one another without a space
+        sep = "" if locale.startswith("zh") else " "
+        for name, msgid in words.parts:
+            if params.get(name):
+                body = f"{body}{sep}{gettext(msgid, **params)}"
     return title[:TITLE_MAX], body
 
 

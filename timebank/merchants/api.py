@@ -20,7 +20,9 @@ from timebank.merchants.schemas import (
     MonthSchema,
     OfferForMemberSchema,
     OfferSchema,
+    OfferUpdateSchema,
     PaySchema,
+    PaySeveralSchema,
     RedeemCodeSchema,
     RedeemRequestSchema,
     RedemptionListArgs,
@@ -225,6 +227,15 @@ class OfferById(ApiView):
         """One offer, whatever its status."""
         return merchants.get_offer(offer_id)
 
+    @requires("merchants.manage", target=merchants.offer_owner_target)
+    @blp.arguments(OfferUpdateSchema, required=False)
+    @blp.response(200, OfferSchema)
+    def patch(self, data, offer_id):
+        """Change an active offer: stock, limits, conditions and end at any time; what it
+        gives and costs (title, points, benefit, start) only until someone redeemed it
+        (``offer_redeemed``). The stock and budget never drop below what is taken."""
+        return merchants.update_offer(offer_id, actor=access.current_actor(), **data)
+
 
 @blp.route(f"{OFFER}/withdraw")
 class WithdrawOffer(ApiView):
@@ -400,6 +411,20 @@ class UnitStatements(ApiView):
     def post(self, data, unit_id):
         """Build (or rebuild) ``month``'s statement of every shop of the subtree."""
         return merchants.build_unit_statements(unit_id, merchants.parse_month(data["month"]))
+
+
+@blp.route(f"{UNIT}/statements/pay")
+class PaySeveral(ApiView):
+    @requires("merchants.settle", target=units.unit_target)
+    @blp.arguments(PaySeveralSchema)
+    @blp.response(200, StatementSchema(many=True))
+    def post(self, data, unit_id):
+        """The unit paid several shops with one payment: each statement as ``/pay``, all
+        or none; a statement outside the subtree is 404."""
+        return merchants.pay_statements(
+            unit_id, data["statement_ids"], actor=access.current_actor(),
+            reference=data["reference"],
+        )  # fmt: skip
 
 
 @blp.route(STATEMENT)

@@ -222,3 +222,15 @@ class StatementMismatch(Conflict):
 
 class InvalidMonth(InvalidInput):
     code = "invalid_month"
+
+
+class OfferRedeemed(Conflict):
+    """What a redeemed offer gave stays as it was: receipts and statements name it."""
+
+    code = "offer_redeemed"
+
+
+class StatementNothingOwed(Conflict):
+    """A statement that owes nothing is not paid: there is no payment to record."""
+
+    code = "statement_nothing_owed"

@@ -70,3 +70,29 @@ def lines_table(statement: Statement) -> Table:
         for line in merchants.statement_lines(statement.merchant_id, statement.period_start)
     ]
     return Table(title=_("Redemptions"), header=header, rows=rows)
+
+
+def close_out_table(merchant_name: str, close_out) -> Table:
+    """A shop's day at the counter (merchants.close_out): one row per redemption, then
+    the day's totals, as its statement will count them."""
+    header = [
+        _("Time"), _("Redemption"), _("Member"), _("Offer"), _("Points"), _("Refunded"),
+    ]  # fmt: skip
+    zone = merchants.local_zone()
+    rows = [
+        [
+            line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            line.redemption_id,
+            line.member_name,
+            line.offer_title,
+            line.points,
+            line.refunded,
+        ]  # fmt: skip
+        for line in close_out.lines
+    ]
+    figures = close_out.figures
+    rows.append([_("Total"), figures.redemptions, "", "", figures.points_redeemed,
+                 figures.points_refunded])  # fmt: skip
+    rows.append([_("Points owed"), "", "", "", figures.points_net, ""])
+    title = f"{merchant_name} {close_out.day.isoformat()}"
+    return Table(title=title, header=header, rows=rows)

@@ -38,7 +38,7 @@ from timebank.merchants.models import (
     STOCK,
     YUAN_FEN,
 )
-from timebank.merchants.operations.limits import local_midnight
+from timebank.merchants.operations.limits import local_midnight, local_zone
 
 BENEFIT_NAMES = {
     "discount": _l("A fixed discount in yuan"),
@@ -138,6 +138,40 @@ def offer_fields(form: OfferForm) -> dict:
         "per_member_monthly": form.per_member_monthly.data,
         "min_service_minutes": (form.min_service_hours.data or 0) * 60,
     }
+
+
+def offer_form_data(offer) -> dict:
+    """The form's values of an offer (the reverse of offer_fields: fen to yuan, minutes
+    to hours, the exclusive end to the last local day)."""
+    zone = local_zone()
+
+    def yuan(fen):
+        return fen // 100 if fen else None
+
+    return {
+        "title": offer.title,
+        "points_cost": offer.points_cost,
+        "benefit": offer.benefit,
+        "discount_yuan": yuan(offer.discount_fen),
+        "percent_off": offer.percent_off,
+        "cap_yuan": yuan(offer.cap_fen),
+        "item_name": offer.item_name,
+        "description": offer.description,
+        "valid_from": offer.valid_from.astimezone(zone).date(),
+        "valid_until": (offer.valid_until - timedelta(microseconds=1)).astimezone(zone).date(),
+        "stock": offer.stock,
+        "budget_points": offer.budget_points,
+        "per_member_daily": offer.per_member_daily,
+        "per_member_monthly": offer.per_member_monthly,
+        "min_service_hours": (offer.min_service_minutes or 0) // 60,
+    }
+
+
+#: the form's fields that show what an offer gives and costs (FIXED_ONCE_REDEEMED)
+FIXED_FORM_FIELDS = (
+    "title", "points_cost", "benefit", "discount_yuan", "percent_off", "cap_yuan", "item_name",
+    "valid_from",
+)  # fmt: skip
 
 
 class StaffForm(Form):

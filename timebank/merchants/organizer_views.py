@@ -4,6 +4,8 @@ opens its own statements here too."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,8 @@ from timebank.core import access
 from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError
 from timebank.core.exports import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_bytes, xlsx_bytes
+from timebank.core.qr import qr_svg
+from timebank.core.urls import public_url
 from timebank.core.web import ActionForm, Form, back, flash_form_errors, page
 from timebank.merchants import exports
 from timebank.merchants import operations as merchants
@@ -25,6 +29,7 @@ bp = Blueprint("merchant_admin", __name__)
 ID = "int(max=2147483647)"
 UNIT = f"/units/<{ID}:unit_id>"
 STATEMENT = f"/statements/<{ID}:statement_id>"
+MERCHANT = f"/merchants/<{ID}:merchant_id>"
 
 
 class AddShopForm(ApplyForm):
@@ -110,6 +115,7 @@ def unit_offers(unit_id: int):
         unit=units.get_unit(unit_id),
         offers=offers,
         usage=merchants.offer_usage([o.id for o in offers]),
+        left=merchants.offers_left(offers),
         action_form=ActionForm(),
     )
 
@@ -130,8 +136,8 @@ def _month():
 def settlement(unit_id: int):
     """A month's statements of the subtree's shops: build, pay, export."""
     period = _month()
-    statements = merchants.unit_statements(unit_id, period)
     now = utcnow()
+    statements = merchants.statements_now(merchants.unit_statements(unit_id, period), now)
     return render_template(
         "merchants/settlement.html",
         unit=units.get_unit(unit_id),
@@ -144,7 +150,42 @@ def settlement(unit_id: int):
         total_points=sum(s.points_net for s in statements),
         pay_form=PayForm(formdata=None),
         action_form=ActionForm(),
+        now=now,
     )
+
+
+def _back_to_settlement(error, kwargs):
+    flash(error.localized(), "error")
+    return redirect(
+        url_for("merchant_admin.settlement", unit_id=kwargs["unit_id"], month=f"{_month():%Y-%m}")
+    )
+
+
+@bp.route(f"{UNIT}/settlement/pay", methods=["POST"])
+@page("merchants.settle", target=units.unit_target, on_error=_back_to_settlement)
+def pay_several(unit_id: int):
+    """The unit paid the chosen shops with one payment: all or none (an error rolls
+    every one of them back)."""
+    period = _month()
+    form = PayForm()
+    sent = request.form.getlist("statement_ids")
+    ids = [int(i) for i in sent if i.isascii() and i.isdigit() and len(i) < 10][:100]
+    if not ids:
+        flash(_("Choose the statements that were paid."), "error")
+    elif form.validate_on_submit():
+        paid = merchants.pay_statements(
+            unit_id, ids, actor=access.current_actor(), reference=form.reference.data
+        )
+        if paid:
+            flash(
+                _(
+                    "%(count)s statements are paid: ¥%(amount)s.",
+                    count=len(paid),
+                    amount=f"{sum(p.amount_fen for p in paid) / 100:.2f}",
+                ),
+                "success",
+            )
+    return redirect(url_for("merchant_admin.settlement", unit_id=unit_id, month=f"{period:%Y-%m}"))
 
 
 def _recent_months(now, count: int = 12) -> list[str]:
@@ -178,7 +219,7 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
 @page("merchants.settle", target=units.unit_target)
 def export_month(unit_id: int, fmt: str):
     period = _month()
-    statements = merchants.unit_statements(unit_id, period)
+    statements = merchants.statements_now(merchants.unit_statements(unit_id, period))
     table = exports.summary_table(statements, f"{period:%Y-%m}")
     body = csv_bytes(table) if fmt == "csv" else xlsx_bytes(table)
     return _download(body, fmt, f"statements-{unit_id}-{period:%Y-%m}")
@@ -188,7 +229,7 @@ def export_month(unit_id: int, fmt: str):
 @page("merchants.statements", target=merchants.statement_target)
 def statement(statement_id: int):
     """One statement, line by line from the ledger."""
-    statement_ = merchants.get_statement(statement_id)
+    statement_ = merchants.StatementNow(merchants.get_statement(statement_id), utcnow())
     actor = access.current_actor()
     target = merchants.statement_target(statement_id)
     return render_template(
@@ -201,10 +242,23 @@ def statement(statement_id: int):
     )
 
 
+@bp.route(f"{STATEMENT}/print")
+@page("merchants.statements", target=merchants.statement_target)
+def print_statement(statement_id: int):
+    """The statement laid out on paper, with lines for the shop and the community to
+    sign and date."""
+    statement_ = merchants.StatementNow(merchants.get_statement(statement_id), utcnow())
+    return render_template(
+        "merchants/statement_print.html",
+        statement=statement_,
+        lines=merchants.statement_lines(statement_.merchant_id, statement_.period_start),
+    )
+
+
 @bp.route(f"{STATEMENT}.<any(csv, xlsx):fmt>")
 @page("merchants.statements", target=merchants.statement_target)
 def export_statement(statement_id: int, fmt: str):
-    statement_ = merchants.get_statement(statement_id)
+    statement_ = merchants.StatementNow(merchants.get_statement(statement_id), utcnow())
     tables = exports.summary_table([statement_], _("Statement")), exports.lines_table(statement_)
     body = csv_bytes(*tables) if fmt == "csv" else xlsx_bytes(*tables)
     return _download(body, fmt, f"statement-{statement_.merchant_id}-{statement_.month}")
@@ -234,3 +288,57 @@ def pay(statement_id: int):
             "success",
         )
     return redirect(url_for("merchant_admin.statement", statement_id=statement_id))
+
+
+# ---------------------------------------------------------------- the shop's own paper
+
+
+def _day():
+    """The local day asked for (``?day=YYYY-MM-DD``), else today."""
+    today = utcnow().astimezone(merchants.local_zone()).date()
+    try:
+        day = date.fromisoformat((request.args.get("day") or "")[:10])
+    except ValueError:
+        return today
+    return day if date(2000, 1, 1) <= day <= today else today
+
+
+@bp.route(f"{MERCHANT}/close-out")
+@page("redemptions.counter", target=merchants.merchant_target)
+def close_out(merchant_id: int):
+    """The day's close-out at the counter: what was redeemed, refunded and is owed."""
+    merchant = merchants.get_merchant(merchant_id)
+    day = _day()
+    return render_template(
+        "merchants/close_out.html",
+        merchant=merchant,
+        close=merchants.close_out(merchant.id, day),
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        today=utcnow().astimezone(merchants.local_zone()).date(),
+    )
+
+
+@bp.route(f"{MERCHANT}/close-out.csv")
+@page("redemptions.counter", target=merchants.merchant_target)
+def close_out_csv(merchant_id: int):
+    merchant = merchants.get_merchant(merchant_id)
+    day = _day()
+    table = exports.close_out_table(merchant.name, merchants.close_out(merchant.id, day))
+    return _download(csv_bytes(table), "csv", f"close-out-{merchant.id}-{day.isoformat()}")
+
+
+@bp.route(f"{MERCHANT}/sticker")
+@page("redemptions.counter", target=merchants.merchant_target)
+def sticker(merchant_id: int):
+    """A printable 本店接受积分 sticker for the shop's door and counter, with a QR code
+    that opens the shop's page of offers."""
+    merchant = merchants.get_merchant(merchant_id)
+    url = public_url(url_for("merchants.profile", merchant_id=merchant.id))
+    return render_template(
+        "merchants/sticker.html",
+        merchant=merchant,
+        url=url,
+        svg=qr_svg(url) if merchant.status == "approved" else None,
+        offers=merchants.merchant_offers(merchant.id)[:3],
+    )

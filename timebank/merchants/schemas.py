@@ -38,6 +38,10 @@ def _optional_int(bounds) -> fields.Integer:
     return _int(bounds, load_default=None, allow_none=True)
 
 
+def _nullable_int(bounds) -> fields.Integer:
+    return _int(bounds, allow_none=True)
+
+
 class MerchantSchema(StrictSchema):
     id = fields.Integer(dump_only=True)
     unit_id = Id(required=True)
@@ -147,11 +151,36 @@ class OfferSchema(StrictSchema):
             raise ValidationError("Must be after valid_from.", field_name="valid_until")
 
 
+class OfferUpdateSchema(StrictSchema):
+    """What may change of an offer (merchants.update_offer): stock, limits and end at any
+    time; what it gives and costs only until someone redeemed it."""
+
+    title = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
+    description = fields.String(validate=validate.Length(max=DESCRIPTION_MAX))
+    points_cost = _int(POINTS_COST)
+    benefit = fields.String(validate=validate.OneOf(BENEFITS))
+    discount_fen = _nullable_int(YUAN_FEN)
+    percent_off = _nullable_int(PERCENT)
+    cap_fen = _nullable_int(YUAN_FEN)
+    item_name = fields.String(allow_none=True, validate=validate.Length(min=1, max=NAME_MAX))
+    valid_from = fields.AwareDateTime()
+    valid_until = fields.AwareDateTime()
+    stock = _nullable_int(STOCK)
+    budget_points = _nullable_int(BUDGET_POINTS)
+    per_member_daily = _nullable_int(PER_MEMBER)
+    per_member_monthly = _nullable_int(PER_MEMBER)
+    min_service_minutes = _int(SERVICE_MINUTES)
+
+
 class OfferForMemberSchema(StrictSchema):
     offer = fields.Nested(OfferSchema)
     merchant_address = fields.String(attribute="offer.merchant.address")
     affordable = fields.Boolean()
     missing_points = fields.Integer()
+    #: nothing left of its stock or budget
+    sold_out = fields.Boolean()
+    #: redemptions left of its stock; null without a stock
+    stock_left = fields.Integer(allow_none=True)
     #: null when the member may redeem it, else why not (a stable code)
     ineligible = fields.Function(
         lambda o: o.ineligible.code if o.ineligible else None, allow_none=True
@@ -249,3 +278,7 @@ class MonthArgs(StrictSchema):
 
 class PaySchema(StrictSchema):
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+
+
+class PaySeveralSchema(PaySchema):
+    statement_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=100))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -30,6 +30,7 @@ from timebank.core.web import (
 from timebank.ledger import operations as ledger
 from timebank.merchants import operations as merchants
 from timebank.merchants.forms import (
+    FIXED_FORM_FIELDS,
     ApplyForm,
     OfferForm,
     ProfileForm,
@@ -37,6 +38,7 @@ from timebank.merchants.forms import (
     RefundForm,
     StaffForm,
     offer_fields,
+    offer_form_data,
     profile_fields,
 )
 from timebank.merchants.models import category_name
@@ -64,6 +66,15 @@ STATUS_NAMES = {
     "open": _l("Not settled yet"),
     "paid": _l("Paid"),
 }
+
+
+@bp.app_template_filter("last_day")
+def last_day(end) -> str:
+    """The last local day before an exclusive end (an offer's ``valid_until`` is the
+    midnight after its last day): the day a person reads as "valid until, inclusive"."""
+    if end is None:
+        return ""
+    return (end - timedelta(microseconds=1)).astimezone(merchants.local_zone()).strftime("%Y-%m-%d")
 
 
 @bp.app_template_filter("yuan")
@@ -228,11 +239,13 @@ def counter(merchant_id: int):
     form = RedeemForm(formdata=None, idempotency_key=uuid.uuid4().hex)
     now = utcnow()
     recent = merchants.merchant_redemptions(merchant.id, limit=10)
+    offers_ = merchants.merchant_offers(merchant.id)
     return render_template(
         "merchants/counter.html",
         merchant=merchant,
         form=form,
-        offers=merchants.merchant_offers(merchant.id),
+        offers=offers_,
+        left=merchants.offers_left(offers_),
         pending=[
             r
             for r in merchants.merchant_redemptions(merchant.id, status="held", limit=10)
@@ -352,11 +365,12 @@ def dashboard(merchant_id: int):
         merchant=merchant,
         summary=merchants.merchant_summary(merchant.id),
         point_value_fen=merchants.point_value_fen(),
-        statements=merchants.merchant_statements(merchant.id)
+        statements=merchants.statements_now(merchants.merchant_statements(merchant.id))
         if access.may(actor, "merchants.statements", owned)
         else None,
         offers=offers_,
         usage=merchants.offer_usage([o.id for o in offers_]),
+        left=merchants.offers_left(offers_),
         manages=manages,
         staff=merchants.list_staff(merchant) if manages else [],
         invited=merchants.pending_invitations(merchant) if manages else [],
@@ -383,6 +397,34 @@ def new_offer(merchant_id: int):
     else:
         flash_form_errors(form)
     return redirect(url_for("merchants.dashboard", merchant_id=merchant_id) + "#offers")
+
+
+@bp.route(f"/offers/<{ID}:offer_id>/edit", methods=["GET", "POST"])
+@page("merchants.manage", target=merchants.offer_owner_target, on_error=REDISPLAY)
+def edit_offer(offer_id: int):
+    """The owner (or an organizer) changes an offer: its stock, limits and end at any
+    time; what it gives and costs until someone redeemed it."""
+    offer = merchants.get_offer(offer_id)
+    fixed = merchants.offer_redeemed(offer.id)
+    current = offer_form_data(offer)
+    form = OfferForm(formdata=None, data=current) if request.method == "GET" else OfferForm()
+    if fixed:  # shown, not sent: what it gives and costs stays as it was
+        for name in FIXED_FORM_FIELDS:
+            getattr(form, name).data = current[name]
+    if form.validate_on_submit():
+        # only what the person changed: an untouched day is not a change of the moment
+        was = offer_fields(OfferForm(formdata=None, data=current))
+        changes = {k: v for k, v in offer_fields(form).items() if v != was[k]}
+        merchants.update_offer(offer.id, actor=access.current_actor(), **changes)
+        flash(_("%(title)s was changed.", title=offer.title), "success")
+        return redirect(url_for("merchants.dashboard", merchant_id=offer.merchant_id) + "#offers")
+    flash_form_errors(form)
+    return render_template(
+        "merchants/offer_edit.html",
+        offer=offer,
+        form=form,
+        fixed=FIXED_FORM_FIELDS if fixed else (),
+    )
 
 
 @bp.route(f"/offers/<{ID}:offer_id>/withdraw", methods=["POST"])

@@ -27,6 +27,7 @@ from timebank.core.web import (
 from timebank.ledger import operations as ledger
 from timebank.people import operations as people
 from timebank.people.models import MEMBER_STATUSES
+from timebank.reminders.todo import QUEUE_NAMES, organizer_todo
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.views import ResolveForm
 from timebank.units import operations as units
@@ -215,7 +216,8 @@ def home():
         member=member,
         roles=sorted(member.roles, key=lambda r: r.role),
         organized_units=[units.get_unit(uid) for uid in organizes],
-        pending=people.count_members(organizes, status="pending"),
+        todo=organizer_todo(member) if organizes or is_admin else None,
+        QUEUE_NAMES=QUEUE_NAMES,
         balances=ledger.balances(member.id),
         wards=[(ward, ledger.balances(ward.id)) for ward in people.wards_of(member)],
         guardians_to_confirm=people.pending_guardianships(member),

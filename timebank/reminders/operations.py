@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -13,13 +12,11 @@ from timebank.activities import operations as activities
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
-from timebank.ledger import operations as ledger
-from timebank.merchants import operations as merchants
 from timebank.people import operations as people
 from timebank.people.models import Member, RoleAssignment
 from timebank.projects import operations as projects
+from timebank.reminders.todo import TODO_LINK, organizer_todo
 from timebank.reports import operations as reports
-from timebank.units import operations as units
 
 
 def quarter_of(now: datetime) -> tuple[str, datetime]:
@@ -63,60 +60,38 @@ def remind_party_members(now: datetime | None = None) -> dict[str, int]:
     return {"reminded": reminded}
 
 
-def waiting_approvals(unit_ids: list[int], *, created_before: datetime) -> dict[str, int]:
-    """What has waited since before ``created_before`` in the subtrees of ``unit_ids``
-    (roots that do not overlap): registrations, attendance held for review, credits for a
-    second organizer, hour logs, and shops' applications."""
-    counts = {"registrations": 0, "attendance": 0, "credits": 0, "hour_logs": 0, "shops": 0}
-    counts["registrations"] = people.count_members(
-        unit_ids, status="pending", created_before=created_before
-    )
-    for unit_id in unit_ids:
-        subtree = units.subtree_ids_select(unit_id)
-        counts["attendance"] += activities.count_attendance_waiting(
-            subtree, created_before=created_before
-        )
-        counts["credits"] += ledger.count_pending_credits(subtree, created_before=created_before)
-        counts["hour_logs"] += projects.count_hour_logs_waiting(
-            subtree, created_before=created_before
-        )
-        counts["shops"] += merchants.count_applications_waiting(
-            subtree, created_before=created_before
-        )
-    return counts
-
-
 def remind_organizers(now: datetime | None = None) -> dict[str, int]:
-    """Organizers whose subtree has approvals waiting more than
-    TIMEBANK_APPROVAL_REMINDER_DAYS days hear of them once a day
-    (``remind:approvals:<member>:<local date>``). Returns how many were written."""
+    """Organizers with something in their to-do list (reminders/todo.py) that has waited
+    more than TIMEBANK_APPROVAL_REMINDER_DAYS days hear of their whole list once a day
+    (``remind:approvals:<member>:<local date>``), with the counts their home page shows
+    and only the queues that are not empty; the link opens that list. Returns how many
+    were written."""
     now = now or utcnow()
     days = current_app.config["TIMEBANK_APPROVAL_REMINDER_DAYS"]
     cutoff = now - timedelta(days=days)
     today = now.astimezone(activities.local_zone()).date().isoformat()
-    roles: dict[int, list[int]] = defaultdict(list)
-    rows = db.session.execute(
-        sa.select(RoleAssignment.member_id, RoleAssignment.unit_id)
+    member_ids = db.session.scalars(
+        sa.select(RoleAssignment.member_id)
         .join(Member, Member.id == RoleAssignment.member_id)
         .where(RoleAssignment.role == "organizer", Member.status == "active")
+        .distinct()
         .order_by(RoleAssignment.member_id)
     )
-    for member_id, unit_id in rows:
-        roles[member_id].append(unit_id)
     reminded = 0
-    for member_id, unit_ids in roles.items():
+    for member_id in list(member_ids):
         key = f"remind:approvals:{member_id}:{today}"
         if inbox.used_keys([key]):
             continue
-        counts = waiting_approvals(units.top_units(unit_ids), created_before=cutoff)
-        if not any(counts.values()):
+        member = people.get_member(member_id)
+        if not organizer_todo(member, now=now, created_before=cutoff).total:
             continue
+        todo = organizer_todo(member, now=now)
         written = inbox.notify(
-            people.get_member(member_id),
+            member,
             "approvals_waiting",
             key=key,
-            params={"days": days, **counts},
-            link="/",
+            params={"days": days, **todo.counts},
+            link=TODO_LINK,
             now=now,
         )
         reminded += written is not None

@@ -1,7 +1,7 @@
-"""Demo data of the scheduler and the inbox: three days of recorded job runs (one failed
-and one that raised an alert an admin has since resolved), and the organizer's reminder of
-approvals waiting. Loaded once by ``timebank demo``; a second run changes
-nothing."""
+"""Demo data of the scheduler: three days of recorded job runs (one failed and one that
+raised an alert an admin has since resolved). The organizer's reminder of approvals
+waiting is written by reminders/demo.py, from his to-do list. Loaded once by
+``timebank demo``; a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
 from timebank.extensions import db
-from timebank.inbox import operations as inbox
 from timebank.people import operations as people
 from timebank.scheduling import operations as scheduling
 from timebank.scheduling.models import Alert
@@ -26,7 +25,7 @@ RESOLVED = "核对发现是误连了培训环境的数据库；生产账本重�
 
 
 def load_jobs_demo(now: datetime | None = None) -> None:
-    """Job runs of the last three days, a resolved alert, and notifications."""
+    """Job runs of the last three days and a resolved alert."""
     now = now or utcnow()
     admin = people.find_member_by_phone("13800000000")
     if admin is None or db.session.scalar(sa.select(Alert.id).where(Alert.key == ALERT_KEY)):
@@ -38,7 +37,6 @@ def load_jobs_demo(now: datetime | None = None) -> None:
     scheduling.resolve_alert(
         alert.id, actor_id=admin.id, resolution=RESOLVED, now=broken_at + timedelta(hours=6)
     )
-    _notifications(now)
     db.session.flush()
 
 
@@ -97,26 +95,3 @@ def _runs(now: datetime) -> datetime:
             error="OperationalError: database is locked" if outcome == "failed" else None,
         )
     return today - timedelta(days=2) + timedelta(hours=3)
-
-
-def _notifications(now: datetime) -> None:
-    """The organizer's reminder of approvals waiting. The demo volunteer's notices are
-    real ones, written by the activities demo (a cancellation) and by the scheduler's
-    reminder jobs once it runs."""
-    organizer = people.find_member_by_phone("13800000001")
-    if organizer is not None:
-        inbox.notify(
-            organizer,
-            "approvals_waiting",
-            key="demo:approvals",
-            params={
-                "days": 2,
-                "registrations": 3,
-                "attendance": 4,
-                "credits": 1,
-                "hour_logs": 2,
-                "shops": 1,
-            },
-            link="/",
-            now=now - timedelta(hours=2),
-        )

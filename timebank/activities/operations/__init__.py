@@ -10,10 +10,12 @@ step boundaries and windows are tested exactly.
 
 from timebank.activities.operations.approval import (
     MAX_BULK,
+    ActivityWaiting,
     Approval,
     approve_attendance,
     approve_valid_attendance,
     attendance_counts,
+    attendance_waiting,
     count_attendance_waiting,
     get_attendance,
     list_attendance,
@@ -115,6 +117,8 @@ __all__ = [
     "approve_attendance",
     "approve_valid_attendance",
     "attendance_counts",
+    "ActivityWaiting",
+    "attendance_waiting",
     "badge_token",
     "cancel_activity",
     "categories",

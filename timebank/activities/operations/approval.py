@@ -82,6 +82,55 @@ def count_attendance_waiting(unit_ids, *, created_before: datetime | None = None
     return db.session.scalar(query)
 
 
+@dataclass(frozen=True)
+class ActivityWaiting:
+    """One activity's attendance that waits for an organizer."""
+
+    activity: Activity
+    #: pending attendance of an activity whose window has ended: ready to approve
+    to_approve: int
+    #: check-ins held for review (e.g. scanned outside the place's radius)
+    held: int
+
+
+def _waiting_clauses(unit_ids, now: datetime):
+    """Attendance ready to approve (pending, window over) or held for review."""
+    ready = sa.and_(Attendance.status == "pending", Activity.ends_at <= now)
+    return (
+        Activity.unit_id.in_(unit_ids),
+        Activity.status == "published",
+        sa.or_(ready, Attendance.status == "review"),
+    ), ready
+
+
+def attendance_waiting(
+    unit_ids, *, now: datetime | None = None, created_before: datetime | None = None
+) -> list[ActivityWaiting]:
+    """Per activity of ``unit_ids`` (ids, or a SELECT of them), the attendance waiting
+    for an organizer, oldest activity first: check-outs to approve once the window has
+    ended, and check-ins held for review. ``created_before``: only check-ins made before
+    then (waiting that long)."""
+    now = now or utcnow()
+    clauses, ready = _waiting_clauses(unit_ids, now)
+    query = (
+        sa.select(
+            Attendance.activity_id,
+            sa.func.count(Attendance.id).filter(ready),
+            sa.func.count(Attendance.id).filter(Attendance.status == "review"),
+        )
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(*clauses)
+        .group_by(Attendance.activity_id)
+    )
+    if created_before is not None:
+        query = query.where(Attendance.created_at < created_before)
+    rows = db.session.execute(query).all()
+    ids = [r[0] for r in rows]
+    found = {a.id: a for a in db.session.scalars(sa.select(Activity).where(Activity.id.in_(ids)))}
+    waiting = [ActivityWaiting(found[r[0]], r[1], r[2]) for r in rows]
+    return sorted(waiting, key=lambda w: (w.activity.starts_at, w.activity.id))
+
+
 def _lock_rows(ids: list[int]) -> list[Attendance]:
     """The attendances with these ids that exist, locked, in id order."""
     return list(

@@ -335,14 +335,17 @@ def pending_credit_target(pending_id: int) -> Target:
     return Target(unit=get_pending_credit(pending_id).unit_id)
 
 
-def count_pending_credits(unit_ids, *, created_before=None) -> int:
+def count_pending_credits(unit_ids, *, created_before=None, not_requested_by=None) -> int:
     """Manual credits still waiting for a second organizer in ``unit_ids`` (ids, or a
-    SELECT of them); ``created_before``: only those asked for before then."""
+    SELECT of them); ``created_before``: only those asked for before then;
+    ``not_requested_by``: leave out what that member asked for (they may not decide it)."""
     query = sa.select(sa.func.count(PendingCredit.id)).where(
         PendingCredit.unit_id.in_(unit_ids), PendingCredit.status == "pending"
     )
     if created_before is not None:
         query = query.where(PendingCredit.created_at < created_before)
+    if not_requested_by is not None:
+        query = query.where(PendingCredit.requested_by_id != not_requested_by)
     return db.session.scalar(query)
 
 

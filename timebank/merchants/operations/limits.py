@@ -5,6 +5,7 @@ redemptions count until they are voided or expire."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -100,3 +101,35 @@ def offer_usage(offer_ids: list[int]) -> dict[int, dict[str, int]]:
     for offer_id, count, points in rows:
         usage[offer_id] = {"count": count, "points": int(points or 0)}
     return usage
+
+
+@dataclass(frozen=True)
+class OfferLeft:
+    """How much of an offer is left: what members, the counter and organizers are told."""
+
+    #: redemptions held and confirmed so far, and their points
+    used: int
+    points_used: int
+    #: redemptions left of the offer's stock; None without a stock
+    stock_left: int | None
+    #: points left of its budget; None without a budget
+    budget_left: int | None
+    #: no more redemptions: the stock is gone or the budget cannot pay one more
+    sold_out: bool
+
+
+def offers_left(offers: list[Offer]) -> dict[int, OfferLeft]:
+    """Per offer: what is left of its stock and budget (one query), as check_limits
+    counts it: held redemptions count until they are voided or expire."""
+    usage = offer_usage([o.id for o in offers])
+    left = {}
+    for offer in offers:
+        used = usage[offer.id]
+        stock_left = budget_left = None
+        if offer.stock is not None:
+            stock_left = max(0, offer.stock - used["count"])
+        if offer.budget_points is not None:
+            budget_left = max(0, offer.budget_points - used["points"])
+        sold_out = stock_left == 0 or (budget_left is not None and budget_left < offer.points_cost)
+        left[offer.id] = OfferLeft(used["count"], used["points"], stock_left, budget_left, sold_out)
+    return left

@@ -4,7 +4,7 @@ and by member, the pending ones, and a merchant's day and month."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -12,8 +12,18 @@ from sqlalchemy.orm import joinedload
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.merchants.models import REDEMPTION_STATUSES, Merchant, Redemption
-from timebank.merchants.operations.limits import local_day_start, local_month_start
-from timebank.merchants.operations.settlement import merchant_balance
+from timebank.merchants.operations.limits import (
+    local_day_start,
+    local_midnight,
+    local_month_start,
+)
+from timebank.merchants.operations.settlement import (
+    Figures,
+    StatementLine,
+    figures_between,
+    lines_between,
+    merchant_balance,
+)
 
 #: the most a list of redemptions returns
 MAX_LIST = 100
@@ -59,8 +69,14 @@ def member_pending(member_id: int, *, now: datetime | None = None) -> list[Redem
 
 @dataclass(frozen=True)
 class Tally:
+    """Redemptions of a day or a month, counted as its statement counts them."""
+
+    #: redeem transfers (confirmed redemptions), refunded ones included
     count: int
+    #: points owed: redeemed less refunded
     points: int
+    #: how many of them were refunded
+    refunds: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,20 +91,15 @@ class MerchantSummary:
     waiting: int
 
 
-def _tally(merchant_id: int, since: datetime) -> Tally:
-    count, points = db.session.execute(
-        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Redemption.points), 0)).where(
-            Redemption.merchant_id == merchant_id,
-            Redemption.status == "confirmed",
-            Redemption.resolved_at >= since,
-        )
-    ).one()
-    return Tally(count, int(points))
+def _tally(merchant_id: int, start: datetime, end: datetime) -> Tally:
+    """The figures a statement of [start, end) would have (settlement.figures_between)."""
+    figures = figures_between(merchant_id, start, end)
+    return Tally(figures.redemptions, figures.points_net, figures.refunds)
 
 
 def merchant_summary(merchant_id: int, *, now: datetime | None = None) -> MerchantSummary:
-    """Confirmed (not refunded) redemptions today and this month, local time; the
-    unsettled balance; how many wait at the counter."""
+    """Today's and this month's redemptions (local time), counted as the month's
+    statement counts them; the unsettled balance; how many wait at the counter."""
     now = now or utcnow()
     waiting = db.session.scalar(
         sa.select(sa.func.count()).where(
@@ -98,8 +109,8 @@ def merchant_summary(merchant_id: int, *, now: datetime | None = None) -> Mercha
         )
     )
     return MerchantSummary(
-        today=_tally(merchant_id, local_day_start(now)),
-        month=_tally(merchant_id, local_month_start(now)),
+        today=_tally(merchant_id, local_day_start(now), now + timedelta(seconds=1)),
+        month=_tally(merchant_id, local_month_start(now), now + timedelta(seconds=1)),
         balance=merchant_balance(merchant_id),
         waiting=waiting,
     )
@@ -114,3 +125,46 @@ def count_applications_waiting(unit_ids, *, created_before: datetime | None = No
     if created_before is not None:
         query = query.where(Merchant.created_at < created_before)
     return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class CloseOut:
+    """A shop's day at the counter, as its month's statement will count it."""
+
+    day: date
+    #: the day's redeem transfers and their refunds (settlement.figures_between)
+    figures: Figures
+    #: each redeem transfer of the day, oldest first, with what was refunded of it
+    lines: list[StatementLine]
+    #: per offer: (title, redemptions, points owed)
+    by_offer: list[tuple[str, int, int]]
+    #: holds of the day that were cancelled or lapsed (nothing taken)
+    not_taken: int
+
+
+def close_out(merchant_id: int, day: date) -> CloseOut:
+    """The shop's local ``day``: what was redeemed, refunded and owed, by offer and line
+    by line (the daily close-out; its CSV goes through core/exports.py)."""
+    start = local_midnight(day)
+    end = local_midnight(day + timedelta(days=1))
+    lines = lines_between(merchant_id, start, end)
+    by_offer: dict[str, list[int]] = {}
+    for line in lines:
+        counts = by_offer.setdefault(line.offer_title, [0, 0])
+        counts[0] += 1
+        counts[1] += line.points - line.refunded
+    not_taken = db.session.scalar(
+        sa.select(sa.func.count(Redemption.id)).where(
+            Redemption.merchant_id == merchant_id,
+            Redemption.status.in_(("voided", "expired")),
+            Redemption.created_at >= start,
+            Redemption.created_at < end,
+        )
+    )
+    return CloseOut(
+        day=day,
+        figures=figures_between(merchant_id, start, end),
+        lines=lines,
+        by_offer=sorted(((t, c, p) for t, (c, p) in by_offer.items()), key=lambda r: -r[2]),
+        not_taken=not_taken,
+    )

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from timebank.core.access import Target
+from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.usecases import use_case
 from timebank.extensions import db
@@ -24,6 +25,7 @@ from timebank.merchants.errors import (
     OfferEnded,
     OfferNotFound,
     OfferNotStarted,
+    OfferRedeemed,
     OfferWithdrawn,
 )
 from timebank.merchants.models import (
@@ -39,7 +41,9 @@ from timebank.merchants.models import (
     Merchant,
     Offer,
     OfferUnit,
+    Redemption,
 )
+from timebank.merchants.operations.limits import offer_usage, offers_left
 from timebank.merchants.operations.profiles import nearby_unit_ids_select
 from timebank.people.models import Member
 from timebank.units import operations as units
@@ -178,6 +182,95 @@ def create_offer(
     return offer
 
 
+#: what an offer gives and costs: fixed once anyone has redeemed it (receipts, statements
+#: and the counter's history name it)
+FIXED_ONCE_REDEEMED = (
+    "title", "points_cost", "benefit", "discount_fen", "percent_off", "cap_fen", "item_name",
+    "valid_from",
+)  # fmt: skip
+EDITABLE = (
+    *FIXED_ONCE_REDEEMED, "description", "valid_until", "stock", "budget_points",
+    "per_member_daily", "per_member_monthly", "min_service_minutes",
+)  # fmt: skip
+
+
+def offer_redeemed(offer_id: int) -> bool:
+    """Anyone has redeemed the offer (held, confirmed, or since voided or refunded)."""
+    query = sa.select(Redemption.id).where(Redemption.offer_id == offer_id).limit(1)
+    return db.session.scalar(query) is not None
+
+
+@use_case
+def update_offer(offer_id: int, *, actor: Member, **changes) -> Offer:
+    """Change an active offer: its stock, budget, limits, conditions and end at any time;
+    what it gives and costs (FIXED_ONCE_REDEEMED) only until someone redeemed it. The
+    stock and budget never drop below what is already taken. Checked on the offer's
+    locked row, as redemptions are.
+
+    Raises OfferWithdrawn, OfferRedeemed (a fixed field changed after a redemption),
+    InvalidOffer naming the bad fields.
+    """
+    offer = lock_offer(offer_id)
+    if offer.status != "active":
+        raise OfferWithdrawn("%(title)s was taken down.", params={"title": offer.title})
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidOffer(
+            "The offer is incomplete or wrong.", errors=dict.fromkeys(unknown, ["?"])
+        )
+    before = {name: getattr(offer, name) for name in EDITABLE}
+    fields = {**before, **changes}
+    if isinstance(fields.get("title"), str):
+        fields["title"] = fields["title"].strip()
+    if isinstance(fields.get("item_name"), str):
+        fields["item_name"] = fields["item_name"].strip() or None
+    keep = {"discount": {"discount_fen"}, "percent": {"percent_off", "cap_fen"}}
+    keep["item"] = {"item_name"}
+    for name in {"discount_fen", "percent_off", "cap_fen", "item_name"} - keep.get(
+        fields.get("benefit"), set()
+    ):
+        fields[name] = None  # a discount has no item, an item no percentage
+    changed = [name for name in EDITABLE if fields[name] != before[name]]
+    if not changed:
+        return offer
+    fixed = [name for name in changed if name in FIXED_ONCE_REDEEMED]
+    if fixed and offer_redeemed(offer.id):
+        raise OfferRedeemed(
+            "%(title)s has been redeemed: what it gives and costs stays as it was. Take it "
+            "down and publish a new offer to change them.",
+            params={"title": offer.title},
+            errors=dict.fromkeys(fixed, ["Fixed once redeemed."]),
+        )
+    errors = _check_bounds(fields) | _check_benefit(fields)
+    if not fields["title"] or len(fields["title"]) > NAME_MAX:
+        errors["title"] = [f"1 to {NAME_MAX} characters."]
+    if len(fields.get("description") or "") > DESCRIPTION_MAX:
+        errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
+    start, end = fields["valid_from"], fields["valid_until"]
+    if start.tzinfo is None or end.tzinfo is None or end <= start:
+        errors["valid_until"] = ["After valid_from (both with a time zone)."]
+    used = offer_usage([offer.id])[offer.id]
+    if fields["stock"] is not None and fields["stock"] < used["count"]:
+        errors["stock"] = [f"At least {used['count']}: already taken."]
+    if fields["budget_points"] is not None and fields["budget_points"] < used["points"]:
+        errors["budget_points"] = [f"At least {used['points']}: already taken."]
+    if errors:
+        raise InvalidOffer("The offer is incomplete or wrong.", errors=errors)
+    for name in changed:
+        setattr(offer, name, fields[name] if name != "description" else fields[name] or "")
+    db.session.flush()
+    record_audit(
+        "offer.update", actor=actor, subject=offer.merchant.owner_id, target=f"offer:{offer.id}",
+        before={name: _plain(before[name]) for name in changed},
+        after={name: _plain(fields[name]) for name in changed},
+    )  # fmt: skip
+    return offer
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 @use_case
 def withdraw_offer(offer: Offer, *, now: datetime | None = None) -> Offer:
     """Stop an offer; its held redemptions may still be confirmed. Idempotent."""
@@ -282,13 +375,17 @@ class OfferForMember:
     missing_points: int
     #: None when the member may redeem it, else the error that says why not
     ineligible: NotEligible | None = None
+    #: nothing left of its stock or budget: nobody can redeem it now
+    sold_out: bool = False
+    #: redemptions left of its stock (None: no stock)
+    stock_left: int | None = None
 
 
 def offers_for_member(
     member: Member, *, available_points: int, now: datetime | None = None
 ) -> list[OfferForMember]:
     """Active, current offers of approved shops near the member: the ones they can
-    afford and may redeem first, then the rest, cheapest first."""
+    afford and may redeem first, then the rest, cheapest first; sold-out ones last."""
     now = now or utcnow()
     query = (
         sa.select(Offer)
@@ -304,7 +401,9 @@ def offers_for_member(
     )
     served = None
     listed = []
-    for offer in db.session.scalars(query):
+    offers = list(db.session.scalars(query))
+    left = offers_left(offers)
+    for offer in offers:
         if offer.min_service_minutes and served is None:
             served = service_minutes(member.id)
         ineligible = None
@@ -313,6 +412,17 @@ def offers_for_member(
         except NotEligible as error:
             ineligible = error
         missing = max(0, offer.points_cost - available_points)
-        listed.append(OfferForMember(offer, missing == 0, missing, ineligible))
-    listed.sort(key=lambda o: (not o.affordable, o.ineligible is not None, o.offer.points_cost))
+        listed.append(
+            OfferForMember(
+                offer,
+                missing == 0,
+                missing,
+                ineligible,
+                left[offer.id].sold_out,
+                left[offer.id].stock_left,
+            )  # fmt: skip
+        )
+    listed.sort(
+        key=lambda o: (o.sold_out, not o.affordable, o.ineligible is not None, o.offer.points_cost)
+    )
     return listed

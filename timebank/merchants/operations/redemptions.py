@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from timebank.core import access, metrics
 from timebank.core.access import Target
+from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.core.errors import N_
 from timebank.core.privacy import shown_name
@@ -390,7 +391,20 @@ def confirm_redemption(
     redemption.resolved_by_id = staff.id
     redemption.resolved_at = now
     db.session.flush()
+    audit_redemption("redemption.confirm", redemption, staff, "held")
     return redemption
+
+
+def audit_redemption(action: str, redemption: Redemption, staff: Member, before: str, detail=None):
+    """A shop's decision on a redemption, on the audit trail: who, which shop, whose
+    points, how many."""
+    record_audit(
+        action, actor=staff, subject=redemption.member_id,
+        target=f"redemption:{redemption.id}", before={"status": before},
+        after={"status": redemption.status, "merchant": redemption.merchant_id,
+               "points": redemption.points},
+        detail=detail,
+    )  # fmt: skip
 
 
 @use_case
@@ -414,6 +428,7 @@ def void_redemption(
     redemption.resolved_by_id = staff.id
     redemption.resolved_at = now
     db.session.flush()
+    audit_redemption("redemption.void", redemption, staff, "held")
     return redemption
 
 

@@ -20,7 +20,7 @@ from timebank.merchants.errors import (
     RefundPeriodOver,
 )
 from timebank.merchants.models import REASON_MAX, Redemption
-from timebank.merchants.operations.redemptions import lock_redemption
+from timebank.merchants.operations.redemptions import audit_redemption, lock_redemption
 from timebank.merchants.operations.settlement import is_settled, lock_merchant
 from timebank.people.models import Member
 
@@ -88,4 +88,5 @@ def refund_redemption(
     redemption.refunded_at = now
     redemption.refund_reason = memo
     db.session.flush()
+    audit_redemption("redemption.refund", redemption, staff, "confirmed", detail=memo)
     return redemption

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased, joinedload
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
+from timebank.core.errors import InvalidInput
 from timebank.core.privacy import shown_name
 from timebank.core.usecases import use_case
 from timebank.extensions import db
@@ -33,6 +34,7 @@ from timebank.merchants.errors import (
     InvalidMonth,
     StatementMismatch,
     StatementNotFound,
+    StatementNothingOwed,
     StatementPaid,
     StatementPeriodOpen,
 )
@@ -105,8 +107,7 @@ class Figures:
         return self.points_redeemed - self.points_refunded
 
 
-def _redeems_in(account_id: int, period_start: date):
-    start, end = month_bounds(period_start)
+def _redeems_between(account_id: int, start: datetime, end: datetime):
     return (
         Transfer.credit_account_id == account_id,
         Transfer.code == "redeem",
@@ -115,21 +116,31 @@ def _redeems_in(account_id: int, period_start: date):
     )
 
 
+def _redeems_in(account_id: int, period_start: date):
+    return _redeems_between(account_id, *month_bounds(period_start))
+
+
 def statement_figures(merchant_id: int, period_start: date) -> Figures:
     """The merchant's redeem transfers in the month and their refunds, from the ledger."""
+    return figures_between(merchant_id, *month_bounds(period_start))
+
+
+def figures_between(merchant_id: int, start: datetime, end: datetime) -> Figures:
+    """The merchant's redeem transfers in [start, end) and their refunds, whenever made:
+    a statement's figures, and the dashboard's day and month (so the two agree)."""
     account_id = merchant_account_id(merchant_id)
     if account_id is None:
         return Figures()
     redeemed = db.session.execute(
         sa.select(
             sa.func.count(Transfer.id), sa.func.coalesce(sa.func.sum(Transfer.amount), 0)
-        ).where(*_redeems_in(account_id, period_start))
+        ).where(*_redeems_between(account_id, start, end))
     ).one()
     refund = aliased(Transfer)
     refunded = db.session.execute(
         sa.select(sa.func.count(refund.id), sa.func.coalesce(sa.func.sum(refund.amount), 0))
         .join(Transfer, Transfer.id == refund.corrects_id)
-        .where(*_redeems_in(account_id, period_start), refund.code == "correct")
+        .where(*_redeems_between(account_id, start, end), refund.code == "correct")
     ).one()
     return Figures(
         redemptions=redeemed[0],
@@ -162,6 +173,11 @@ def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]
     """The month's redeem transfers, oldest first, each with what was refunded of it.
     Customers are named as the reader may see them (core/privacy.py): masked for the
     shop, as at its counter."""
+    return lines_between(merchant_id, *month_bounds(period_start))
+
+
+def lines_between(merchant_id: int, start: datetime, end: datetime) -> list[StatementLine]:
+    """The redeem transfers of [start, end), as statement_lines (a day's close-out)."""
     account_id = merchant_account_id(merchant_id)
     if account_id is None:
         return []
@@ -186,7 +202,7 @@ def statement_lines(merchant_id: int, period_start: date) -> list[StatementLine]
         .join(Redemption, Redemption.transfer_id == Transfer.id)
         .join(Member, Member.id == Redemption.member_id)
         .join(Offer, Offer.id == Redemption.offer_id)
-        .where(*_redeems_in(account_id, period_start))
+        .where(*_redeems_between(account_id, start, end))
         .order_by(Transfer.id)
     )
     return [
@@ -294,10 +310,26 @@ def build_statement(merchant: Merchant, period_start: date, *, now: datetime | N
     return _apply(statement, figures, now)
 
 
+def _worth_a_statement(merchant: Merchant, period_start: date) -> bool:
+    """The shop redeemed something in the month, or already has its statement (rebuilt):
+    a shop with nothing redeemed gets no ¥0 statement to "pay"."""
+    if statement_figures(merchant.id, period_start) != Figures():
+        return True
+    return (
+        db.session.scalar(
+            sa.select(Statement.id).where(
+                Statement.merchant_id == merchant.id,
+                Statement.period_start == month_start(period_start),
+            )
+        )
+        is not None
+    )
+
+
 @use_case
 def build_unit_statements(unit_id: int, period_start: date, *, now: datetime | None = None):
     """Build (or rebuild) the month's statement of every shop of a subtree that was ever
-    approved."""
+    approved and redeemed something that month."""
     merchants = db.session.scalars(
         sa.select(Merchant)
         .where(
@@ -306,13 +338,18 @@ def build_unit_statements(unit_id: int, period_start: date, *, now: datetime | N
         )
         .order_by(Merchant.id)
     )
-    return [build_statement(m, period_start, now=now) for m in list(merchants)]
+    return [
+        build_statement(m, period_start, now=now)
+        for m in list(merchants)
+        if _worth_a_statement(m, period_start)
+    ]
 
 
 @use_case
 def build_monthly_statements(now: datetime, *, period: date | None = None) -> list[Statement]:
-    """Every merchant's statement for the local month before ``now`` (or ``period``): for
-    the scheduler at the start of each month, and ``timebank merchants statements``.
+    """Every merchant's statement for the local month before ``now`` (or ``period``), for
+    those that redeemed something in it: for the scheduler at the start of each month,
+    and ``timebank merchants statements``.
     Running it again rebuilds open statements with the same figures and leaves paid ones
     alone. Raises InvalidMonth for a month that has not begun."""
     period = previous_month(now) if period is None else period
@@ -321,7 +358,11 @@ def build_monthly_statements(now: datetime, *, period: date | None = None) -> li
         .where(Merchant.status.in_(("approved", "suspended")))
         .order_by(Merchant.id)
     )
-    return [build_statement(m, period, now=now) for m in list(merchants)]
+    return [
+        build_statement(m, period, now=now)
+        for m in list(merchants)
+        if _worth_a_statement(m, period)
+    ]
 
 
 @use_case
@@ -332,8 +373,8 @@ def mark_statement_paid(
     transfer of the points owed from the merchant's account to the unit's settlement
     account (none when nothing is owed), and close the statement for good.
 
-    Raises StatementPaid, StatementPeriodOpen (the month has not ended), and what posting
-    raises.
+    Raises StatementPaid, StatementPeriodOpen (the month has not ended),
+    StatementNothingOwed (a ¥0 statement records no payment), and what posting raises.
     """
     now = now or utcnow()
     statement = _lock_statement(statement_id)
@@ -345,6 +386,11 @@ def mark_statement_paid(
         )
     merchant = lock_merchant(statement.merchant_id)
     _apply(statement, statement_figures(merchant.id, statement.period_start), now)
+    if statement.points_net <= 0:
+        raise StatementNothingOwed(
+            "Nothing is owed to %(name)s for %(month)s: there is no payment to record.",
+            params={"name": merchant.name, "month": statement.month},
+        )
     if statement.points_net > 0:
         transfer = ledger.post_transfer(
             ledger="POINTS",
@@ -372,6 +418,72 @@ def mark_statement_paid(
         detail=statement.payment_reference,
     )  # fmt: skip
     return statement
+
+
+@use_case
+def pay_statements(
+    unit_id: int,
+    statement_ids: list[int],
+    *,
+    actor: Member,
+    reference: str | None = None,
+    now: datetime | None = None,
+) -> list[Statement]:
+    """Mark several statements of the subtree of ``unit_id`` paid with one payment
+    reference (one bank transfer to several shops): all or none, each as
+    mark_statement_paid, in id order. Each statement's unit is checked on its locked row.
+
+    Raises InvalidInput for none or more than 100, StatementNotFound for one outside the
+    subtree, and what mark_statement_paid raises for any of them.
+    """
+    ids = sorted(set(statement_ids))
+    if not ids or len(ids) > 100:
+        raise InvalidInput("Choose 1 to 100 statements.", errors={"statement_ids": ["1 to 100."]})
+    paid = []
+    for statement_id in ids:
+        statement = _lock_statement(statement_id)
+        if not units.is_within(statement.unit_id, unit_id):
+            raise StatementNotFound("Statement %(id)s does not exist.", params={"id": statement_id})
+        paid.append(mark_statement_paid(statement_id, actor=actor, reference=reference, now=now))
+    return paid
+
+
+def current_figures(statement: Statement) -> Figures:
+    """What a statement says now: a paid one its frozen figures, an open one the ledger's
+    as of this moment (it never goes stale waiting for a rebuild)."""
+    if statement.status == "paid":
+        return Figures(**{name: getattr(statement, name) for name in FIGURES})
+    return statement_figures(statement.merchant_id, statement.period_start)
+
+
+class StatementNow:
+    """A statement as pages and exports show it: a paid one as paid, an open one with
+    the ledger's figures as of ``as_of`` (the rest is the statement's own)."""
+
+    def __init__(self, statement: Statement, now: datetime):
+        self.statement = statement
+        self.figures = current_figures(statement)
+        paid = statement.status == "paid"
+        #: when the figures are from: the payment, or now
+        self.as_of = statement.paid_at if paid else now
+        rate = statement.point_value_fen if paid else point_value_fen()
+        self.point_value_fen = rate
+        self.amount_fen = self.figures.points_net * rate
+        #: an open statement whose stored figures the ledger has moved past
+        self.rebuilt = not paid and any(
+            getattr(statement, name) != getattr(self.figures, name) for name in FIGURES
+        )
+
+    def __getattr__(self, name):
+        if name in FIGURES or name == "points_net":
+            return getattr(self.figures, name)
+        return getattr(self.statement, name)
+
+
+def statements_now(statements: list[Statement], now: datetime | None = None) -> list:
+    """Each statement as of ``now`` (StatementNow)."""
+    now = now or utcnow()
+    return [StatementNow(s, now) for s in statements]
 
 
 def is_settled(merchant_id: int, moment: datetime) -> bool:
@@ -404,3 +516,75 @@ def unit_statements(unit_id: int, period_start: date) -> list[Statement]:
         .order_by(Merchant.name)
     )
     return list(db.session.scalars(query))
+
+
+# ---------------------------------------------------------------- what waits
+
+
+def _merchant_account_key():
+    return sa.literal("merchant:") + sa.cast(Merchant.id, sa.String)
+
+
+def count_statements_to_build(
+    unit_ids, *, now: datetime | None = None, created_before: datetime | None = None
+) -> int:
+    """Shops of ``unit_ids`` (ids, or a SELECT of them) that redeemed points last month
+    and have no statement of it yet; ``created_before``: only when the month ended
+    before then (waiting that long)."""
+    now = now or utcnow()
+    period = previous_month(now)
+    start, end = month_bounds(period)
+    if created_before is not None and end >= created_before:
+        return 0
+    redeemed = (
+        sa.select(Transfer.id)
+        .join(Account, Account.id == Transfer.credit_account_id)
+        .where(
+            Account.ledger == "POINTS",
+            Account.owner_key == _merchant_account_key(),
+            Transfer.code == "redeem",
+            Transfer.created_at >= start,
+            Transfer.created_at < end,
+        )
+    )
+    built = sa.select(Statement.id).where(
+        Statement.merchant_id == Merchant.id, Statement.period_start == period
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count(Merchant.id)).where(
+            Merchant.unit_id.in_(unit_ids),
+            Merchant.status.in_(("approved", "suspended")),
+            redeemed.exists(),
+            ~built.exists(),
+        )
+    )
+
+
+def _to_pay(unit_ids, now: datetime, created_before: datetime | None):
+    clauses = [
+        Statement.unit_id.in_(unit_ids),
+        Statement.status == "open",
+        Statement.period_start < current_month(now),
+        Statement.points_net > 0,
+    ]
+    if created_before is not None:
+        clauses.append(Statement.created_at < created_before)
+    return clauses
+
+
+def count_statements_to_pay(
+    unit_ids, *, now: datetime | None = None, created_before: datetime | None = None
+) -> int:
+    """Open statements of ``unit_ids`` (ids, or a SELECT of them) of an ended month that
+    owe the shop something (a ¥0 statement waits for nobody); ``created_before``: only
+    those built before then."""
+    now = now or utcnow()
+    query = sa.select(sa.func.count(Statement.id)).where(*_to_pay(unit_ids, now, created_before))
+    return db.session.scalar(query)
+
+
+def oldest_month_to_pay(unit_ids, *, now: datetime | None = None) -> date | None:
+    """The earliest month with a statement of ``unit_ids`` to pay, or None."""
+    now = now or utcnow()
+    query = sa.select(sa.func.min(Statement.period_start)).where(*_to_pay(unit_ids, now, None))
+    return db.session.scalar(query)

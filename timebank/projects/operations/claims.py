@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from timebank.core import access
 from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput, NotFound
 from timebank.core.privacy import shown_name
@@ -35,7 +36,7 @@ from timebank.projects.operations.needs import require_reason
 from timebank.projects.operations.notices import notify_assignment
 from timebank.projects.operations.organizations import is_contact, require_contact, require_people
 from timebank.projects.operations.states import move_project
-from timebank.units.models import Organization
+from timebank.units.models import Organization, UnitClosure
 
 
 def places_taken(project_id: int) -> int:
@@ -311,9 +312,14 @@ def serving_claim(project_id: int, member_id: int) -> Claim | None:
     )
 
 
-def find_member(text: str, unit_id: int) -> Member:
+def find_member(
+    text: str, unit_id: int, *, actor: Member | None = None, action: str = ""
+) -> Member:
     """The member an organizer means by a phone number, or by a name unique among the
-    active members living in the subtree of ``unit_id``. Raises NotFound, InvalidInput."""
+    active members living in the subtree of ``unit_id`` or, given ``actor`` and
+    ``action``, in any subtree where the actor may do that action (a project of one grid
+    is staffed from the whole community its organizer looks after, as a phone would
+    find them). Raises NotFound, InvalidInput."""
     text = (text or "").strip()[:60]
     digits = re.sub(r"[\s-]", "", text).removeprefix("+86")
     if digits.isdigit():
@@ -321,10 +327,19 @@ def find_member(text: str, unit_id: int) -> Member:
         if member is None or not member.is_active:
             raise NotFound("No member has this phone number.")
         return member
+    roots = {unit_id}
+    if actor is not None and action:
+        roots |= set(access.scope_roots(actor, action))
+    homes = sa.select(UnitClosure.descendant_id).where(UnitClosure.ancestor_id.in_(roots))
     matches = list(
         db.session.scalars(
-            people.members_in_unit_select(unit_id, status="active")
-            .where(Member.name == text)
+            sa.select(Member)
+            .where(
+                Member.home_unit_id.in_(homes),
+                Member.status == "active",
+                Member.name == " ".join(text.split()),
+            )
+            .order_by(Member.id)
             .limit(2)
         )
     )

@@ -120,6 +120,14 @@ def project_target(project_id: int) -> Target:
     return Target(unit=get_project(project_id).unit_id)
 
 
+def may_open_project(actor, project: Project) -> bool:
+    """May ``actor`` open the project's page? Anyone once it is published; a draft only
+    its organizers (the one rule the page checks and every link to a project asks)."""
+    if project.status != "draft":
+        return True
+    return access.may(actor, "projects.manage", Target(unit=project.unit_id))
+
+
 def assignment_target(claim_id: int) -> Target:
     """An assignment is answered by the member assigned (or their guardian)."""
     return Target(member=get_claim(claim_id).member_id)

@@ -184,6 +184,7 @@ def need_detail(need_id: int):
         need=seen,
         history=projects.need_history(need_id),
         duplicates=projects.merged_into_this(need),
+        opens={p.id for p in need.projects if projects.may_open_project(actor, p)},
         manages=manages,
         may_confirm=access.may(actor, "needs.confirm", projects.need_resident_target(need_id)),
         live_projects=projects.projects_in(

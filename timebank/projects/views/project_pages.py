@@ -170,7 +170,7 @@ def project_detail(project_id: int):
     project = projects.get_project(project_id)
     target = TARGET(project_id)
     manages = access.may(actor, "projects.manage", target)
-    if project.status == "draft" and not manages:
+    if not projects.may_open_project(actor, project):
         access.authorize(actor, "projects.manage", target)
     claims = projects.claims_of(project_id)
     mine = next((c for c in claims if c.member_id == member.id), None)
@@ -254,7 +254,10 @@ def withdraw(project_id: int):
 def assign(project_id: int):
     project = projects.get_project(project_id)
     if ActionForm().validate_on_submit():
-        member = projects.find_member(request.form.get("member", ""), project.unit_id)
+        member = projects.find_member(
+            request.form.get("member", ""), project.unit_id,
+            actor=access.current_actor(), action="projects.assign",
+        )  # fmt: skip
         projects.assign_member(project, member, actor=access.current_actor())
         flash(_("%(name)s was assigned and will be asked.", name=member.name), "success")
     return _to_project(project_id)
