@@ -272,11 +272,14 @@ def test_database(session_app, request):
 
 
 @pytest.fixture
-def app(session_app, test_database):
+def app(session_app, test_database, tmp_path):
     """The worker's app, in an app context of the test's own. Whatever the test changes in
-    its configuration, its extensions' caches, the throttles or the clock is undone."""
+    its configuration, its extensions' caches, the throttles, the clock or its instance
+    folder (``timebank setup --url`` records the site's address there) is undone."""
     config = dict(session_app.config)
     extensions = set(session_app.extensions)
+    instance_path = session_app.instance_path
+    session_app.instance_path = str(tmp_path / "instance")
     with session_app.app_context():
         try:
             yield session_app
@@ -288,6 +291,7 @@ def app(session_app, test_database):
                 del session_app.extensions[name]
             limiter.storage.reset()
             app_clock.set_source(None)
+            session_app.instance_path = instance_path
 
 
 @pytest.fixture

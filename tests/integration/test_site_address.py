@@ -5,6 +5,7 @@ records the address for jobs and the CLI; TIMEBANK_BASE_URL still wins over both
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,12 +21,9 @@ from timebank.scheduling import operations as scheduling
 
 
 @pytest.fixture
-def instance(app, tmp_path):
-    """A fresh instance folder for this test (nothing recorded yet)."""
-    kept = app.instance_path
-    app.instance_path = str(tmp_path)
-    yield tmp_path
-    app.instance_path = kept
+def instance(app):
+    """This test's instance folder: the ``app`` fixture gives each test a fresh one."""
+    return Path(app.instance_path)
 
 
 @pytest.fixture
