@@ -4,6 +4,7 @@ lease, and resolving alerts (shown on their home page)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -48,6 +49,53 @@ COUNT_NAMES = {
 }
 
 
+_EVERY = re.compile(r"^every\s+(\d+)\s*([smh])$")
+_DAILY = re.compile(r"^(\d+) (\d+) \* \* \*$")
+_MONTHLY = re.compile(r"^(\d+) (\d+) (\d+) \* \*$")
+_HOURLY = re.compile(r"^(\d+) \* \* \* \*$")
+EVERY_UNITS = {"s": _l("every %(n)s seconds"), "m": _l("every %(n)s minutes"),
+               "h": _l("every %(n)s hours")}  # fmt: skip
+#: the exception kinds a job fails with most, in words; others are "an error"
+ERROR_KINDS = {
+    "OperationalError": _l("the database was busy or could not be reached"),
+    "IntegrityError": _l("the database refused a change that breaks a rule"),
+    "TimeoutError": _l("it took too long"),
+}
+
+
+def schedule_words(text: str) -> str:
+    """A job's schedule in words (``every 5m`` → 每 5 分钟, ``0 3 * * *`` → 每天 03:00);
+    a crontab not read here is shown as written (digits and stars)."""
+    text = (text or "").strip().lower()
+    if text in ("", "off"):
+        return _("off")
+    if match := _EVERY.match(text):
+        return _(EVERY_UNITS[match.group(2)], n=match.group(1))
+    if match := _DAILY.match(text):
+        minute, hour = int(match.group(1)), int(match.group(2))
+        return _("every day at %(time)s", time=f"{hour:02d}:{minute:02d}")
+    if match := _MONTHLY.match(text):
+        minute, hour, day = (int(g) for g in match.groups())
+        return _("on day %(day)s of every month at %(time)s", day=day,
+                 time=f"{hour:02d}:{minute:02d}")  # fmt: skip
+    if match := _HOURLY.match(text):
+        return _("every hour at minute %(minute)s", minute=int(match.group(1)))
+    return text
+
+
+def error_words(error: str | None) -> str:
+    """What went wrong in a run, in words; the stored text (a traceback, the exception's
+    name and message) is shown beside it for developers."""
+    if not error:
+        return ""
+    if error == "The process running it died.":
+        return _("The process running it died.")
+    kind = next((k for k in ERROR_KINDS if k in error), None)
+    if kind is None:
+        return _("It stopped with an error of the program.")
+    return _("It stopped: %(why)s.", why=ERROR_KINDS[kind])
+
+
 class ResolveForm(Form):
     resolution = TextAreaField(
         _l("What did you find, and what was done?"),
@@ -62,6 +110,8 @@ def _names():
         "TRIGGER_NAMES": TRIGGER_NAMES,
         "ALERT_NAMES": ALERT_NAMES,
         "COUNT_NAMES": COUNT_NAMES,
+        "schedule_words": schedule_words,
+        "error_words": error_words,
     }
 
 
@@ -73,6 +123,7 @@ def jobs():
     return render_template(
         "scheduling/jobs.html",
         jobs=JOBS,
+        job_docs={job.name: job.doc for job in JOBS},
         schedules={job.name: job.schedule(current_app.config) for job in JOBS},
         last=scheduling.last_runs(),
         runs=scheduling.recent_runs(job=selected, limit=50),
@@ -97,11 +148,11 @@ def run(name: str):
             runner=f"{actor.name} ({actor.phone}) @{socket.gethostname()}:{os.getpid()}",
         )
         if not runs:
-            flash(_("%(job)s: nothing was due.", job=job.name), "success")
+            flash(_("%(job)s: nothing was due.", job=_(job.doc)), "success")
         for run in runs:
             category = "error" if run.outcome in ("failed", "alert") else "success"
             flash(
-                _("%(job)s ran: %(outcome)s.", job=job.name, outcome=OUTCOME_NAMES[run.outcome]),
+                _("%(job)s ran: %(outcome)s.", job=_(job.doc), outcome=OUTCOME_NAMES[run.outcome]),
                 category,
             )
     return redirect(url_for("scheduling.jobs", job=name))
