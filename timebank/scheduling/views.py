@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from timebank.core import access
 from timebank.core.clock import utcnow
+from timebank.core.errors import N_
 from timebank.core.web import ActionForm, Form, flash_form_errors, page
 from timebank.jobs import JOBS
 from timebank.scheduling import operations as scheduling
@@ -34,19 +35,32 @@ ALERT_NAMES = {
     "ledger_verify_failed": _l("The ledger failed verification"),
     "job_failed": _l("A scheduled job failed"),
 }
+#: what a run did, a number in its sentence ("已核验 2548 条分录", not "条分录已核验 2548")
 COUNT_NAMES = {
-    "closed": _l("check-ins closed"),
-    "released": _l("holds released"),
-    "transfers": _l("transfers"),
-    "points": _l("points"),
-    "entries": _l("entries verified"),
-    "checkpoints": _l("checkpoints"),
-    "problems": _l("problems"),
-    "day_before": _l("day-before reminders"),
-    "hour_before": _l("hour-before reminders"),
-    "cancelled": _l("cancellation notices"),
-    "reminded": _l("reminders"),
+    "closed": N_("%(n)s check-ins closed"),
+    "released": N_("%(n)s holds released"),
+    "redemptions": N_("%(n)s redemptions expired"),
+    "transfers": N_("%(n)s transfers"),
+    "points": N_("%(n)s points"),
+    "entries": N_("%(n)s entries verified"),
+    "checkpoints": N_("%(n)s checkpoints"),
+    "signed": N_("%(n)s checkpoints signed"),
+    "statements": N_("%(n)s statements built"),
+    "problems": N_("%(n)s problems"),
+    "day_before": N_("%(n)s day-before reminders"),
+    "hour_before": N_("%(n)s hour-before reminders"),
+    "cancelled": N_("%(n)s cancellation notices"),
+    "reminded": N_("%(n)s reminders"),
 }
+
+
+def counts_words(counts: dict | None) -> str:
+    """What a run did, in words: each count in its sentence, joined as the language joins."""
+    said = [
+        _(COUNT_NAMES[key], n=value) if key in COUNT_NAMES else f"{key} {value}"
+        for key, value in (counts or {}).items()
+    ]
+    return _(", ").join(said)
 
 
 _EVERY = re.compile(r"^every\s+(\d+)\s*([smh])$")
@@ -109,7 +123,7 @@ def _names():
         "OUTCOME_NAMES": OUTCOME_NAMES,
         "TRIGGER_NAMES": TRIGGER_NAMES,
         "ALERT_NAMES": ALERT_NAMES,
-        "COUNT_NAMES": COUNT_NAMES,
+        "counts_words": counts_words,
         "schedule_words": schedule_words,
         "error_words": error_words,
     }
