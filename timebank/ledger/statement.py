@@ -108,10 +108,13 @@ def _sentence(
         return _("Correction of an earlier line: %(why)s", why=memo or _("no reason given"))
     if code == "donate":
         if received:
-            return _("Hours received from %(name)s", name=other)
-        if sub == "pool":
-            return _("Hours given to the pool of %(unit)s", unit=other)
-        return _("Hours given to %(name)s", name=other)
+            text = _("Hours received from %(name)s", name=other)
+        elif sub == "pool":
+            text = _("Hours given to the pool of %(unit)s", unit=other)
+        else:
+            text = _("Hours given to %(name)s", name=other)
+        # the donor's note, read by both sides
+        return _("%(what)s (note: %(note)s)", what=text, note=memo) if memo else text
     if code == "redeem":
         if offer is None:  # a redemption nobody can name any more
             return _("Spent at a shop") if not received else _("Refund from a shop")

@@ -79,7 +79,14 @@ from timebank.ledger.operations.posting import (
     post_linked,
     post_transfer,
 )
-from timebank.ledger.operations.requests import ask_award, correct, donate, donation_pools
+from timebank.ledger.operations.requests import (
+    DonationPreview,
+    ask_award,
+    correct,
+    donate,
+    donation_pools,
+    preview_donation,
+)
 from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, LOTS, TRANSFERS
 
 __all__ = [
@@ -88,6 +95,7 @@ __all__ = [
     "LOTS",
     "TRANSFERS",
     "CorrectionResult",
+    "DonationPreview",
     "DonationResult",
     "ManualCreditResult",
     "Posted",
@@ -99,6 +107,7 @@ __all__ = [
     "correct",
     "donate",
     "donation_pools",
+    "preview_donation",
     "run_verification",
     "check_key_kind",
     "balances",
