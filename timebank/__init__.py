@@ -242,6 +242,7 @@ def _register_access() -> None:
     register_lookup("member_by_phone", people.active_member_id_by_phone)
     register_lookup("line_of_unit", units.line_of)
     ledger.register_check("transparency", transparency.ledger_check)
+    ledger.register_after_donation(people.tell_donation_received)
     transparency.register_totals(reports.notice_totals)
     transparency.register_after_signing(reports.seal_waiting)
 

@@ -86,6 +86,7 @@ from timebank.ledger.operations.requests import (
     donate,
     donation_pools,
     preview_donation,
+    register_after_donation,
 )
 from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, LOTS, TRANSFERS
 
@@ -108,6 +109,7 @@ __all__ = [
     "donate",
     "donation_pools",
     "preview_donation",
+    "register_after_donation",
     "run_verification",
     "check_key_kind",
     "balances",

@@ -9,6 +9,7 @@ The ledger knows no people or units: it asks ``access`` (the registry) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from timebank.core import access
@@ -24,6 +25,17 @@ from timebank.ledger.operations.donations import DonationResult, check_donation,
 from timebank.ledger.operations.history import balances
 from timebank.ledger.operations.manual import ManualCreditResult, request_manual_credit
 from timebank.ledger.operations.posting import get_transfer
+
+#: run after a donation reached a member (not a replay), with the recipient's and the
+#: donor's ids, the minutes the recipient got, the note and the transfer: their news
+_after_donation: list[Callable[..., object]] = []
+
+
+def register_after_donation(hook: Callable[..., object]) -> None:
+    """Run ``hook(recipient_id=, donor_id=, minutes=, memo=, transfer_id=)`` after each
+    donation to a member (the ledger knows no inbox: its owner registers the news)."""
+    if hook not in _after_donation:
+        _after_donation.append(hook)
 
 
 def donation_pools(donor) -> list:
@@ -126,12 +138,20 @@ def donate(
     recipient_id, recipient_unit_id = _recipient(
         donor, actor, recipient_id, recipient_phone, pool_unit_id
     )
-    return donate_hours(
+    memo = (memo or "").strip() or None
+    result = donate_hours(
         donor_id=donor.id, donor_unit_id=donor.home_unit_id, minutes=minutes,
         idempotency_key=idempotency_key, recipient_id=recipient_id,
         recipient_unit_id=recipient_unit_id, pool_unit_id=pool_unit_id,
-        memo=(memo or "").strip() or None, actor_id=actor.id,
+        memo=memo, actor_id=actor.id,
     )  # fmt: skip
+    if recipient_id is not None and result.to_member and not result.replayed:
+        for hook in _after_donation:
+            hook(
+                recipient_id=recipient_id, donor_id=donor.id, minutes=result.to_member,
+                memo=memo, transfer_id=result.transfers[0].id,
+            )  # fmt: skip
+    return result
 
 
 @use_case

@@ -22,6 +22,7 @@ from timebank.people.operations.credentials import (
     normalize_phone,
     password_matches,
 )
+from timebank.people.operations.donation_news import tell_donation_received
 from timebank.people.operations.guardians import (
     add_guardian,
     decide_guardianship,
@@ -98,6 +99,7 @@ from timebank.people.operations.roster import (
 )
 
 __all__ = [
+    "tell_donation_received",
     "OTP_MAX_ATTEMPTS",
     "OTP_MAX_PER_HOUR",
     "ROSTER_COLUMNS",
