@@ -87,3 +87,35 @@ def test_a_pool_is_named_before_giving(client, district, make_member, login):
     shown = text(client.post("/me/donate", data=asked))
     assert "Give 30 min to the community pool of 上坎社区?" in shown
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 60
+
+
+def test_the_api_previews_the_same_way_and_gives_nothing(district, make_member, client, token_for):
+    alice = make_member(district["building_a"])
+    mother = make_member(district["building_b"], name="张桂兰", phone="13811112222")
+    fund(alice, 0, minutes=60)
+    db.session.commit()
+    headers = token_for(alice)
+    url = "/api/v1/me/donations/preview"
+    by_phone = client.post(
+        url, json={"amount": 30, "recipient_phone": "13811112222"}, headers=headers
+    )
+    assert by_phone.status_code == 200, by_phone.json
+    assert by_phone.json["recipient_name"] == "张**"
+    assert by_phone.json["recipient_phone"] == "138****2222"
+    assert by_phone.json["recipient_id"] == mother.id and by_phone.json["minutes"] == 30
+    by_id = client.post(url, json={"amount": 30, "recipient_id": mother.id}, headers=headers)
+    assert by_id.json["recipient_name"] == "张**"
+    pool = client.post(url, json={"amount": 30, "pool_unit_id": district["a"].id}, headers=headers)
+    assert pool.json["pool_name"] == "上坎社区"
+    nobody = client.post(
+        url, json={"amount": 30, "recipient_phone": "13900000000"}, headers=headers
+    )
+    assert nobody.status_code == 422 and "phone" in nobody.json["errors"]
+    too_much = client.post(url, json={"amount": 90, "recipient_id": mother.id}, headers=headers)
+    assert too_much.status_code == 409 and too_much.json["code"] == "insufficient_balance"
+    both = client.post(
+        url, json={"amount": 1, "recipient_id": mother.id, "pool_unit_id": district["a"].id},
+        headers=headers,
+    )  # fmt: skip
+    assert both.status_code == 422
+    assert ledger.balances(mother.id)["HOURS"]["balance"] == 0
