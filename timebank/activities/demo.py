@@ -423,10 +423,10 @@ def _donations(community: Community) -> None:
     )
     if pair is not None and giver is not None and _hours(giver) >= 90:
         ward = pair[0]
-        ledger.donate_hours(
-            donor_id=giver.id, donor_unit_id=giver.home_unit_id, minutes=90,
-            idempotency_key="demo:donate:neighbour", recipient_id=ward.id,
-            recipient_unit_id=ward.home_unit_id, memo="给行动不便的邻居",
+        # the use case, as the page calls it: the ward's inbox hears of it, with the note
+        ledger.donate(
+            donor=giver, actor=giver, minutes=90, idempotency_key="demo:donate:neighbour",
+            recipient_id=ward.id, memo="给行动不便的邻居",
         )  # fmt: skip
 
 

@@ -37,6 +37,11 @@ from timebank.merchants.operations.lookups import (
     redemption_offers,
     redemption_shops,
 )
+from timebank.merchants.operations.news import (
+    tell_member_refunded,
+    tell_owner_decided,
+    tell_owner_paid,
+)
 from timebank.merchants.operations.offers import (
     EARN_CODES,
     FIXED_ONCE_REDEEMED,
@@ -136,6 +141,9 @@ from timebank.merchants.operations.staff import (
 )
 
 __all__ = [
+    "tell_member_refunded",
+    "tell_owner_decided",
+    "tell_owner_paid",
     "count_applications_waiting",
     "EARN_CODES",
     "REDEEM",
