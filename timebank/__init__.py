@@ -245,9 +245,12 @@ def _register_access() -> None:
     register_names("unit", units.unit_names)
     register_names("attendance", activities.attendance_titles)
     register_names("hour_log", projects.hour_log_titles)
+    register_names("redemption_shop", merchants.redemption_shops)
+    register_names("redemption_offer", merchants.redemption_offers)
     register_lookup("member_by_phone", people.active_member_id_by_phone)
     register_lookup("line_of_unit", units.line_of)
     ledger.register_check("transparency", transparency.ledger_check)
+    ledger.register_after_donation(people.tell_donation_received)
     transparency.register_totals(reports.notice_totals)
     transparency.register_after_signing(reports.seal_waiting)
 
