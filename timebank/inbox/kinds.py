@@ -61,6 +61,45 @@ KINDS: dict[str, Kind] = {
         N_("The hours you reported for %(title)s on %(day)s were not approved."),
         extra=("reason", N_("Reason: %(reason)s")),
     ),
+    "shop_approved": Kind(
+        N_("%(shop)s is approved"),
+        N_(
+            "%(shop)s may now take points. Publish an offer on your shop's page; you are its "
+            "staff, and may invite more."
+        ),
+    ),
+    "shop_rejected": Kind(
+        N_("%(shop)s was not approved"),
+        N_("The organizer turned down the application of %(shop)s. You may apply again."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "shop_suspended": Kind(
+        N_("%(shop)s is suspended"),
+        N_(
+            "%(shop)s cannot take points for now; what it is owed is still paid. Ask the "
+            "organizer what to change."
+        ),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "shop_reinstated": Kind(
+        N_("%(shop)s takes points again"),
+        N_("The organizer lifted the suspension: %(shop)s may take points again."),
+    ),
+    "shop_paid": Kind(
+        N_("%(shop)s was paid for %(month)s"),
+        N_("The community paid ¥%(yuan)s for the %(points)s points redeemed in %(month)s."),
+        extra=("reference", N_("Payment reference: %(reference)s")),
+    ),
+    "redemption_refunded": Kind(
+        N_("Points refunded: %(offer)s"),
+        N_("%(shop)s gave back the %(n)s points you paid for %(offer)s."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "donation_received": Kind(
+        N_("%(name)s gave you hours"),
+        N_("%(name)s gave you %(hours)s of time-bank hours; they are on your statement."),
+        extra=("note", N_("Their note: %(note)s")),
+    ),
     "approvals_waiting": Kind(
         N_("Approvals waiting"),
         N_("Some of this has waited more than %(days)s days. Your to-do list:"),
