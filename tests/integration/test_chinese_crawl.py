@@ -84,7 +84,7 @@ def crawl(client, starts, limit: int) -> dict[str, list[str]]:
 
 
 def test_no_latin_word_on_any_chinese_page_of_any_role(app, roles):
-    started, crawled, leaks = time.monotonic(), 0, {}
+    started, crawled, leaks, counts = time.monotonic(), 0, {}, {}
     for role, (member, password) in roles.items():
         client = app.test_client()
         client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
@@ -93,10 +93,11 @@ def test_no_latin_word_on_any_chinese_page_of_any_role(app, roles):
         pages = crawl(client, MAIN_PAGES, PAGES_PER_ROLE)
         assert len(pages) >= 10, (role, sorted(pages))
         crawled += len(pages)
+        counts[role] = len(pages)
         for path, lines in pages.items():
             for word, line in latin_words(lines):
                 leaks.setdefault((word, line[:120]), f"{role} {path}")
-    print(f"crawled {crawled} Chinese pages; allowed: {', '.join(sorted(ALLOWED_LATIN))}")
+    print(f"crawled {crawled} Chinese pages {counts}; allowed: {', '.join(sorted(ALLOWED_LATIN))}")
     assert crawled >= 200
     assert leaks == {}, "\n".join(f"{where}: {word!r} in {line!r}" for (word, line), where in
                                   sorted(leaks.items(), key=lambda kv: kv[1]))  # fmt: skip
