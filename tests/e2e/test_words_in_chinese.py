@@ -39,6 +39,7 @@ def test_a_needs_history_in_chinese_and_in_english(app, district, live_server, b
     expect(history).to_contain_text("上坎网格长 代 王** 提交")
     expect(history).to_contain_text(f"#{second.id} 三号楼路灯坏了 已合并到这里")
     expect(history).not_to_contain_text("王秀英")
+    expect(page.locator("#need")).to_contain_text("由上坎网格长代王**提交")  # masked alike
     expect(history).not_to_contain_text("merged in")
     page.goto(f"{live_server}/needs/{second.id}")
     expect(page.locator("#history")).to_contain_text(f"与 #{first.id} 路灯不亮 重复")
