@@ -34,7 +34,10 @@ class LoginCodeSentSchema(StrictSchema):
 
 
 class PasswordChangeSchema(StrictSchema):
-    current = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    current = fields.String(
+        load_only=True, load_default=None, validate=validate.Length(max=128),
+        metadata={"description": "required once the member has a password"},
+    )  # fmt: skip
     new = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 
