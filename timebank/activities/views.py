@@ -17,8 +17,10 @@ from timebank.activities.models import (
 )
 from timebank.activities.notes import zero_minutes_note
 from timebank.activities.schemas import CheckinRequestSchema
+from timebank.activities.words import MY_STATUS_NAMES, held_because
 from timebank.core import access
 from timebank.core.errors import N_, InvalidInput, problem
+from timebank.core.pending import pending_credits
 from timebank.core.qr import qr_svg
 from timebank.core.web import ActionForm, page, redirect_to
 from timebank.ledger import operations as ledger
@@ -280,6 +282,8 @@ def checkin_submit(token: str):
         result=result,
         message=RESULT_NAMES[result.action],
         code=result.action,
+        minutes=activities.expected_minutes(result.attendance),
+        held_because=held_because(result.attendance.review_reason),
     )
 
 
@@ -378,6 +382,9 @@ def mine():
         signups=activities.my_signups(member),
         attendance=activities.my_attendance(member),
         balances=ledger.balances(member.id),
+        pending=pending_credits(member.id),
+        expected_minutes=activities.expected_minutes,
+        MY_STATUS_NAMES=MY_STATUS_NAMES,
     )
 
 

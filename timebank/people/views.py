@@ -14,6 +14,7 @@ from timebank import LOCALES
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.errors import DomainError
+from timebank.core.pending import pending_credits
 from timebank.core.qr import qr_svg
 from timebank.core.web import (
     REDISPLAY,
@@ -242,6 +243,7 @@ def home():
         todo=organizer_todo(member) if organizes or is_admin else None,
         QUEUE_NAMES=QUEUE_NAMES,
         balances=ledger.balances(member.id),
+        pending=pending_credits(member.id),
         wards=[(ward, ledger.balances(ward.id)) for ward in people.wards_of(member)],
         guardians_to_confirm=people.pending_guardianships(member),
         acts_for_me=people.acts_on_behalf_of(member),
