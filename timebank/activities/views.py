@@ -259,8 +259,14 @@ def kiosk_state(activity_id: int):
 @bp.route("/checkin/<token>", methods=["GET"])
 @page("activities.join")
 def checkin_page(token: str):
-    """The page a kiosk code opens: it asks the phone for its location, then submits."""
-    return render_template("activities/checkin.html", token=token[:300], form=ActionForm())
+    """The page a kiosk code opens: it asks the phone for its location, then submits (with
+    ``?for=``, a guardian checks in their ward: the form posts back to this URL)."""
+    return render_template(
+        "activities/checkin.html",
+        token=token[:300],
+        form=ActionForm(),
+        acting_name=access.acting_member().name,
+    )
 
 
 def _checkin_refused(error, kwargs):
@@ -274,7 +280,7 @@ def _checkin_refused(error, kwargs):
 @page("activities.join", on_error=_checkin_refused)
 def checkin_submit(token: str):
     if not ActionForm().validate_on_submit():
-        return redirect(url_for("activities.checkin_page", token=token[:300]))
+        return redirect(url_for("activities.checkin_page", token=token[:300], **_acting()))
     lat, lng = _coordinate(request.form.get("lat"), 90), _coordinate(request.form.get("lng"), 180)
     result = activities.submit_scan(access.acting_member(), token[:300], lat=lat, lng=lng)
     return render_template(
@@ -284,7 +290,14 @@ def checkin_submit(token: str):
         code=result.action,
         minutes=activities.expected_minutes(result.attendance),
         held_because=held_because(result.attendance.review_reason),
+        acting_name=result.attendance.member.name,
     )
+
+
+def _acting() -> dict:
+    """``{"for": ward id}`` while a guardian acts for a ward, so a redirect keeps acting."""
+    member, actor = access.acting_member(), access.current_actor()
+    return {"for": member.id} if member.id != actor.id else {}
 
 
 def _coordinate(raw: str | None, bound: float) -> float | None:
@@ -323,8 +336,9 @@ def checkin_upload():
 @bp.route("/scan")
 @page("activities.join")
 def scan():
-    """The volunteer's camera page (and a box to type the code)."""
-    return render_template("activities/scan.html")
+    """The volunteer's camera page (and a box to type the code); with ``?for=`` a
+    guardian checks in their ward, and every link and form of the page keeps acting."""
+    return render_template("activities/scan.html", acting_name=access.acting_member().name)
 
 
 @bp.route("/scan/code", methods=["POST"])
@@ -332,8 +346,8 @@ def scan():
 def scan_code():
     code = activities.token_from_scan(request.form.get("code"))
     if not code:
-        return redirect(url_for("activities.scan"))
-    return redirect(url_for("activities.checkin_page", token=code))
+        return redirect(url_for("activities.scan", **_acting()))
+    return redirect(url_for("activities.checkin_page", token=code, **_acting()))
 
 
 @bp.route(f"{ACTIVITY}/badges")
