@@ -89,6 +89,24 @@ def test_a_member_added_by_hand_or_by_roster_is_told_how_to_log_in(
     assert len(texts_to("13655550011")) == 1  # the repeated phone heard nothing more
 
 
+def test_the_invitation_is_texted_even_where_notices_go_to_the_log_only(app, district, make_member):
+    app.config.update(TIMEBANK_NOTIFY_CHANNELS="log", TIMEBANK_SMS_ADAPTER="tests.sms:CaptureSms")
+    app.extensions.pop("timebank_notify_channels", None)
+    sms.SENT.clear()
+    organizer = make_member(district["a"], roles=("organizer",))
+    people.create_member(
+        phone="13655550014", name="王小新", home_unit_id=district["building_a"].id,
+        roles=[("volunteer", district["building_a"].id)], actor=organizer,
+    )  # fmt: skip
+    pending = make_member(district["building_a"], status="pending")
+    people.approve_member(pending, actor=organizer)
+    db.session.commit()
+    app.extensions.pop("timebank_notify_channels", None)
+    [text] = texts_to("13655550014")
+    assert "/login/code" in text
+    assert texts_to(pending.phone) == []  # other news follow the deployment's channels
+
+
 def test_no_invitation_for_members_the_system_creates(app, district, by_sms):
     member = people.create_member(
         phone="13655550013", name="演示", home_unit_id=district["building_a"].id

@@ -19,6 +19,8 @@ class Kind:
     #: (parameter, msgid) of sentences listed after the body, each only when its parameter
     #: is not empty (zero): a list that never announces what is not there
     parts: tuple[tuple[str, str], ...] = ()
+    #: texted even where no channel is SMS: it reaches someone who cannot log in yet
+    by_sms: bool = False
 
 
 KINDS: dict[str, Kind] = {
@@ -90,6 +92,7 @@ KINDS: dict[str, Kind] = {
             "this phone number and tap Send me a code; the code comes by SMS. Then choose "
             "a password."
         ),
+        by_sms=True,
     ),
     "approvals_waiting": Kind(
         N_("Approvals waiting"),

@@ -107,7 +107,8 @@ def notify(
         body=body,
         url=public_url(link) if link else None,
     )
-    after_commit(db.session, lambda: deliver(message))
+    by_sms = KINDS[kind].by_sms
+    after_commit(db.session, lambda: deliver(message, by_sms=by_sms))
     return notification
 
 
