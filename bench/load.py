@@ -63,6 +63,7 @@ from tqdm import tqdm  # noqa: E402
 
 from bench._load_lua import SCRIPTS  # noqa: E402
 from bench._processes import CpuMeter, PostgresCluster, pg_bin  # noqa: E402
+from bench._shops import open_shop  # noqa: E402
 
 SECRET = "load-" + secrets.token_urlsafe(24)
 SIGNING_KEY = "YmVuY2gtb25seS1zaWduaW5nLWtleS0wMTIzNDU2Nzg="
@@ -136,7 +137,6 @@ def _people_and_places(args) -> dict:
     from timebank.activities import operations as activities
     from timebank.core.uow import unit_of_work
     from timebank.ledger import operations as ledger
-    from timebank.merchants import operations as merchants
     from timebank.people import operations as people
     from timebank.units import operations as units
 
@@ -160,20 +160,7 @@ def _people_and_places(args) -> dict:
         ended = [activity(f"垃圾分类督导{n}", now - timedelta(hours=5), 2) for n in range(8)]
         shops = []
         for n in range(4):
-            owner = people.create_member(
-                phone=str(19_600_000_001 + n), name=f"店主{n}", home_unit_id=unit.id
-            )
-            shop = merchants.apply_merchant(
-                unit_id=unit.id, owner=owner, actor=organizer, name=f"压测肉菜店{n}",
-                address=f"压测路{n}号", category="grocery", contact_name=owner.name,
-                contact_phone="0931-7500000",
-            )  # fmt: skip
-            merchants.approve_merchant(shop, actor=organizer)
-            offer = merchants.create_offer(
-                shop, actor=owner, title="压测优惠", points_cost=1, benefit="discount",
-                discount_fen=10, valid_from=now - timedelta(days=1),
-                valid_until=now + timedelta(days=1),
-            )  # fmt: skip
+            shop, owner, offer = open_shop(unit, organizer, n, 19_600_000_001 + n, now)
             shops.append((shop.id, offer.id, people.issue_token(owner)[0]))
         organizer_token = people.issue_token(organizer)[0]
         street_office = people.create_member(

@@ -40,7 +40,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tqdm import tqdm
@@ -90,6 +90,7 @@ def prepare(url: str, args) -> dict:
     )
     from flask_migrate import upgrade
 
+    from bench._shops import open_shop
     from timebank import create_app
     from timebank.core.uow import unit_of_work
     from timebank.extensions import db
@@ -111,20 +112,7 @@ def prepare(url: str, args) -> dict:
             now = datetime.now(UTC)
             offers = []
             for n in range(args.shops):
-                owner = people.create_member(
-                    phone=str(19_700_000_001 + n), name=f"店主{n}", home_unit_id=unit.id
-                )
-                shop = merchants.apply_merchant(
-                    unit_id=unit.id, owner=owner, actor=organizer, name=f"压测肉菜店{n}",
-                    address=f"压测路{n}号", category="grocery", contact_name=owner.name,
-                    contact_phone="0931-7500000",
-                )  # fmt: skip
-                merchants.approve_merchant(shop, actor=organizer)
-                offer = merchants.create_offer(
-                    shop, actor=owner, title="压测优惠", points_cost=1, benefit="discount",
-                    discount_fen=10, valid_from=now - timedelta(days=1),
-                    valid_until=now + timedelta(days=1),
-                )  # fmt: skip
+                shop, owner, offer = open_shop(unit, organizer, n, 19_700_000_001 + n, now)
                 offers.append((shop, owner, offer))
             staff_tokens, offer_ids = [], []
             for n in range(args.counters):

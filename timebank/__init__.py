@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
+from babel import Locale
 from flask import Flask, g, request, session
 from flask_login import current_user
 
@@ -20,21 +22,27 @@ REQUEST_STATE = (
 _REQUEST_STATE = frozenset(REQUEST_STATE)
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
     """A page session's choice, else the logged-in member's, else the browser's. A
     bearer-token API request has neither session nor page login: the client's
-    Accept-Language says."""
+    Accept-Language says. Returned as a parsed Locale, made once per name: parsing one
+    cost every page about 6% of its instructions."""
     if not uses_bearer_token(request):
         chosen = session.get("locale")
         if chosen in LOCALES:
-            return chosen
+            return _parsed(chosen)
         if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-            return current_user.locale
+            return _parsed(current_user.locale)
     from flask import current_app
 
-    return (
+    return _parsed(
         request.accept_languages.best_match(LOCALES) or current_app.config["BABEL_DEFAULT_LOCALE"]
     )
+
+
+@functools.cache
+def _parsed(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -238,11 +246,14 @@ def _register_access() -> None:
     register_names("unit", units.unit_names)
     register_names("attendance", activities.attendance_titles)
     register_names("hour_log", projects.hour_log_titles)
+    register_names("redemption_shop", merchants.redemption_shops)
+    register_names("redemption_offer", merchants.redemption_offers)
     register_lookup("member_by_phone", people.active_member_id_by_phone)
     register_lookup("line_of_unit", units.line_of)
     register_pending("attendance", activities.pending_attendance)
     register_pending("hour_log", projects.my_hour_logs_waiting)
     ledger.register_check("transparency", transparency.ledger_check)
+    ledger.register_after_donation(people.tell_donation_received)
     transparency.register_totals(reports.notice_totals)
     transparency.register_after_signing(reports.seal_waiting)
 

@@ -35,6 +35,8 @@ def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
     expect(till.locator("#merchant-balance")).to_have_text("0")
     # headless Chromium has no camera: the vendored scanner says so, staff type the digits
     expect(till.locator("#scan-status")).to_have_text("无法使用摄像头；请输入数字。")
+    # the placeholder looks like the phone's digits
+    expect(till.locator("#code")).to_have_attribute("placeholder", "5-347892")
     till.fill("#code", digits)
     till.click(f"main #offer-{offer.id}")  # tap 1: the offer
     pending = till.locator(".pending-card")
@@ -50,12 +52,22 @@ def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
     expect(mine.locator("#receipts li[data-status=confirmed]")).to_have_count(1, timeout=10_000)
     expect(mine.locator("#points-balance")).to_have_text("15")
     expect(mine.locator("#waiting")).to_have_count(0)
+    # the waiting card turned into the ending: the shop, the offer and the new balance
+    ending = mine.locator(".outcome-card")
+    expect(ending.locator("h2")).to_have_text("兑换成功")
+    expect(ending).to_contain_text("上坎老王肉菜店 · 满30元减5元 · 10 积分")
+    expect(ending.locator(".outcome-balance")).to_have_text("15")
+    mine.goto(f"{live_server}/me/statement")
+    expect(mine.locator("main")).to_contain_text("在上坎老王肉菜店兑换“满30元减5元”")
+    mine.go_back()
     # and in English
     mine.click("#lang-switch")
     expect(mine.locator("main h1")).to_have_text("My redeem code")
+    expect(mine.locator(".outcome-card h2")).to_have_text("Redeemed")
     expect(mine.locator("#receipts li[data-status=confirmed] .status")).to_have_text("Confirmed")
     mine.goto(f"{live_server}/me/statement")
     expect(mine.locator("[data-balance=POINTS]")).to_have_text("15 points")
+    expect(mine.locator("main")).to_contain_text("Redeemed “满30元减5元” at 上坎老王肉菜店")
     till.click("#lang-switch")
     expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("Confirmed")
     assert_seen_clean(mine, till)

@@ -403,6 +403,15 @@ def _cases() -> dict:
         phone = w.fresh_member().phone
         return Call("/api/v1/auth/token", json={"phone": phone, "password": factories.PASSWORD})
 
+    def donation_preview(w, c):
+        if not getattr(w, "hours_to_give", False):  # the answer is about who may ask
+            for member in w.members.values():
+                fund(member, 0, minutes=60)
+            db.session.commit()
+            w.hours_to_give = True
+        body = {"amount": 1, "recipient_id": w.fresh_member().id}
+        return Call("/api/v1/me/donations/preview", json=body)
+
     def join(w, c):
         body = {"code": w.join_code(), "phone": factories.next_phone(), "name": "新居民"}
         # registering while logged in is refused by design (log out first)
@@ -633,6 +642,7 @@ def _cases() -> dict:
         ("GET", "/api/v1/me/badge"): lambda w, c: Call("/api/v1/me/badge"),
         ("GET", "/api/v1/me/balances"): lambda w, c: Call("/api/v1/me/balances"),
         ("GET", "/api/v1/me/transfers"): lambda w, c: Call("/api/v1/me/transfers"),
+        ("POST", "/api/v1/me/donations/preview"): donation_preview,
         ("GET", "/api/v1/me/notifications"): lambda w, c: Call("/api/v1/me/notifications"),
         ("POST", "/api/v1/me/notifications/read-all"): lambda w, c: Call(
             "/api/v1/me/notifications/read-all"

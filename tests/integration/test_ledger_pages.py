@@ -151,16 +151,24 @@ def test_donation_page_to_a_member_and_to_a_pool(client, district, make_member, 
     client.post("/lang/en")
     page = client.get("/me/donate").get_data(as_text=True)
     assert "3 h" in page and "上坎社区" in page and "101号楼" not in page
-    given = client.post(
-        "/me/donate", data={"to": "member", "phone": mother.phone, "hours": "1", "minutes": "0"}
-    )
+    asked = {"to": "member", "phone": mother.phone, "hours": "1", "minutes": "0"}
+    # the first tap shows the recipient, masked, and gives nothing yet
+    shown = client.post("/me/donate", data=asked)
+    assert shown.status_code == 200 and "张**" in shown.get_data(as_text=True)
+    assert ledger.balances(mother.id)["HOURS"]["balance"] == 0
+    given = client.post("/me/donate", data={**asked, "confirmed": "yes"})
     assert given.status_code == 302
     assert ledger.balances(mother.id)["HOURS"]["balance"] == 60
     nobody = client.post("/me/donate", data={"to": "member", "phone": "13900000000", "hours": "1"})
     assert "Nobody active has this phone number." in nobody.get_data(as_text=True)
     pooled = client.post(
         "/me/donate",
-        data={"to": "pool", "pool_unit_id": str(district["a"].id), "minutes": "30"},
+        data={
+            "to": "pool",
+            "pool_unit_id": str(district["a"].id),
+            "minutes": "30",
+            "confirmed": "yes",
+        },
     )
     assert pooled.status_code == 302
     assert ledger.balances(alice.id)["HOURS"]["balance"] == 90

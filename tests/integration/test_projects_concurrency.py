@@ -3,15 +3,15 @@ the project row (or the member's place) is locked while it is counted."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
 from tests import factories
 from tests.projects_factories import T0, create_project
-from timebank.core.errors import DomainError
+from tests.races import race
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import Transfer
@@ -27,30 +27,7 @@ BEFORE = T0 - timedelta(days=1)
 def run_threads(app, count, work):
     """Run ``work(n)`` in ``count`` threads at once, each in its own app context and
     session, committing like a request; returns each result or error code."""
-    outcomes: list = [None] * count
-    barrier = threading.Barrier(count)
-
-    def runner(n):
-        with app.app_context():
-            try:
-                barrier.wait()
-                outcomes[n] = work(n)
-                db.session.commit()
-            except DomainError as error:
-                db.session.rollback()
-                outcomes[n] = error.code
-            except BaseException as error:  # noqa: BLE001 - the test reports any failure
-                db.session.rollback()
-                outcomes[n] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=runner, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return race(app, *(partial(work, n) for n in range(count)))
 
 
 @pytest.fixture

@@ -127,9 +127,10 @@ def test_every_kind_reads_in_chinese(app, members):
     zh, _en = members
     params = {**PARAMS, "reason": "下雨", "quarter": "2026 Q1", "days": 2, "registrations": 1,
               "attendance": 0, "credits": 0, "hour_logs": 0, "shops": 0, "organizer": "李建华",
-              "day": "2026-03-14", "shop": "老王肉菜店", "minutes": 90, "points": 15,
-              "name": "王小新", "unit": "上坎社区",
-              "url": "http://example.org/login/code"}  # fmt: skip
+              "day": "2026-03-14", "shop": "老王肉菜店", "month": "2026-11", "yuan": "1.00",
+              "points": 10, "reference": "ZH-1", "offer": "满30元减5元", "n": 10, "name": "王秀英",
+              "hours": "1小时", "note": "买菜", "minutes": 90, "earned_points": 15,
+              "unit": "上坎社区", "url": "http://example.org/login/code"}  # fmt: skip
     for kind in KINDS:
         title, body = inbox.render(kind, params, "zh_CN")
         english = inbox.render(kind, params, "en")

@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
+from tests.transparency_factories import behind_triggers
 from timebank.core.clock import utcnow
 from timebank.core.errors import DomainError, InvalidInput
 from timebank.extensions import db
@@ -351,24 +352,8 @@ def test_verify_checks_checkpoints_against_rewritten_history(people):
 
 
 def _tamper(statement: str, table: str) -> None:
-    """Change a row behind the append-only triggers' back: drop, change, restore."""
-    dialect = db.session.get_bind().dialect.name
-    db.session.commit()
-    if dialect == "postgresql":
-        db.session.execute(sa.text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        db.session.execute(sa.text(statement))
-        db.session.execute(sa.text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-    else:
-        triggers = db.session.execute(
-            sa.text("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name=:t"),
-            {"t": table},
-        ).all()
-        for name, _sql in triggers:
-            db.session.execute(sa.text(f"DROP TRIGGER {name}"))
-        db.session.execute(sa.text(statement))
-        for _name, sql in triggers:
-            db.session.execute(sa.text(sql))
-    db.session.commit()
+    """Change a row behind the append-only triggers' back."""
+    behind_triggers(table, statement)
 
 
 def test_a_capped_donation_retried_after_the_balance_moved_returns_the_original(people, app):

@@ -109,8 +109,9 @@ def test_distinct_volunteers_are_counted_once_over_the_whole(app, clock):
     assert reports.unit_rollup(w["a"], Q1).hours.earned == 285
 
 
-def test_redemptions_expiry_awards_and_corrections(app, clock):
-    w = quarter_world(clock)
+def _award_bob_and_expire_alice(clock, w):
+    """An award of 60 minutes to bob on 2 March, then 7 of alice's points expired on 3
+    March; returns alice's POINTS account."""
     award(clock, w["bob"], w["a"], w["organizer_a"], factories.create_member(
         w["a"], roles=("organizer",)), minutes=60, when=at("2026-03-02T02:00"))  # fmt: skip
     clock.freeze(at("2026-03-03T02:00"))
@@ -118,8 +119,14 @@ def test_redemptions_expiry_awards_and_corrections(app, clock):
     expiry = ledger.system_account(w["building_a"].id, "POINTS", "expiry")
     ledger.post_transfer(
         ledger="POINTS", debit_account_id=points.id, credit_account_id=expiry.id, amount=7,
-        code="expire", idempotency_key="expire:test",
+        code="expire", idempotency_key=f"expire:{points.id}",
     )  # fmt: skip
+    return points
+
+
+def test_redemptions_expiry_awards_and_corrections(app, clock):
+    w = quarter_world(clock)
+    points = _award_bob_and_expire_alice(clock, w)
     shop = ledger.merchant_account(1, "POINTS")
     ledger.post_transfer(
         ledger="POINTS", debit_account_id=points.id, credit_account_id=shop.id, amount=5,
@@ -264,15 +271,7 @@ def test_the_derived_flows_agree_with_the_ledger(app, clock):
     """Roll-ups read report_flows up to its mark and the ledger past it: the same figures
     from the ledger alone, from the table alone, half and half, and after a rebuild."""
     w = quarter_world(clock)
-    award(clock, w["bob"], w["a"], w["organizer_a"], factories.create_member(
-        w["a"], roles=("organizer",)), minutes=60, when=at("2026-03-02T02:00"))  # fmt: skip
-    clock.freeze(at("2026-03-03T02:00"))
-    points = ledger.member_account(w["alice"].id, "POINTS", unit_id=w["building_a"].id)
-    expiry = ledger.system_account(w["building_a"].id, "POINTS", "expiry")
-    ledger.post_transfer(
-        ledger="POINTS", debit_account_id=points.id, credit_account_id=expiry.id, amount=7,
-        code="expire", idempotency_key="expire:derived",
-    )  # fmt: skip
+    _award_bob_and_expire_alice(clock, w)
     clock.freeze(at("2026-04-02T02:00"))
     year = periods.parse("year", "2026")
     assert reports.flows_mark() == 0

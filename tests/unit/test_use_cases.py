@@ -33,10 +33,16 @@ WRITING = ("POST", "PUT", "PATCH", "DELETE")
 NO_USE_CASE = {
     "people.logout": "ends the page session (a cookie): nothing in the database",
     "activities.scan_code": "turns a typed code into the check-in page's address",
+    "ledger_api.DonationPreview": "reads only: whom a donation would reach, before "
+    "POST /transfers gives (a POST to keep the phone out of the URL)",
 }
 #: per action, the use cases only one side offers, and why (checked both ways: an entry
 #: that stops being one-sided fails, so the list stays true)
 ONE_SIDED = {
+    "ledger.donate": {
+        "ledger.donate": "pages: the donate page gives after its confirmation; the API "
+        "gives with POST /transfers (ledger.transfers) and only previews under ledger.donate"
+    },
     "attendance.approve": {
         "activities.close_missing_checkouts": "API: a client closes check-outs early; a "
         "page's approval closes them itself"

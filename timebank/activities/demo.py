@@ -68,6 +68,16 @@ PARTY = (
     ("党课：党员在网格治理中当先锋", "party_lesson", "15:00", 90, 0, 15,
      "社区党委书记讲党课，交流包楼栋、联系群众的做法。"),
 )
+#: where each activity meets, after the community's name
+PLACES = {
+    "垃圾分类督导": "各小区垃圾分类亭", "楼道清理": "党群服务中心门口集合",
+    "助老送餐": "柏草木社工中心（社区食堂）", "爱心义诊": "党群服务中心一楼",
+    "防诈骗宣传": "社区广场", "爱心义剪": "党群服务中心活动室",
+    "四点半课堂": "西固区第一小学三楼教室", "爱心巡逻": "社区警务室门口集合",
+    "邻里纠纷调解": "党群服务中心调解室", "主题党日：重温入党誓词": "党群服务中心党员活动室",
+    "党课：党员在网格治理中当先锋": "党群服务中心党员活动室",
+    "冬季楼道清理": "社区广场大屏前", "夜间平安巡逻": "社区广场大屏前",
+}
 #: why a check-in was rejected, as an organizer would write it
 REJECT_REASONS = ("签到后提前离开，没有实际参加服务。", "代签：本人当天不在社区。")
 # fmt: on
@@ -177,6 +187,7 @@ def _publish(community: Community, day: date, spec, *, created: datetime, **extr
         actor=community.organizer, unit_id=community.unit.id, title=title, category=category,
         starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
         description=description, kind=kind, lat=community.unit.lat, lng=community.unit.lng,
+        address=f"{community.unit.name}{PLACES.get(title, '党群服务中心')}",
         radius_m=RADIUS_M if community.unit.lat is not None else None,
         points_per_hour=per_hour, checkin_bonus=bonus, **extra,
     )  # fmt: skip
@@ -303,6 +314,7 @@ def _live(community: Community, rng, now: datetime) -> Activity:
         actor=community.organizer, unit_id=community.unit.id, title=title, category=category,
         starts_at=starts_at, ends_at=starts_at + timedelta(hours=3),
         description="正在进行：到社区广场扫大屏上的二维码签到，结束时再扫一次签退。",
+        address=f"{community.unit.name}{PLACES[title]}",
         lat=community.unit.lat, lng=community.unit.lng,
         radius_m=RADIUS_M if community.unit.lat is not None else None, points_per_hour=10,
     )  # fmt: skip
@@ -411,10 +423,10 @@ def _donations(community: Community) -> None:
     )
     if pair is not None and giver is not None and _hours(giver) >= 90:
         ward = pair[0]
-        ledger.donate_hours(
-            donor_id=giver.id, donor_unit_id=giver.home_unit_id, minutes=90,
-            idempotency_key="demo:donate:neighbour", recipient_id=ward.id,
-            recipient_unit_id=ward.home_unit_id, memo="给行动不便的邻居",
+        # the use case, as the page calls it: the ward's inbox hears of it, with the note
+        ledger.donate(
+            donor=giver, actor=giver, minutes=90, idempotency_key="demo:donate:neighbour",
+            recipient_id=ward.id, memo="给行动不便的邻居",
         )  # fmt: skip
 
 

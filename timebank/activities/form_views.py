@@ -27,6 +27,7 @@ from timebank.activities import operations as activities
 from timebank.activities.errors import ActivityLocked, InvalidActivity
 from timebank.activities.models import (
     ACTIVITY_KINDS,
+    ADDRESS_MAX,
     CAPACITY,
     CHECKIN_MODES,
     DESCRIPTION_MAX,
@@ -89,6 +90,10 @@ class ActivityForm(Form):
     description = TextAreaField(
         _l("Description: what to bring, where to meet"),
         validators=[Length(max=DESCRIPTION_MAX)],
+    )
+    address = StringField(
+        _l("Where (optional): the room, the street and number"),
+        validators=[Optional(), Length(max=ADDRESS_MAX)],
     )
     starts_at = DateTimeLocalField(_l("Starts"), validators=[DataRequired(), _a_real_moment])
     ends_at = DateTimeLocalField(_l("Ends"), validators=[DataRequired(), _a_real_moment])
@@ -172,6 +177,7 @@ def new():
             activity = activities.create_activity(
                 actor=actor, unit_id=form.unit_id.data, title=form.title.data,
                 description=form.description.data or "", category=form.category.data,
+                address=form.address.data or "",
                 kind=form.kind.data, starts_at=_aware(form.starts_at.data),
                 ends_at=_aware(form.ends_at.data), lat=lat, lng=lng, radius_m=radius,
                 capacity=form.capacity.data, signup_required=form.signup_required.data,
@@ -224,6 +230,7 @@ def edit(activity_id: int):
             values["points_per_hour"] = values["points_per_hour"] or 0
             values["checkin_bonus"] = values["checkin_bonus"] or 0
         values["description"] = values["description"] or ""
+        values["address"] = values["address"] or ""
         try:
             activities.update_activity(activity, actor=access.current_actor(), **values)
         except (InvalidActivity, ActivityLocked) as error:

@@ -31,6 +31,7 @@ LATITUDE = Bounds(-90, 90)
 LONGITUDE = Bounds(-180, 180)
 TITLE_MAX = 120
 DESCRIPTION_MAX = 5000
+ADDRESS_MAX = 200
 #: the longest window an activity may have
 MAX_DURATION = timedelta(days=7)
 
@@ -89,6 +90,10 @@ class Activity(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, nullable=False)
     #: end of the window (UTC); hours count only inside the window
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: where to meet, in words (上坎社区活动室，幸福路12号); "" names the unit instead
+    address: Mapped[str] = mapped_column(
+        sa.String(ADDRESS_MAX), nullable=False, default="", server_default=""
+    )
     #: latitude of the place (WGS-84), when the activity has one
     lat: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     #: longitude of the place

@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 from timebank.activities.models import (
     ACTIVITY_KINDS,
     ACTIVITY_STATUSES,
+    ADDRESS_MAX,
     ATTENDANCE_STATUSES,
     CAPACITY,
     CHECKIN_MODES,
@@ -37,6 +38,7 @@ class ActivitySchema(StrictSchema):
     unit_id = Id(required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
     description = fields.String(load_default="", validate=validate.Length(max=DESCRIPTION_MAX))
+    address = fields.String(load_default="", validate=validate.Length(max=ADDRESS_MAX))
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     category_name = fields.Function(lambda a: category_name(a.category), dump_only=True)
     kind = fields.String(load_default="service", validate=validate.OneOf(ACTIVITY_KINDS))
@@ -161,10 +163,11 @@ class ApprovalSchema(StrictSchema):
 
 class ActivityUpdateSchema(StrictSchema):
     """The fields an organizer may change; each is optional. After the first check-in,
-    only title, description, category, capacity and signup_required."""
+    only title, description, address, category, capacity and signup_required."""
 
     title = fields.String(validate=validate.Length(min=1, max=TITLE_MAX))
     description = fields.String(validate=validate.Length(max=DESCRIPTION_MAX))
+    address = fields.String(validate=validate.Length(max=ADDRESS_MAX))
     category = fields.String(validate=validate.Length(min=1, max=40))
     kind = fields.String(validate=validate.OneOf(ACTIVITY_KINDS))
     starts_at = Moment()

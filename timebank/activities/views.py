@@ -139,6 +139,7 @@ def detail(activity_id: int):
         approves=approves,
         member=member,
         signed_up=signup is not None and signup.status == "signed_up",
+        checkin_open=activities.checkin_open(activity),
         places_taken=activities.active_signup_count(activity.id),
         attendance=activities.list_attendance(activity) if approves else [],
         counts=activities.attendance_counts(activity.id),

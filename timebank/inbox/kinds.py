@@ -66,7 +66,7 @@ KINDS: dict[str, Kind] = {
     "hours_approved": Kind(
         N_("Hours credited: %(title)s"),
         N_("%(time)s for %(title)s on %(day)s were approved and are in your time bank now."),
-        extra=("points", N_("Points credited: %(points)s.")),
+        extra=("earned_points", N_("Points credited: %(earned)s.")),
     ),
     "attendance_rejected": Kind(
         N_("Hours not approved: %(title)s"),
@@ -93,6 +93,45 @@ KINDS: dict[str, Kind] = {
             "a password."
         ),
         by_sms=True,
+    ),
+    "shop_approved": Kind(
+        N_("%(shop)s is approved"),
+        N_(
+            "%(shop)s may now take points. Publish an offer on your shop's page; you are its "
+            "staff, and may invite more."
+        ),
+    ),
+    "shop_rejected": Kind(
+        N_("%(shop)s was not approved"),
+        N_("The organizer turned down the application of %(shop)s. You may apply again."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "shop_suspended": Kind(
+        N_("%(shop)s is suspended"),
+        N_(
+            "%(shop)s cannot take points for now; what it is owed is still paid. Ask the "
+            "organizer what to change."
+        ),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "shop_reinstated": Kind(
+        N_("%(shop)s takes points again"),
+        N_("The organizer lifted the suspension: %(shop)s may take points again."),
+    ),
+    "shop_paid": Kind(
+        N_("%(shop)s was paid for %(month)s"),
+        N_("The community paid ¥%(yuan)s for the %(points)s points redeemed in %(month)s."),
+        extra=("reference", N_("Payment reference: %(reference)s")),
+    ),
+    "redemption_refunded": Kind(
+        N_("Points refunded: %(offer)s"),
+        N_("%(shop)s gave back the %(n)s points you paid for %(offer)s."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "donation_received": Kind(
+        N_("%(name)s gave you hours"),
+        N_("%(name)s gave you %(hours)s of time-bank hours; they are on your statement."),
+        extra=("note", N_("Their note: %(note)s")),
     ),
     "approvals_waiting": Kind(
         N_("Approvals waiting"),

@@ -37,12 +37,13 @@ def language_of(member: Member) -> str:
 
 def _in_words(params: dict) -> dict:
     """The parameters as the reader reads them, in the current locale: ``minutes`` (an
-    int) also as ``time`` (1 h 30 min, 1小时30分钟), ``points`` (an int) as 10 points."""
+    int) also as ``time`` (1 h 30 min, 1小时30分钟), ``earned_points`` (an int) also as
+    ``earned`` (10 points, 10 积分)."""
     shown = dict(params)
     if isinstance(params.get("minutes"), int):
         shown["time"] = duration(params["minutes"])
-    if isinstance(params.get("points"), int):
-        shown["points"] = points(params["points"])
+    if isinstance(params.get("earned_points"), int):
+        shown["earned"] = points(params["earned_points"])
     return shown
 
 

@@ -13,6 +13,8 @@ from timebank.ledger.schemas import (
     BalancesSchema,
     CheckpointSchema,
     DecisionSchema,
+    DonationPreviewArgs,
+    DonationPreviewSchema,
     HistoryArgs,
     HistoryPageSchema,
     PendingCreditSchema,
@@ -88,6 +90,23 @@ def _correct(data: dict, key: str, actor) -> tuple[dict, bool]:
 
 
 TRANSFER_KINDS = {"donate": _donate, "award": _award, "correct": _correct}
+
+
+@blp.route("/me/donations/preview")
+class DonationPreview(ApiView):
+    @requires("ledger.donate")
+    @blp.arguments(DonationPreviewArgs)
+    @blp.response(200, DonationPreviewSchema)
+    def post(self, data):
+        """Whom a donation of one's hours (or, with ?for=, a ward's) would reach, masked, for
+        the donor to confirm before POST /transfers; nothing is given. Refuses what the
+        donation would refuse (a phone nobody has, oneself, another community's pool, more
+        hours than one has)."""
+        return ledger.preview_donation(
+            donor=access.acting_member(), actor=access.current_actor(), minutes=data["amount"],
+            recipient_id=data["recipient_id"], recipient_phone=data["recipient_phone"],
+            pool_unit_id=data["pool_unit_id"], memo=data["memo"],
+        )  # fmt: skip
 
 
 @blp.route("/transfers")

@@ -177,21 +177,27 @@ def donate():
     form = DonateForm()
     form.pool_unit_id.choices = [SelectChoice(u.id, u.name) for u in pools]
     _fresh_key(form)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and "change" not in request.form:
         to_pool = form.to.data == "pool"
         if to_pool and not form.pool_unit_id.data:
             raise InvalidInput("Choose a pool.", errors={"pool_unit_id": ["Required."]})
-        result = ledger.donate(
-            donor=member, actor=actor, minutes=form.amount("HOURS"),
-            idempotency_key=form.idempotency_key(),
-            recipient_phone=None if to_pool else (form.phone.data or ""),
-            pool_unit_id=form.pool_unit_id.data if to_pool else None, memo=form.memo.data,
-        )  # fmt: skip
+        asked = {
+            "donor": member, "actor": actor, "minutes": form.amount("HOURS"),
+            "recipient_phone": None if to_pool else (form.phone.data or ""),
+            "pool_unit_id": form.pool_unit_id.data if to_pool else None, "memo": form.memo.data,
+        }  # fmt: skip
+        if request.form.get("confirmed") != "yes":
+            # the first tap shows whom the hours go to; the second gives them
+            return render_template(
+                "ledger/donate_confirm.html", form=form, member=member,
+                preview=ledger.preview_donation(**asked),
+            )  # fmt: skip
+        result = ledger.donate(**asked, idempotency_key=form.idempotency_key())
         flash(_("Thank you: the hours were given."), "success")
         if result.to_pool and not to_pool:
             flash(_("Part went to the community pool: the recipient reached the cap."), "info")
         return redirect(url_for("ledger.statement", **_acting(member, actor)))
-    if request.method == "POST":
+    if request.method == "POST" and "change" not in request.form:
         flash_form_errors(form)
     return render_template(
         "ledger/donate.html",

@@ -73,6 +73,38 @@ class TransferResultSchema(StrictSchema):
     pending_credit = fields.Nested(PendingCreditSchema, allow_none=True)
 
 
+class DonationPreviewArgs(StrictSchema):
+    """Whom a donation would reach: a member by id or phone, or a pool; and how much."""
+
+    amount = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=10**9))
+    recipient_id = Id(load_default=None, allow_none=True)
+    recipient_phone = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=30)
+    )
+    pool_unit_id = Id(load_default=None, allow_none=True)
+    memo = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _one_recipient(self, data, **kwargs):
+        named = [k for k in ("recipient_id", "recipient_phone", "pool_unit_id") if data.get(k)]
+        if len(named) != 1:
+            raise ValidationError(
+                "Name recipient_id, recipient_phone or pool_unit_id.", "recipient_id"
+            )
+
+
+class DonationPreviewSchema(StrictSchema):
+    """What the donor confirms before giving: the recipient masked (王**, 139****0001)."""
+
+    minutes = fields.Integer()
+    recipient_id = fields.Integer(allow_none=True)
+    recipient_name = fields.String()
+    recipient_phone = fields.String()
+    pool_unit_id = fields.Integer(allow_none=True)
+    pool_name = fields.String()
+    memo = fields.String(allow_none=True)
+
+
 class TransferRequestSchema(StrictSchema):
     kind = fields.String(required=True, validate=validate.OneOf(("award", "correct", "donate")))
     ledger = fields.String(load_default="HOURS", validate=validate.OneOf(LEDGERS))

@@ -49,6 +49,8 @@ def describe(lines: list[StatementLine]) -> list[ShownLine]:
     """The lines with their words, in the reader's language (a few queries in all)."""
     activities = names_of("attendance", _ids(lines, "attendance"))
     projects = names_of("hour_log", _ids(lines, "hour_log"))
+    shops = names_of("redemption_shop", _ids(lines, "redemption"))
+    offers = names_of("redemption_offer", _ids(lines, "redemption"))
     owners = [_owner(line.counterparty) for line in lines]
     members = names_of("member", [number for kind, number, _ in owners if kind == "member"])
     units = names_of("unit", [number for kind, number, _ in owners if kind == "unit"])
@@ -61,7 +63,10 @@ def describe(lines: list[StatementLine]) -> list[ShownLine]:
             other = units.get(number) or _("the community")
         else:
             other = _("a shop")
-        text = _sentence(line, other, sub, activities.get(reference), projects.get(reference))
+        if line.reference_type == "redemption" and reference in shops:
+            other = shops[reference]
+        titles = (activities.get(reference), projects.get(reference), offers.get(reference))
+        text = _sentence(line, other, sub, *titles)
         shown.append(
             ShownLine(
                 entry_id=line.entry_id,
@@ -78,7 +83,12 @@ def describe(lines: list[StatementLine]) -> list[ShownLine]:
 
 
 def _sentence(
-    line: StatementLine, other: str, sub: str, activity: str | None, project: str | None
+    line: StatementLine,
+    other: str,
+    sub: str,
+    activity: str | None,
+    project: str | None,
+    offer: str | None,
 ) -> str:
     memo = (line.memo or "").strip()
     code, received = line.code, line.amount > 0
@@ -90,18 +100,27 @@ def _sentence(
         return _("Verified service")
     if code == "award":
         return _("Community award: %(why)s", why=memo or _("no reason given"))
+    if code == "correct" and offer is not None and received:  # a shop's refund
+        return _("Refund from %(shop)s for “%(offer)s”", shop=other, offer=offer)
     if code == "correct":
         if received:
             return _("Correction in your favour: %(why)s", why=memo or _("no reason given"))
         return _("Correction of an earlier line: %(why)s", why=memo or _("no reason given"))
     if code == "donate":
         if received:
-            return _("Hours received from %(name)s", name=other)
-        if sub == "pool":
-            return _("Hours given to the pool of %(unit)s", unit=other)
-        return _("Hours given to %(name)s", name=other)
+            text = _("Hours received from %(name)s", name=other)
+        elif sub == "pool":
+            text = _("Hours given to the pool of %(unit)s", unit=other)
+        else:
+            text = _("Hours given to %(name)s", name=other)
+        # the donor's note, read by both sides
+        return _("%(what)s (note: %(note)s)", what=text, note=memo) if memo else text
     if code == "redeem":
-        return _("Spent at a shop") if not received else _("Refund from a shop")
+        if offer is None:  # a redemption nobody can name any more
+            return _("Spent at a shop") if not received else _("Refund from a shop")
+        if received:
+            return _("Refund from %(shop)s for “%(offer)s”", shop=other, offer=offer)
+        return _("Redeemed “%(offer)s” at %(shop)s", shop=other, offer=offer)
     if code == "expire":
         return _("Points expired (the oldest first)")
     if code == "settle":

@@ -268,6 +268,7 @@ def _refund(redemption: Redemption, at: datetime) -> None:
     redemption.refunded_at = at
     redemption.refund_reason = "顾客退货"
     db.session.flush()
+    merchants.tell_member_refunded(redemption, at)  # the member's inbox says so
 
 
 def _moments(rng, start: datetime, end: datetime, count: int) -> list[datetime]:

@@ -49,6 +49,14 @@ def summary_table(statements: Sequence[Statement], title: str) -> Table:
     return Table(title=title, header=header, rows=rows, formats={8: YUAN})
 
 
+def _redemption_row(line, zone, *transfer_id: int) -> list:
+    """A redemption's row: its local time, ``transfer_id`` if given, the redemption, the
+    member as shown, the offer, its points and the points refunded."""
+    at = line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return [at, *transfer_id, line.redemption_id, line.member_name, line.offer_title,
+            line.points, line.refunded]  # fmt: skip
+
+
 def lines_table(statement: Statement) -> Table:
     """One row per redeem transfer of the statement's month (customers masked for the
     shop, as at its counter)."""
@@ -57,18 +65,8 @@ def lines_table(statement: Statement) -> Table:
         _("Refunded"),
     ]  # fmt: skip
     zone = merchants.local_zone()
-    rows = [
-        [
-            line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            line.transfer_id,
-            line.redemption_id,
-            line.member_name,
-            line.offer_title,
-            line.points,
-            line.refunded,
-        ]  # fmt: skip
-        for line in merchants.statement_lines(statement.merchant_id, statement.period_start)
-    ]
+    lines = merchants.statement_lines(statement.merchant_id, statement.period_start)
+    rows = [_redemption_row(line, zone, line.transfer_id) for line in lines]
     return Table(title=_("Redemptions"), header=header, rows=rows)
 
 
@@ -79,17 +77,7 @@ def close_out_table(merchant_name: str, close_out) -> Table:
         _("Time"), _("Redemption"), _("Member"), _("Offer"), _("Points"), _("Refunded"),
     ]  # fmt: skip
     zone = merchants.local_zone()
-    rows = [
-        [
-            line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            line.redemption_id,
-            line.member_name,
-            line.offer_title,
-            line.points,
-            line.refunded,
-        ]  # fmt: skip
-        for line in close_out.lines
-    ]
+    rows = [_redemption_row(line, zone) for line in close_out.lines]
     figures = close_out.figures
     rows.append([_("Total"), figures.redemptions, "", "", figures.points_redeemed,
                  figures.points_refunded])  # fmt: skip

@@ -147,8 +147,12 @@ def redeem_code():
     confirm, and the latest receipts."""
     member = access.acting_member()
     code = merchants.issue_redeem_code(member.id)
+    # ?done=<ids>: the redemptions this phone was waiting on when the shop decided
+    done = request.args.get("done", "").split(",")[:5]
+    waited = [int(n) for n in done if n.isascii() and n.isdigit() and len(n) < 10]
     return render_template(
         "merchants/redeem.html",
+        outcomes=merchants.member_outcomes(member.id, waited),
         member=member,
         code=code,
         svg=qr_svg(code.token),

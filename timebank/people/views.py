@@ -27,6 +27,7 @@ from timebank.core.web import (
 )
 from timebank.ledger import operations as ledger
 from timebank.people import operations as people
+from timebank.people.errors import JoinLinkInvalid
 from timebank.people.models import MEMBER_STATUSES
 from timebank.reminders.todo import QUEUE_NAMES, organizer_todo
 from timebank.scheduling import operations as scheduling
@@ -390,15 +391,24 @@ def join_poster(unit_id: int):
 @page("join_links.manage", target=units.unit_target)
 def renew_join_link(unit_id: int):
     if ActionForm().validate_on_submit():
+        replaced = people.has_join_link(unit_id)
         people.renew_join_link(unit_id, actor=access.current_actor())
-        flash(_("A new join link was made; posters with the old one stop working."), "success")
+        if replaced:
+            flash(_("A new join link was made; posters with the old one stop working."), "success")
+        else:
+            flash(_("The join link was made: print the poster."), "success")
     return redirect(url_for("people.join_poster", unit_id=unit_id))
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @page("site.public", on_error=REDISPLAY)
 def join(code: str):
-    link = people.get_join_link(code)
+    try:
+        link = people.get_join_link(code)
+    except JoinLinkInvalid:
+        # an old poster (or a mistyped address): say whom to ask, not a bare "not found"
+        unit = people.unit_of_join_code(code)
+        return render_template("people/join_link_dead.html", unit=unit), 404
     form = JoinForm()
     homes = people.homes_of_join_link(link)
     form.unit_id.choices = [SelectChoice(link.unit_id, _("Not listed / I am not sure"))] + [

@@ -7,6 +7,7 @@ demo data of their own: they are computed from the history the other modules wro
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -49,34 +50,17 @@ def load_reports_demo() -> str:
             responsible_person=RESPONSIBLE[index % len(RESPONSIBLE)],
             contact=f"0931-755{index + 1:04d}",
         )
+        issue = partial(
+            issue_certificate, actor=organizer, first=period.first, last=period.last,
+            details=details, purpose="单位评优", now=now,
+        )  # fmt: skip
         for place in honour_roll(community.id, period, limit=2):
             if place.member.id == organizer.id:
                 continue
-            issued.append(
-                issue_certificate(
-                    place.member,
-                    actor=organizer,
-                    first=period.first,
-                    last=period.last,
-                    details=details,
-                    purpose="单位评优",
-                    now=now,
-                )  # fmt: skip
-            )
+            issued.append(issue(place.member))
         if index == 0 and issued:
             revoke_certificate(issued[0].id, actor=organizer, reason="时长登记有误，已重新出具")
-            member = issued[0].member
-            issued.append(
-                issue_certificate(
-                    member,
-                    actor=organizer,
-                    first=period.first,
-                    last=period.last,
-                    details=details,
-                    purpose="单位评优",
-                    now=now,
-                )  # fmt: skip
-            )
+            issued.append(issue(issued[0].member))
     volunteer = db.session.scalar(sa.select(Member).where(Member.phone == "13900000000"))
     if volunteer is not None and service_record(volunteer.id, period).minutes:
         request_certificate(

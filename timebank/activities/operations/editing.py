@@ -26,7 +26,7 @@ from timebank.extensions import db
 from timebank.people.models import Member, PartyProfile
 
 #: fields that may change after the first check-in
-FREE_FIELDS = ("title", "description", "category", "capacity", "signup_required")
+FREE_FIELDS = ("title", "description", "address", "category", "capacity", "signup_required")
 #: fields that decide hours and points: fixed once somebody has checked in
 COUNTING_FIELDS = (
     "kind", "starts_at", "ends_at", "lat", "lng", "radius_m", "points_per_hour",
@@ -62,6 +62,7 @@ def update_activity(activity: Activity, *, actor: Member, **changes) -> Activity
     after = {**before, **{k: v for k, v in changes.items() if k in FIELDS}}
     after["title"] = (after["title"] or "").strip()
     after["description"] = (after["description"] or "").strip()
+    after["address"] = (after["address"] or "").strip()
     changed = [name for name in FIELDS if not _same(before[name], after[name])]
     locked = [name for name in changed if name in COUNTING_FIELDS]
     if locked and has_check_ins(activity.id):
@@ -73,6 +74,7 @@ def update_activity(activity: Activity, *, actor: Member, **changes) -> Activity
         )
     errors = field_errors(
         title=after["title"], description=after["description"], category=after["category"],
+        address=after["address"],
         kind=after["kind"], checkin_mode=after["checkin_mode"], starts_at=after["starts_at"],
         ends_at=after["ends_at"], place=(after["lat"], after["lng"], after["radius_m"]),
         capacity=after["capacity"], points=(after["points_per_hour"], after["checkin_bonus"]),

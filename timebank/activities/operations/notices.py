@@ -24,7 +24,7 @@ def notify_attendance_decided(
         inbox.notify(
             attendance.member, "hours_approved", key=f"attendance-approved:{attendance.id}",
             params={**params, "minutes": attendance.minutes or 0,
-                    "points": attendance.points or 0},
+                    "earned_points": attendance.points or 0},
             link="/me/statement", now=now,
         )  # fmt: skip
     elif attendance.status == "rejected":

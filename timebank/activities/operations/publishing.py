@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from timebank.activities.errors import InvalidActivity
 from timebank.activities.models import (
     ACTIVITY_KINDS,
+    ADDRESS_MAX,
     CAPACITY,
     CHECKIN_MODES,
     DESCRIPTION_MAX,
@@ -38,6 +39,7 @@ def create_activity(
     starts_at: datetime,
     ends_at: datetime,
     description: str = "",
+    address: str = "",
     kind: str = "service",
     lat: float | None = None,
     lng: float | None = None,
@@ -59,6 +61,7 @@ def create_activity(
     errors = field_errors(
         title=title,
         description=description,
+        address=address,
         category=category,
         kind=kind,
         checkin_mode=checkin_mode,
@@ -79,6 +82,7 @@ def create_activity(
         unit_id=unit_id,
         title=title,
         description=(description or "").strip(),
+        address=(address or "").strip(),
         category=category,
         kind=kind,
         starts_at=starts_at,
@@ -106,6 +110,7 @@ def field_errors(
     title: str,
     description: str | None,
     category: str,
+    address: str | None = None,
     kind: str,
     checkin_mode: str,
     starts_at: datetime,
@@ -148,6 +153,8 @@ def field_errors(
         errors["title"] = [f"At most {TITLE_MAX} characters."]
     if len(description or "") > DESCRIPTION_MAX:
         errors["description"] = [f"At most {DESCRIPTION_MAX} characters."]
+    if len((address or "").strip()) > ADDRESS_MAX:
+        errors["address"] = [f"At most {ADDRESS_MAX} characters."]
     return errors
 
 

@@ -145,6 +145,16 @@ def _is_replay(
     )
 
 
+def checkin_open(activity: Activity, now: datetime | None = None) -> bool:
+    """True while a published activity takes check-ins: from 30 minutes before the start
+    until the end (its page then offers the scan besides the sign-up)."""
+    at = now or utcnow()
+    return (
+        activity.status == "published"
+        and activity.starts_at - CHECKIN_OPENS_BEFORE <= at <= activity.ends_at
+    )
+
+
 def _require_check_in_open(activity: Activity, member: Member, at: datetime) -> None:
     """Raise OutsideWindow outside the check-in window, SignupRequired without a place."""
     if not activity.starts_at - CHECKIN_OPENS_BEFORE <= at <= activity.ends_at:

@@ -79,7 +79,15 @@ from timebank.ledger.operations.posting import (
     post_linked,
     post_transfer,
 )
-from timebank.ledger.operations.requests import ask_award, correct, donate, donation_pools
+from timebank.ledger.operations.requests import (
+    DonationPreview,
+    ask_award,
+    correct,
+    donate,
+    donation_pools,
+    preview_donation,
+    register_after_donation,
+)
 from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, LOTS, TRANSFERS
 
 __all__ = [
@@ -88,6 +96,7 @@ __all__ = [
     "LOTS",
     "TRANSFERS",
     "CorrectionResult",
+    "DonationPreview",
     "DonationResult",
     "ManualCreditResult",
     "Posted",
@@ -99,6 +108,8 @@ __all__ = [
     "correct",
     "donate",
     "donation_pools",
+    "preview_donation",
+    "register_after_donation",
     "run_verification",
     "check_key_kind",
     "balances",

@@ -35,6 +35,22 @@ class DonationResult:
     replayed: bool = False
 
 
+def check_donation(
+    *, donor_id: int, recipient_id: int | None, pool_unit_id: int | None, actor_id: int | None
+) -> None:
+    """The donation's own rules, before any account is touched: one recipient, not the
+    donor, and not the guardian giving a ward's hours to themselves. Raises InvalidInput,
+    SameAccount, GuardianSelfDealing."""
+    if (recipient_id is None) == (pool_unit_id is None):
+        raise InvalidInput("Donate either to a member or to a community pool.")
+    if recipient_id == donor_id:
+        raise SameAccount("You cannot donate to yourself.")
+    if actor_id is not None and actor_id != donor_id and recipient_id == actor_id:
+        raise GuardianSelfDealing(
+            "A guardian cannot give the member's hours to themselves.",
+        )
+
+
 def donate_hours(
     *,
     donor_id: int,
@@ -56,14 +72,10 @@ def donate_hours(
     SameAccount, GuardianSelfDealing, and what posting raises (InsufficientBalance,
     IdempotencyConflict, ...).
     """
-    if (recipient_id is None) == (pool_unit_id is None):
-        raise InvalidInput("Donate either to a member or to a community pool.")
-    if recipient_id == donor_id:
-        raise SameAccount("You cannot donate to yourself.")
-    if actor_id is not None and actor_id != donor_id and recipient_id == actor_id:
-        raise GuardianSelfDealing(
-            "A guardian cannot give the member's hours to themselves.",
-        )
+    check_donation(
+        donor_id=donor_id, recipient_id=recipient_id, pool_unit_id=pool_unit_id,
+        actor_id=actor_id,
+    )  # fmt: skip
     donor = member_account(donor_id, "HOURS", unit_id=donor_unit_id)
     common = {"ledger": "HOURS", "code": "donate", "actor_id": actor_id or donor_id, "memo": memo}
     if pool_unit_id is not None:

@@ -9,16 +9,33 @@ The ledger knows no people or units: it asks ``access`` (the registry) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.errors import InvalidInput
-from timebank.core.names import lookup
+from timebank.core.names import lookup, names_of
+from timebank.core.privacy import mask_name, mask_phone
 from timebank.core.usecases import use_case
+from timebank.ledger.errors import InsufficientBalance, InvalidAmount
 from timebank.ledger.operations.accounts import unit_of_transfer
 from timebank.ledger.operations.corrections import CorrectionResult, correct_transfer
-from timebank.ledger.operations.donations import DonationResult, donate_hours
+from timebank.ledger.operations.donations import DonationResult, check_donation, donate_hours
+from timebank.ledger.operations.history import balances
 from timebank.ledger.operations.manual import ManualCreditResult, request_manual_credit
 from timebank.ledger.operations.posting import get_transfer
+
+#: run after a donation reached a member (not a replay), with the recipient's and the
+#: donor's ids, the minutes the recipient got, the note and the transfer: their news
+_after_donation: list[Callable[..., object]] = []
+
+
+def register_after_donation(hook: Callable[..., object]) -> None:
+    """Run ``hook(recipient_id=, donor_id=, minutes=, memo=, transfer_id=)`` after each
+    donation to a member (the ledger knows no inbox: its owner registers the news)."""
+    if hook not in _after_donation:
+        _after_donation.append(hook)
 
 
 def donation_pools(donor) -> list:
@@ -27,26 +44,23 @@ def donation_pools(donor) -> list:
     return [u for u in lookup("line_of_unit", donor.home_unit_id) if u.kind != "building"]
 
 
-@use_case
-def donate(
-    *,
-    donor,
-    actor,
-    minutes: int,
-    idempotency_key: str,
-    recipient_id: int | None = None,
-    recipient_phone: str | None = None,
-    pool_unit_id: int | None = None,
-    memo: str | None = None,
-) -> DonationResult:
-    """``actor`` gives ``donor``'s hours (their own, or as guardian a ward's) to a member,
-    named by id or by phone, or to one of the donor's community pools.
+@dataclass(frozen=True)
+class DonationPreview:
+    """What a donation would do, shown for the donor to confirm before it is done: the
+    recipient masked as anyone who is not an organizer sees them (``王**``, ``139****0001``),
+    enough to catch a mistyped phone."""
 
-    Raises Forbidden unless the actor may give the donor's hours, InvalidInput
-    (``phone``: nobody active has it; ``pool_unit_id``: not a pool of the donor's line,
-    such as another community's or a building's), NotFound for a member id, and what
-    ``donate_hours`` raises.
-    """
+    minutes: int
+    recipient_id: int | None
+    recipient_name: str
+    recipient_phone: str
+    pool_unit_id: int | None
+    pool_name: str
+    memo: str | None
+
+
+def _recipient(donor, actor, recipient_id, recipient_phone, pool_unit_id):
+    """(recipient id, their home unit) of a donation, checked: see ``donate``."""
     access.authorize(actor, "ledger.donate", Target(member=donor.id))
     if recipient_phone is not None:
         recipient_id = lookup("member_by_phone", recipient_phone)
@@ -62,12 +76,82 @@ def donate(
             "Give to the pool of your own grid, community or street.",
             errors={"pool_unit_id": ["Not one of your pools."]},
         )
-    return donate_hours(
+    check_donation(
+        donor_id=donor.id, recipient_id=recipient_id, pool_unit_id=pool_unit_id,
+        actor_id=actor.id,
+    )  # fmt: skip
+    return recipient_id, recipient_unit_id
+
+
+def preview_donation(
+    *,
+    donor,
+    actor,
+    minutes: int,
+    recipient_id: int | None = None,
+    recipient_phone: str | None = None,
+    pool_unit_id: int | None = None,
+    memo: str | None = None,
+) -> DonationPreview:
+    """What ``donate`` with the same values would do, without doing it. Raises what
+    ``donate`` raises before it posts, and InsufficientBalance when the donor's available
+    hours are fewer than ``minutes`` (the donation checks that again under its lock)."""
+    recipient_id, _unit = _recipient(donor, actor, recipient_id, recipient_phone, pool_unit_id)
+    if minutes <= 0:
+        raise InvalidAmount("The amount must be a positive whole number.")
+    if balances(donor.id)["HOURS"]["available"] < minutes:
+        raise InsufficientBalance("You do not have that many hours to give.")
+    name = names_of("member", [recipient_id]).get(recipient_id, "") if recipient_id else ""
+    pool = names_of("unit", [pool_unit_id]).get(pool_unit_id, "") if pool_unit_id else ""
+    return DonationPreview(
+        minutes=minutes,
+        recipient_id=recipient_id,
+        recipient_name=mask_name(name),
+        recipient_phone=mask_phone(recipient_phone) if recipient_phone else "",
+        pool_unit_id=pool_unit_id,
+        pool_name=pool,
+        memo=(memo or "").strip() or None,
+    )
+
+
+@use_case
+def donate(
+    *,
+    donor,
+    actor,
+    minutes: int,
+    idempotency_key: str,
+    recipient_id: int | None = None,
+    recipient_phone: str | None = None,
+    pool_unit_id: int | None = None,
+    memo: str | None = None,
+) -> DonationResult:
+    """``actor`` gives ``donor``'s hours (their own, or as guardian a ward's) to a member,
+    named by id or by phone, or to one of the donor's community pools. Pages show
+    ``preview_donation`` first, for the donor to confirm.
+
+    Raises Forbidden unless the actor may give the donor's hours, InvalidInput
+    (``phone``: nobody active has it; ``pool_unit_id``: not a pool of the donor's line,
+    such as another community's or a building's), NotFound for a member id, and what
+    ``donate_hours`` raises.
+    """
+    recipient_id, recipient_unit_id = _recipient(
+        donor, actor, recipient_id, recipient_phone, pool_unit_id
+    )
+    memo = (memo or "").strip() or None
+    result = donate_hours(
         donor_id=donor.id, donor_unit_id=donor.home_unit_id, minutes=minutes,
         idempotency_key=idempotency_key, recipient_id=recipient_id,
         recipient_unit_id=recipient_unit_id, pool_unit_id=pool_unit_id,
-        memo=(memo or "").strip() or None, actor_id=actor.id,
+        memo=memo, actor_id=actor.id,
     )  # fmt: skip
+    if recipient_id is not None and result.to_member and not result.replayed:
+        for hook in _after_donation:
+            hook(
+                recipient_id=recipient_id, donor_id=donor.id, minutes=result.to_member,
+                memo=memo, transfer_id=result.transfers[0].id,
+            )  # fmt: skip
+    return result
 
 
 @use_case

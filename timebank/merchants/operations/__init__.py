@@ -29,10 +29,18 @@ from timebank.merchants.operations.lookups import (
     Tally,
     close_out,
     count_applications_waiting,
+    member_outcomes,
     member_pending,
     member_redemptions,
     merchant_redemptions,
     merchant_summary,
+    redemption_offers,
+    redemption_shops,
+)
+from timebank.merchants.operations.news import (
+    tell_member_refunded,
+    tell_owner_decided,
+    tell_owner_paid,
 )
 from timebank.merchants.operations.offers import (
     EARN_CODES,
@@ -133,6 +141,9 @@ from timebank.merchants.operations.staff import (
 )
 
 __all__ = [
+    "tell_member_refunded",
+    "tell_owner_decided",
+    "tell_owner_paid",
     "count_applications_waiting",
     "EARN_CODES",
     "REDEEM",
@@ -190,6 +201,7 @@ __all__ = [
     "lock_redemption",
     "member_by_phone",
     "mark_statement_paid",
+    "member_outcomes",
     "member_pending",
     "member_redemptions",
     "merchant_account_id",
@@ -199,6 +211,8 @@ __all__ = [
     "merchant_redemptions",
     "merchant_statements",
     "merchant_summary",
+    "redemption_offers",
+    "redemption_shops",
     "merchant_target",
     "merchants_in_unit",
     "merchants_near",

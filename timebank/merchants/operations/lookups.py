@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from timebank.core.clock import utcnow
 from timebank.extensions import db
-from timebank.merchants.models import REDEMPTION_STATUSES, Merchant, Redemption
+from timebank.merchants.models import REDEMPTION_STATUSES, Merchant, Offer, Redemption
 from timebank.merchants.operations.limits import (
     local_day_start,
     local_midnight,
@@ -27,6 +27,8 @@ from timebank.merchants.operations.settlement import (
 
 #: the most a list of redemptions returns
 MAX_LIST = 100
+#: the most decided redemptions one redeem page shows the ending of
+MAX_OUTCOMES = 5
 
 
 def _with_names(query: sa.Select) -> sa.Select:
@@ -54,6 +56,39 @@ def member_redemptions(member_id: int, *, limit: int = 50) -> list[Redemption]:
         .order_by(Redemption.created_at.desc(), Redemption.id.desc())
     )
     return list(db.session.scalars(_with_names(query).limit(min(limit, MAX_LIST))))
+
+
+def member_outcomes(member_id: int, redemption_ids: list[int]) -> list[Redemption]:
+    """Which of ``redemption_ids`` (the ones the member's phone was waiting on) the shop
+    has decided: the member's own only, held ones left out."""
+    if not redemption_ids:
+        return []
+    query = sa.select(Redemption).where(
+        Redemption.member_id == member_id,
+        Redemption.id.in_(redemption_ids[:MAX_OUTCOMES]),
+        Redemption.status != "held",
+    )
+    return list(db.session.scalars(_with_names(query).order_by(Redemption.id)))
+
+
+def redemption_shops(redemption_ids: list[int]) -> dict[int, str]:
+    """``{redemption id: the shop's name}``, in one query (statement lines name the shop)."""
+    rows = db.session.execute(
+        sa.select(Redemption.id, Merchant.name)
+        .join(Merchant, Merchant.id == Redemption.merchant_id)
+        .where(Redemption.id.in_(redemption_ids))
+    )
+    return {key: value for key, value in rows}
+
+
+def redemption_offers(redemption_ids: list[int]) -> dict[int, str]:
+    """``{redemption id: the offer's title}``, in one query."""
+    rows = db.session.execute(
+        sa.select(Redemption.id, Offer.title)
+        .join(Offer, Offer.id == Redemption.offer_id)
+        .where(Redemption.id.in_(redemption_ids))
+    )
+    return {key: value for key, value in rows}
 
 
 def member_pending(member_id: int, *, now: datetime | None = None) -> list[Redemption]:

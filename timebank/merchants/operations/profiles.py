@@ -34,6 +34,7 @@ from timebank.merchants.models import (
     NAME_MAX,
     Merchant,
 )
+from timebank.merchants.operations.news import tell_owner_decided
 from timebank.merchants.operations.staff import STAFF_ROLE, grant_staff
 from timebank.people import operations as people
 from timebank.people.models import Member, RoleAssignment
@@ -175,6 +176,8 @@ def _decide(merchant: Merchant, status: str, actor: Member, reason: str | None, 
         f"merchant.{status}", actor=actor, subject=merchant.owner, target=f"merchant:{merchant.id}",
         before=before, after={"status": status}, detail=merchant.status_reason,
     )  # fmt: skip
+    reinstated = before["status"] == "suspended" and status == "approved"
+    tell_owner_decided(merchant, "reinstated" if reinstated else status, merchant.decided_at)
     return merchant
 
 

@@ -20,6 +20,7 @@ from timebank.merchants.errors import (
     RefundPeriodOver,
 )
 from timebank.merchants.models import REASON_MAX, Redemption
+from timebank.merchants.operations.news import tell_member_refunded
 from timebank.merchants.operations.redemptions import audit_redemption, lock_redemption
 from timebank.merchants.operations.settlement import is_settled, lock_merchant
 from timebank.people.models import Member
@@ -89,4 +90,5 @@ def refund_redemption(
     redemption.refund_reason = memo
     db.session.flush()
     audit_redemption("redemption.refund", redemption, staff, "confirmed", detail=memo)
+    tell_member_refunded(redemption, now)
     return redemption

@@ -45,6 +45,7 @@ from timebank.merchants.operations.limits import (
     month_start,
     next_month,
 )
+from timebank.merchants.operations.news import tell_owner_paid
 from timebank.people.models import Member
 from timebank.units import operations as units
 
@@ -417,6 +418,7 @@ def mark_statement_paid(
                "points": statement.points_net, "transfer": statement.settle_transfer_id},
         detail=statement.payment_reference,
     )  # fmt: skip
+    tell_owner_paid(statement, merchant, now)
     return statement
 
 

@@ -22,6 +22,7 @@ from timebank.people.operations.credentials import (
     normalize_phone,
     password_matches,
 )
+from timebank.people.operations.donation_news import tell_donation_received
 from timebank.people.operations.guardians import (
     add_guardian,
     decide_guardianship,
@@ -36,12 +37,14 @@ from timebank.people.operations.joining import (
     approve_member,
     current_join_link,
     get_join_link,
+    has_join_link,
     homes_of_join_link,
     join_url,
     reject_member,
     renew_join_link,
     resend_join_code,
     start_registration,
+    unit_of_join_code,
     verify_phone,
 )
 from timebank.people.operations.login import (
@@ -97,6 +100,7 @@ from timebank.people.operations.roster import (
 )
 
 __all__ = [
+    "tell_donation_received",
     "OTP_MAX_ATTEMPTS",
     "OTP_MAX_PER_HOUR",
     "ROSTER_COLUMNS",
@@ -155,7 +159,9 @@ __all__ = [
     "acts_on_behalf_of",
     "register_party",
     "reject_member",
+    "has_join_link",
     "renew_join_link",
+    "unit_of_join_code",
     "resend_join_code",
     "revoke_token",
     "send_phone_code",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from timebank.core.clock import utcnow
 from timebank.core.errors import InvalidInput
@@ -52,6 +53,21 @@ def current_join_link(unit_id: int) -> JoinLink:
     if link is None:
         raise JoinLinkMissing("This unit has no join link yet; make one first.")
     return link
+
+
+def has_join_link(unit_id: int) -> bool:
+    """True when the unit has a live join link (a new one would replace it)."""
+    query = sa.select(JoinLink.id).where(JoinLink.unit_id == unit_id, JoinLink.revoked_at.is_(None))
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def unit_of_join_code(code: str):
+    """The unit a join link with this code was made for, live or withdrawn; None for a
+    code nobody made (an old poster still names its community)."""
+    link = db.session.scalar(
+        sa.select(JoinLink).options(joinedload(JoinLink.unit)).where(JoinLink.code == code[:32])
+    )
+    return link.unit if link is not None else None
 
 
 @use_case

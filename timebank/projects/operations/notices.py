@@ -38,7 +38,7 @@ def notify_hours_approved(log: HourLog, *, now: datetime):
             "title": log.subject_title,
             "day": log.served_on.isoformat(),
             "minutes": log.credited_minutes or 0,
-            "points": log.credited_points or 0,
+            "earned_points": log.credited_points or 0,
         },
         link="/me/statement",
         now=now,

@@ -141,42 +141,39 @@ def rows_for(members: list[Member], period: Period) -> list[PartyRow]:
     ]
 
 
-def _party_activity_counts(member_ids: list[int], period: Period) -> dict[int, int]:
-    """Member id -> party activities attended in the period (not rejected)."""
+def _by_member(member_ids: list[int], period: Period, value, *where) -> dict[int, int]:
+    """Member id -> ``value`` (an aggregate) over their attendances checked in during the
+    period that meet ``where``."""
     if not member_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Attendance.member_id, sa.func.count(Attendance.id))
+        sa.select(Attendance.member_id, value)
         .join(Activity, Activity.id == Attendance.activity_id)
         .where(
             Attendance.member_id.in_(member_ids),
             Attendance.checked_in_at >= period.start,
             Attendance.checked_in_at < period.end,
-            Attendance.status != "rejected",
-            Activity.kind == "party",
+            *where,
         )
         .group_by(Attendance.member_id)
     )
-    return {member_id: count for member_id, count in rows}
+    return {member_id: int(amount or 0) for member_id, amount in rows}
+
+
+def _party_activity_counts(member_ids: list[int], period: Period) -> dict[int, int]:
+    """Member id -> party activities attended in the period (not rejected)."""
+    return _by_member(
+        member_ids, period, sa.func.count(Attendance.id),
+        Attendance.status != "rejected", Activity.kind == "party",
+    )  # fmt: skip
 
 
 def _approved_service_minutes(member_ids: list[int], period: Period) -> dict[int, int]:
     """Member id -> approved minutes of service activities in the period."""
-    if not member_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Attendance.member_id, sa.func.sum(Attendance.minutes))
-        .join(Activity, Activity.id == Attendance.activity_id)
-        .where(
-            Attendance.member_id.in_(member_ids),
-            Attendance.checked_in_at >= period.start,
-            Attendance.checked_in_at < period.end,
-            Attendance.status == "approved",
-            Activity.kind == "service",
-        )
-        .group_by(Attendance.member_id)
-    )
-    return {member_id: int(minutes or 0) for member_id, minutes in rows}
+    return _by_member(
+        member_ids, period, sa.func.sum(Attendance.minutes),
+        Attendance.status == "approved", Activity.kind == "service",
+    )  # fmt: skip
 
 
 def _approved_log_minutes(member_ids: list[int], period: Period) -> dict[int, dict[str, int]]:

@@ -17,6 +17,15 @@ from timebank.units import operations as units
 ACTIVITY = f"/activities/<{ID}:activity_id>"
 
 
+def _table_page(unit_id: int, period, table, table_id: str, export: str):
+    """A unit's table for the period, with the period's choices and its downloads."""
+    return render_template(
+        "reports/table_page.html", unit=units.get_unit(unit_id), period=period,
+        choices=period_choices(period), table=table, table_id=table_id,
+        export=export, export_args={"unit_id": unit_id, **period.query()},
+    )  # fmt: skip
+
+
 def _roster(unit_id: int):
     period = period_from_args()
     return period, exports.roster_table(reports.unit_roster(unit_id, period))
@@ -27,11 +36,7 @@ def _roster(unit_id: int):
 def roster(unit_id: int):
     """The unit's members with their hours and points of the period and balances now."""
     period, table = _roster(unit_id)
-    return render_template(
-        "reports/table_page.html", unit=units.get_unit(unit_id), period=period,
-        choices=period_choices(period), table=table, table_id="roster-table",
-        export="reports.roster_export", export_args={"unit_id": unit_id, **period.query()},
-    )  # fmt: skip
+    return _table_page(unit_id, period, table, "roster-table", "reports.roster_export")
 
 
 @bp.route(f"{UNIT}/roster.<any(csv, xlsx):fmt>")
@@ -51,11 +56,7 @@ def _months(unit_id: int):
 def hours_by_month(unit_id: int):
     """Hours per volunteer per month over the period: a row each, a column per month."""
     period, table = _months(unit_id)
-    return render_template(
-        "reports/table_page.html", unit=units.get_unit(unit_id), period=period,
-        choices=period_choices(period), table=table, table_id="months-table",
-        export="reports.hours_by_month_export", export_args={"unit_id": unit_id, **period.query()},
-    )  # fmt: skip
+    return _table_page(unit_id, period, table, "months-table", "reports.hours_by_month_export")
 
 
 @bp.route(f"{UNIT}/hours-by-month.<any(csv, xlsx):fmt>")
