@@ -56,10 +56,12 @@ def test_the_api_sets_a_first_password_without_a_current_one_but_never_replaces_
     imported = make_member(district["building_a"], password=None)
     client = english(app)
     headers = token_for(imported)
+    assert client.get("/api/v1/me", headers=headers).json["has_password"] is False
     first = client.post("/api/v1/me/password", json={"new": "my-own-pass-9"}, headers=headers)
     assert first.status_code == 204
     member = make_member(district["building_a"])
     headers = token_for(member)
+    assert client.get("/api/v1/me", headers=headers).json["has_password"] is True
     refused = client.post("/api/v1/me/password", json={"new": "other-pass-77"}, headers=headers)
     assert refused.status_code == 401 and refused.json["code"] == "invalid_credentials"
     db.session.expire_all()
