@@ -228,6 +228,7 @@ def _register_access() -> None:
     from timebank.activities import operations as activities
     from timebank.core import access
     from timebank.core.names import register_lookup, register_names
+    from timebank.core.pending import register_pending
     from timebank.ledger import operations as ledger
     from timebank.merchants import operations as merchants
     from timebank.people import operations as people
@@ -249,6 +250,8 @@ def _register_access() -> None:
     register_names("redemption_offer", merchants.redemption_offers)
     register_lookup("member_by_phone", people.active_member_id_by_phone)
     register_lookup("line_of_unit", units.line_of)
+    register_pending("attendance", activities.pending_attendance)
+    register_pending("hour_log", projects.my_hour_logs_waiting)
     ledger.register_check("transparency", transparency.ledger_check)
     ledger.register_after_donation(people.tell_donation_received)
     transparency.register_totals(reports.notice_totals)
@@ -259,9 +262,11 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from timebank.core import access, formats, privacy
+    from timebank.core.pending import pending_minutes
 
     formats.register(app)
     privacy.register(app)
+    app.add_template_global(pending_minutes, "pending_total")
 
     def acting_args() -> dict:
         """``{"for": ward id}`` while a guardian acts for a ward: links keep acting."""

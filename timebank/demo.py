@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from tqdm import tqdm
 
 from timebank.activities.demo import demo_logins, load_activities_demo, load_credits_demo
+from timebank.core.clock import utcnow
 from timebank.core.timeline import Timeline
 from timebank.extensions import db
+from timebank.inbox.models import Notification
 from timebank.merchants.demo import load_merchants_demo, staff_logins
 from timebank.people import operations as people
 from timebank.people.models import Member
@@ -208,7 +210,20 @@ def _load_history(demo_hash: str, seed: int) -> str:
     summary += load_reports_demo()
     summary += load_todo_demo()
     summary += load_transparency_demo()
+    _read_old_news()
     return summary
+
+
+def _read_old_news() -> None:
+    """The history's news (hours credited months ago) were read when they came: only the
+    last two days' stay unread, as a newcomer would find them."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            Notification.read_at.is_(None), Notification.created_at < utcnow() - timedelta(days=2)
+        )
+        .values(read_at=Notification.created_at)
+    )
 
 
 def _unique_name(rng: random.Random, used: set[str]) -> str:

@@ -48,7 +48,7 @@ def test_the_inbox_tells_of_the_shop_the_refund_and_the_gift(app, district, live
     refunded = mine.locator("#notifications li[data-kind=redemption_refunded]")
     expect(refunded.locator(".notice-title")).to_have_text("积分已退回：满30元减5元")
     expect(refunded.locator(".notice-body")).to_contain_text(
-        "上坎老王肉菜店 退回了您兑换“满30元减5元”所用的 10 积分。 原因：顾客退货"
+        "上坎老王肉菜店 退回了您兑换“满30元减5元”所用的 10 积分。原因：顾客退货"
     )
     refunded.locator("button[name=open]").click()
     expect(mine.locator("#receipt")).to_contain_text("顾客退货")

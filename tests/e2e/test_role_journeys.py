@@ -206,12 +206,12 @@ def test_a_resident_joins_is_approved_and_logs_in_by_sms(
     resident.goto(f"{live_server}/login")
     resident.click("#login-with-code")
     expect(resident.locator("h1")).to_have_text(say["code login"])
-    resident.fill("#send-phone", number)
-    resident.click("#send-code button[type=submit]")
+    resident.fill("#use-code input[name=phone]", number)
+    resident.click("#send-code")
     expect(resident.locator(".flash.success")).to_have_text(say["code sent"])
     expect(resident.locator("#use-code input[name=phone]")).to_have_value(number)
     resident.fill("#use-code input[name=code]", captured_sms.last_code(number))
-    resident.click("#use-code button[type=submit]")
+    resident.click("#use-code-submit")
     expect(resident.locator("h1")).to_have_text(say["hello"])
     assert_seen_clean(resident, desk)
 
@@ -239,12 +239,12 @@ def test_an_imported_member_logs_in_first_by_sms_and_sets_a_password(
     member = phone(browser, language)
     member.goto(f"{live_server}/login")
     member.click("#forgot-password")
-    member.fill("#send-phone", number)
-    member.click("#send-code button[type=submit]")
+    member.fill("#use-code input[name=phone]", number)
+    member.click("#send-code")
     expect(member.locator(".flash.success")).to_have_text(say["code sent"])
     member.fill("#use-code input[name=code]", captured_sms.last_code(number))
     member.fill("#use-code input[name=new_password]", "my-own-pass-9")
-    member.click("#use-code button[type=submit]")
+    member.click("#use-code-submit")
     expect(member.locator("h1")).to_have_text(say["hello"])
     expect(member.locator(".flash.success")).to_have_text(say["new password"])
     # the password works from now on
@@ -416,7 +416,7 @@ def test_the_english_check_catches_english_on_a_chinese_page(app, live_server, b
 
     page.route(f"{live_server}/login/code", leave_english)
     page.goto(f"{live_server}/login/code")  # caught when the page loads
-    expect(page.locator("#send-code button")).to_have_text("Send me a code")
+    expect(page.locator("#send-code")).to_have_text("Send me a code")
     page.wait_for_function("true")
     assert [msgid for _url, _line, msgid in page.english_seen] == ["Send me a code"]
     page.evaluate("document.querySelector('h1').append(' Log in with a code')")

@@ -101,7 +101,7 @@ def test_kiosk_page_and_volunteer_check_in_page(client, app, district, make_memb
         f"/checkin/{state['short_code']}"
     )
     mine = client.get("/me/activities").get_data(as_text=True)
-    assert activity.title in mine and "Waiting for approval" in mine
+    assert activity.title in mine and "Waiting for the organizer" in mine
     client.post("/logout")
     login(organizer)
     assert client.get(f"/activities/{activity.id}/kiosk.json").json["checked_in"] == 1

@@ -226,6 +226,27 @@ def test_approving_and_turning_down_one_registration_at_once_decides_it_once(app
     assert sorted(outcomes) in (["active", "not_pending"], ["not_pending", "rejected"]), outcomes
 
 
+def test_two_devices_setting_a_first_password_at_once_set_one(app, district):
+    """A member with no password (issue 21) sets one on two devices at the same moment:
+    whether there is one is asked again on the member's locked row, so the second never
+    replaces the first unproved."""
+    imported = factories.create_member(district["building_a"], password=None)
+    db.session.commit()
+    member_id, phone = imported.id, imported.phone
+
+    def set_first(password):
+        def work():
+            people.change_password(people.get_member(member_id), current=None, new=password)
+
+        return work
+
+    outcomes = race(app, set_first("first-device-1"), set_first("second-device-2"))
+    assert sorted(outcomes, key=str) == [None, "invalid_credentials"], outcomes
+    winner = "first-device-1" if outcomes[0] is None else "second-device-2"
+    db.session.expire_all()
+    assert people.authenticate(phone, winner).id == member_id
+
+
 def test_the_ledger_verifies_after_the_races(app, two_communities):
     """The races together, then ``ledger verify``: 上坎's organizer approves the logs as
     they come while 古浪路's keeps sending future ids, and a refund races a correction.

@@ -216,9 +216,13 @@ def test_the_demo_shows_job_history_a_resolved_alert_and_notifications(app, clie
     assert len(runs) > 20 and {"ok", "failed", "alert"} <= set(runs)
     assert alerts == 1 and scheduling.open_alerts() == []
     volunteer = people.find_member_by_phone("13900000000")
-    # the volunteer's notice is a real one: the cancellation of an activity they signed up for
-    [notice] = inbox.list_notifications(volunteer.id)
-    assert "爱心义剪进社区" in notice.title and inbox.unread_count(volunteer.id) == 1
+    # the volunteer's notices are real ones: the cancellation of an activity they signed up
+    # for, and the news of their hours approved (issue 21)
+    notices = inbox.list_notifications(volunteer.id)
+    cancelled = [n for n in notices if n.kind == "activity_cancelled"]
+    assert len(cancelled) == 1 and "爱心义剪进社区" in cancelled[0].title
+    assert {n.kind for n in notices} >= {"activity_cancelled", "hours_approved"}
+    assert inbox.unread_count(volunteer.id) == len([n for n in notices if n.read_at is None])
     organizer = people.find_member_by_phone("13800000001")
     assert inbox.unread_count(organizer.id) == 1
     client.post("/login", data={"phone": "13800000000", "password": "timebank-admin"})

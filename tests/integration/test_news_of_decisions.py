@@ -153,7 +153,7 @@ def test_the_recipient_hears_of_hours_given_once(client, login, district, captur
     assert given.title == "李美华 给您捐赠了时长"
     assert (
         given.body
-        == "李美华 给您捐赠了 1小时30分钟 时间银行时长，已记入您的账单。 对方留言：给妈妈买菜"
+        == "李美华 给您捐赠了 1小时30分钟 时间银行时长，已记入您的账单。对方留言：给妈妈买菜"
     )
     assert [m.kind for m in captured] == ["donation_received"]
     client.post("/me/donate", data={**asked, "phone": son.phone, "key": "b" * 32, "memo": ""})

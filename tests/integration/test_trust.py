@@ -360,7 +360,7 @@ def test_the_forgot_password_page_sets_a_new_one_and_ends_other_sessions(
     browser = app.test_client()
     login_page = browser.get("/login").get_data(as_text=True)
     assert "forgot-password" in login_page
-    browser.post("/login/code/send?reset=1", data={"send-phone": member.phone})
+    browser.post("/login/code/send?reset=1", data={"phone": member.phone})
     done = browser.post(
         "/login/code?reset=1",
         data={

@@ -15,7 +15,7 @@ assert T0.timestamp() % 30 == 0
 
 # the purposes activities declares, as they are on the wire (declaring again returns them)
 KIOSK = codes.declare_purpose("kiosk", short_label="short")
-BADGE = codes.declare_purpose("badge", prefix="m")
+BADGE = codes.declare_purpose("badge", prefix="m", short_label="badge_short")
 # a purpose to come (merchants' redemption codes), made directly so the test does not
 # claim its name, prefix or label in the deployment's registry
 REDEEM = codes.Purpose("redeem", prefix="r", short_label="redeem_short")
@@ -124,10 +124,19 @@ def test_short_code_for_typing():
 
 
 def test_a_purpose_without_short_codes_makes_none():
+    plain = codes.Purpose("plain", prefix="p")  # made directly: not in the registry
     with pytest.raises(ValueError):
-        codes.make_short_code(BADGE, 7, 1)
+        codes.make_short_code(plain, 7, 1)
     with pytest.raises(codes.CodeInvalid):
-        codes.read_short_code(BADGE, "7-123456", T0)
+        codes.read_short_code(plain, "7-123456", T0)
+
+
+def test_a_badge_short_code_is_no_kiosk_short_code():
+    """The badge's typed code (issue 21) has the kiosk's shape but not its signature."""
+    badge_short = codes.make_short_code(BADGE, 7, codes.step_of(T0))
+    assert codes.read_short_code(BADGE, badge_short, T0).subject == 7
+    with pytest.raises(codes.CodeInvalid):
+        codes.read_short_code(KIOSK, badge_short, T0)
 
 
 # ---------------------------------------------------------------- purposes

@@ -97,9 +97,10 @@ def test_the_sms_channel_sends_through_the_sms_adapter(app, members):
     zh, _en = members
     inbox.notify(zh, "activity_cancelled", key="k1", params={**PARAMS, "reason": "下雨"})
     db.session.commit()
+    # Chinese sentences follow one another with no space
     assert SMS_SENT[-1] == (
         zh.phone,
-        "已取消：周六环境整治: 您报名的 周六环境整治（2026-03-15 09:00）已取消。 原因：下雨",
+        "已取消：周六环境整治: 您报名的 周六环境整治（2026-03-15 09:00）已取消。原因：下雨",
     )
 
 
@@ -128,7 +129,8 @@ def test_every_kind_reads_in_chinese(app, members):
               "attendance": 0, "credits": 0, "hour_logs": 0, "shops": 0, "organizer": "李建华",
               "day": "2026-03-14", "shop": "老王肉菜店", "month": "2026-11", "yuan": "1.00",
               "points": 10, "reference": "ZH-1", "offer": "满30元减5元", "n": 10, "name": "王秀英",
-              "hours": "1小时", "note": "买菜"}  # fmt: skip
+              "hours": "1小时", "note": "买菜", "minutes": 90, "earned_points": 15,
+              "unit": "上坎社区", "url": "http://example.org/login/code"}  # fmt: skip
     for kind in KINDS:
         title, body = inbox.render(kind, params, "zh_CN")
         english = inbox.render(kind, params, "en")

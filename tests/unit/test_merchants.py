@@ -219,7 +219,8 @@ def test_redeem_codes_forged_expired_not_yet_valid_and_typed(shop):
     assert code_error(merchants.read_redeem_code, wrong, now=now) == "redeem_code_invalid"
     future = codes.make_token(REDEEM, member.id, code.step + 2)
     assert code_error(merchants.read_redeem_code, future, now=now) == "redeem_code_not_yet_valid"
-    badge = codes.make_token(codes.declare_purpose("badge", prefix="m"), member.id, code.step)
+    badge_purpose = codes.declare_purpose("badge", prefix="m", short_label="badge_short")
+    badge = codes.make_token(badge_purpose, member.id, code.step)
     assert code_error(merchants.read_redeem_code, badge, now=now) == "redeem_code_invalid"
     assert code_error(merchants.read_redeem_code, "", now=now) == "redeem_code_invalid"
 

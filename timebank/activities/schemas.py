@@ -105,6 +105,7 @@ class QrSchema(StrictSchema):
 class BadgeSchema(StrictSchema):
     member_id = fields.Integer()
     token = fields.String()
+    short_code = fields.String(metadata={"description": "the code to type: <member id>-<digits>"})
     step = fields.Integer()
     expires_in = fields.Float()
     svg = fields.String()

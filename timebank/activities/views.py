@@ -17,8 +17,10 @@ from timebank.activities.models import (
 )
 from timebank.activities.notes import zero_minutes_note
 from timebank.activities.schemas import CheckinRequestSchema
+from timebank.activities.words import MY_STATUS_NAMES, held_because
 from timebank.core import access
 from timebank.core.errors import N_, InvalidInput, problem
+from timebank.core.pending import pending_credits
 from timebank.core.qr import qr_svg
 from timebank.core.web import ActionForm, page, redirect_to
 from timebank.ledger import operations as ledger
@@ -266,8 +268,14 @@ def kiosk_state(activity_id: int):
 @bp.route("/checkin/<token>", methods=["GET"])
 @page("activities.join")
 def checkin_page(token: str):
-    """The page a kiosk code opens: it asks the phone for its location, then submits."""
-    return render_template("activities/checkin.html", token=token[:300], form=ActionForm())
+    """The page a kiosk code opens: it asks the phone for its location, then submits (with
+    ``?for=``, a guardian checks in their ward: the form posts back to this URL)."""
+    return render_template(
+        "activities/checkin.html",
+        token=token[:300],
+        form=ActionForm(),
+        acting_name=access.acting_member().name,
+    )
 
 
 def _checkin_refused(error, kwargs):
@@ -281,7 +289,7 @@ def _checkin_refused(error, kwargs):
 @page("activities.join", on_error=_checkin_refused)
 def checkin_submit(token: str):
     if not ActionForm().validate_on_submit():
-        return redirect(url_for("activities.checkin_page", token=token[:300]))
+        return redirect(url_for("activities.checkin_page", token=token[:300], **_acting()))
     lat, lng = _coordinate(request.form.get("lat"), 90), _coordinate(request.form.get("lng"), 180)
     result = activities.submit_scan(access.acting_member(), token[:300], lat=lat, lng=lng)
     return render_template(
@@ -289,7 +297,16 @@ def checkin_submit(token: str):
         result=result,
         message=RESULT_NAMES[result.action],
         code=result.action,
+        minutes=activities.expected_minutes(result.attendance),
+        held_because=held_because(result.attendance.review_reason),
+        acting_name=result.attendance.member.name,
     )
+
+
+def _acting() -> dict:
+    """``{"for": ward id}`` while a guardian acts for a ward, so a redirect keeps acting."""
+    member, actor = access.acting_member(), access.current_actor()
+    return {"for": member.id} if member.id != actor.id else {}
 
 
 def _coordinate(raw: str | None, bound: float) -> float | None:
@@ -328,8 +345,9 @@ def checkin_upload():
 @bp.route("/scan")
 @page("activities.join")
 def scan():
-    """The volunteer's camera page (and a box to type the code)."""
-    return render_template("activities/scan.html")
+    """The volunteer's camera page (and a box to type the code); with ``?for=`` a
+    guardian checks in their ward, and every link and form of the page keeps acting."""
+    return render_template("activities/scan.html", acting_name=access.acting_member().name)
 
 
 @bp.route("/scan/code", methods=["POST"])
@@ -337,8 +355,8 @@ def scan():
 def scan_code():
     code = activities.token_from_scan(request.form.get("code"))
     if not code:
-        return redirect(url_for("activities.scan"))
-    return redirect(url_for("activities.checkin_page", token=code))
+        return redirect(url_for("activities.scan", **_acting()))
+    return redirect(url_for("activities.checkin_page", token=code, **_acting()))
 
 
 @bp.route(f"{ACTIVITY}/badges")
@@ -387,6 +405,9 @@ def mine():
         signups=activities.my_signups(member),
         attendance=activities.my_attendance(member),
         balances=ledger.balances(member.id),
+        pending=pending_credits(member.id),
+        expected_minutes=activities.expected_minutes,
+        MY_STATUS_NAMES=MY_STATUS_NAMES,
     )
 
 

@@ -94,16 +94,41 @@ def reads_before_writes(session: Session | None = None) -> Iterator[None]:
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the session's transaction commits; drop it on rollback."""
-    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+    """Run ``callback`` once the session's transaction commits; drop it on rollback, or
+    when the savepoint it was registered in rolls back (a row of a bulk action refused
+    must not take the others' notices with it)."""
+    active = session.registry() if hasattr(session, "registry") else session  # scoped session
+    registered_in = active.get_nested_transaction() or active.get_transaction()
+    session.info.setdefault(_AFTER_COMMIT, []).append((registered_in, callback))
 
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(_AFTER_COMMIT, []):
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (SQLAlchemy 2 tells that too): nothing is committed
+    for _registered_in, callback in session.info.pop(_AFTER_COMMIT, []):
         callback()
+
+
+def _within(transaction, rolled_back) -> bool:
+    while transaction is not None:
+        if transaction is rolled_back:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+    waiting = session.info.get(_AFTER_COMMIT)
+    if not waiting:
+        return
+    kept = [
+        (registered_in, callback)
+        for registered_in, callback in waiting
+        if registered_in is not None and not _within(registered_in, previous_transaction)
+    ]
+    if kept and previous_transaction.nested:
+        session.info[_AFTER_COMMIT] = kept
+    else:
+        session.info.pop(_AFTER_COMMIT, None)

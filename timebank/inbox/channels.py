@@ -91,9 +91,15 @@ def load_channels(app: Flask) -> list[Channel]:
     return channels
 
 
-def deliver(message: OutgoingMessage) -> None:
-    """Send through every channel; a failing channel is logged, the others still send."""
-    for channel in load_channels(current_app._get_current_object()):
+def deliver(message: OutgoingMessage, *, by_sms: bool = False) -> None:
+    """Send through every channel; a failing channel is logged, the others still send.
+    ``by_sms``: also text it when no channel does (an invitation goes to someone who has
+    never logged in: their phone is the only way to reach them)."""
+    app = current_app._get_current_object()
+    channels = list(load_channels(app))
+    if by_sms and not any(isinstance(channel, SmsChannel) for channel in channels):
+        channels.append(SmsChannel(app))
+    for channel in channels:
         try:
             channel.send(message)
         except Exception:

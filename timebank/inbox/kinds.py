@@ -19,6 +19,8 @@ class Kind:
     #: (parameter, msgid) of sentences listed after the body, each only when its parameter
     #: is not empty (zero): a list that never announces what is not there
     parts: tuple[tuple[str, str], ...] = ()
+    #: texted even where no channel is SMS: it reaches someone who cannot log in yet
+    by_sms: bool = False
 
 
 KINDS: dict[str, Kind] = {
@@ -60,6 +62,37 @@ KINDS: dict[str, Kind] = {
         N_("Hours not approved: %(title)s"),
         N_("The hours you reported for %(title)s on %(day)s were not approved."),
         extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "hours_approved": Kind(
+        N_("Hours credited: %(title)s"),
+        N_("%(time)s for %(title)s on %(day)s were approved and are in your time bank now."),
+        extra=("earned_points", N_("Points credited: %(earned)s.")),
+    ),
+    "attendance_rejected": Kind(
+        N_("Hours not approved: %(title)s"),
+        N_("Your attendance at %(title)s on %(day)s was not approved; no hours were credited."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "membership_approved": Kind(
+        N_("Welcome to the time bank"),
+        N_(
+            "%(name)s, your registration with %(unit)s is approved: you are a volunteer now. "
+            "Log in with your phone number and password."
+        ),
+    ),
+    "membership_rejected": Kind(
+        N_("Your registration was not approved"),
+        N_("%(name)s, %(unit)s did not approve your registration."),
+        extra=("reason", N_("Reason: %(reason)s")),
+    ),
+    "member_invited": Kind(
+        N_("You are in the %(unit)s time bank"),
+        N_(
+            "%(name)s, %(unit)s added you as a volunteer. To log in, open %(url)s, enter "
+            "this phone number and tap Send me a code; the code comes by SMS. Then choose "
+            "a password."
+        ),
+        by_sms=True,
     ),
     "shop_approved": Kind(
         N_("%(shop)s is approved"),

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from timebank import LOCALES
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
+from timebank.core.formats import duration, points
 from timebank.core.uow import after_commit
 from timebank.core.urls import public_url
 from timebank.core.usecases import use_case
@@ -34,19 +35,32 @@ def language_of(member: Member) -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _in_words(params: dict) -> dict:
+    """The parameters as the reader reads them, in the current locale: ``minutes`` (an
+    int) also as ``time`` (1 h 30 min, 1小时30分钟), ``earned_points`` (an int) also as
+    ``earned`` (10 points, 10 积分)."""
+    shown = dict(params)
+    if isinstance(params.get("minutes"), int):
+        shown["time"] = duration(params["minutes"])
+    if isinstance(params.get("earned_points"), int):
+        shown["earned"] = points(params["earned_points"])
+    return shown
+
+
 def render(kind: str, params: dict, locale: str) -> tuple[str, str]:
     """(headline, message) of ``kind`` in ``locale``."""
     words = KINDS[kind]
     with force_locale(locale):
-        title = gettext(words.title, **params)
-        body = gettext(words.body, **params)
-        if words.extra is not None and params.get(words.extra[0]):
-            body = f"{body} {gettext(words.extra[1], **params)}"
+        shown = _in_words(params)
+        title = gettext(words.title, **shown)
+        body = gettext(words.body, **shown)
         # Chinese sentences follow one another without a space
         sep = "" if locale.startswith("zh") else " "
+        if words.extra is not None and params.get(words.extra[0]):
+            body = f"{body}{sep}{gettext(words.extra[1], **shown)}"
         for name, msgid in words.parts:
             if params.get(name):
-                body = f"{body}{sep}{gettext(msgid, **params)}"
+                body = f"{body}{sep}{gettext(msgid, **shown)}"
     return title[:TITLE_MAX], body
 
 
@@ -94,7 +108,8 @@ def notify(
         body=body,
         url=public_url(link) if link else None,
     )
-    after_commit(db.session, lambda: deliver(message))
+    by_sms = KINDS[kind].by_sms
+    after_commit(db.session, lambda: deliver(message, by_sms=by_sms))
     return notification
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import Length
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.names import names_of
+from timebank.core.pending import pending_credits as waiting_for_member
 from timebank.core.web import ActionForm, Form, page
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import LEDGERS
@@ -60,6 +61,7 @@ def statement():
         member=member,
         own=True,
         asked=ledger.requested_by(member.id, limit=10),
+        pending=waiting_for_member(member.id),
         **_statement(member.id),
     )
 

@@ -87,7 +87,8 @@ class MyPassword(ApiView):
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     def post(self, data):
-        """Change one's password (the current one proves it is you); every other session
+        """Change one's password (the current one proves it is you), or set a first one
+        (a member who logs in by SMS code has none: no ``current``); every other session
         and token ends, this one too: log in again."""
         people.change_password(access.current_actor(), current=data["current"], new=data["new"])
 

@@ -34,7 +34,10 @@ class LoginCodeSentSchema(StrictSchema):
 
 
 class PasswordChangeSchema(StrictSchema):
-    current = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    current = fields.String(
+        load_only=True, load_default=None, validate=validate.Length(max=128),
+        metadata={"description": "required once the member has a password"},
+    )  # fmt: skip
     new = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 
@@ -76,6 +79,13 @@ class MemberSchema(StrictSchema):
 class MeSchema(MemberSchema):
     units = fields.Method("_units", dump_only=True)
     acting_for = fields.Method("_acting_for", dump_only=True)
+    has_password = fields.Method(
+        "_has_password", dump_only=True,
+        metadata={"description": "false: POST /me/password sets a first one, no current one"},
+    )  # fmt: skip
+
+    def _has_password(self, member):
+        return member.password_hash is not None
 
     def _units(self, member):
         return [{"id": r.unit_id, "name": r.unit.name, "role": r.role} for r in member.roles]

@@ -14,6 +14,7 @@ from timebank import LOCALES
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.core.errors import DomainError
+from timebank.core.pending import pending_credits
 from timebank.core.qr import qr_svg
 from timebank.core.web import (
     REDISPLAY,
@@ -47,15 +48,27 @@ class CodeRequestForm(Form):
 
 
 class CodeLoginForm(Form):
+    """The phone (asked once: its "send me a code" button posts the same form), the code,
+    and a password: required to reset one, optional on a login by code."""
+
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
     code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=10)])
-    new_password = PasswordField(
-        _l("New password (optional: leave empty to keep yours)"), validators=[Length(max=128)]
-    )
+    new_password = PasswordField(_l("New password"), validators=[Length(max=128)])
+
+
+class ResetForm(CodeLoginForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
 
 
 class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
+
+
+class FirstPasswordForm(Form):
+    """A member who has no password yet (they log in by SMS code) sets one: there is no
+    current one to ask for."""
+
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=128)])
 
 
@@ -128,8 +141,9 @@ def _start_session(member) -> None:
 @page("site.public", on_error=REDISPLAY)
 def login_with_code():
     """Log in with a code sent by SMS: a first login (imported members have no password),
-    or a forgotten one (set a new password with the code)."""
-    request_form, form = CodeRequestForm(prefix="send"), CodeLoginForm()
+    or a forgotten one (``?reset=1``: a new password is set with the code)."""
+    reset = request.args.get("reset") == "1"
+    form = ResetForm() if reset else CodeLoginForm()
     if request.method == "GET":
         form.phone.data = request.args.get("phone", "")
     if form.validate_on_submit():
@@ -140,38 +154,48 @@ def login_with_code():
         _start_session(member)
         if form.new_password.data:
             flash(_("Your new password is set; other devices were logged out."), "success")
+        elif not people.has_password(member):
+            # the first login of an imported member: offer a password on the page for it
+            flash(_("Welcome! Set a password so you can log in without a code."), "info")
+            return redirect(url_for("people.security"))
         return redirect(safe_next(request.args.get("next")) or url_for("people.home"))
-    reset = request.args.get("reset") == "1"
-    return render_template(
-        "people/login_code.html", request_form=request_form, form=form, reset=reset
-    )
+    flash_form_errors(form)
+    return render_template("people/login_code.html", form=form, reset=reset)
 
 
 @bp.route("/login/code/send", methods=["POST"])
 @page("site.public", on_error=REDISPLAY)
 def send_login_code():
-    form = CodeRequestForm(prefix="send")
+    """The "send me a code" button of the code login form: the form's own phone field."""
+    form = CodeRequestForm()
+    reset = "1" if request.args.get("reset") == "1" else None
     if form.validate_on_submit():
         people.send_login_code(form.phone.data, address=request.remote_addr)
         flash(_("If this phone is registered, a code is on its way by SMS."), "success")
-        reset = "1" if request.args.get("reset") == "1" else None
         return redirect(url_for("people.login_with_code", phone=form.phone.data, reset=reset))
     flash_form_errors(form)
-    return redirect(url_for("people.login_with_code"))
+    return redirect(url_for("people.login_with_code", reset=reset))
 
 
 @bp.route("/me/security", methods=["GET", "POST"])
 @page("me.session", on_error=REDISPLAY)
 def security():
-    """Change one's password, or log out everywhere."""
+    """Change one's password (or set a first one, with no current one to ask for), or log
+    out everywhere."""
     member = access.current_actor()
-    form = PasswordForm()
+    first = not people.has_password(member)
+    form = FirstPasswordForm() if first else PasswordForm()
     if form.validate_on_submit():
-        people.change_password(member, current=form.current.data, new=form.new.data)
+        current = None if first else form.current.data
+        people.change_password(member, current=current, new=form.new.data)
         _start_session(member)  # this device stays logged in; every other one is out
-        flash(_("Your password was changed; other devices were logged out."), "success")
+        if first:
+            flash(_("Your password is set; log in with it next time."), "success")
+        else:
+            flash(_("Your password was changed; other devices were logged out."), "success")
         return redirect(url_for("people.home"))
-    return render_template("people/security.html", form=form, action_form=ActionForm())
+    flash_form_errors(form)
+    return render_template("people/security.html", form=form, first=first, action_form=ActionForm())
 
 
 @bp.route("/me/sessions/end", methods=["POST"])
@@ -220,6 +244,7 @@ def home():
         todo=organizer_todo(member) if organizes or is_admin else None,
         QUEUE_NAMES=QUEUE_NAMES,
         balances=ledger.balances(member.id),
+        pending=pending_credits(member.id),
         wards=[(ward, ledger.balances(ward.id)) for ward in people.wards_of(member)],
         guardians_to_confirm=people.pending_guardianships(member),
         acts_for_me=people.acts_on_behalf_of(member),

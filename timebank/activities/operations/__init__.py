@@ -71,7 +71,12 @@ from timebank.activities.operations.reminders import (
     reminder_key,
     signed_up_members,
 )
-from timebank.activities.operations.reports import my_attendance, my_signups
+from timebank.activities.operations.reports import (
+    expected_minutes,
+    my_attendance,
+    my_signups,
+    pending_attendance,
+)
 from timebank.activities.operations.scans import (
     CHECKIN_OPENS_BEFORE,
     CHECKOUT_CLOSES_AFTER,
@@ -147,7 +152,9 @@ __all__ = [
     "local_day_start",
     "local_zone",
     "manual_check_in",
+    "expected_minutes",
     "my_attendance",
+    "pending_attendance",
     "my_signups",
     "notify_cancellation",
     "nearby_unit_ids_select",

@@ -23,6 +23,7 @@ from timebank.activities.operations.hours import (
     service_minutes,
 )
 from timebank.activities.operations.lookups import require_published
+from timebank.activities.operations.notices import notify_attendance_decided
 from timebank.core import access
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
@@ -189,6 +190,7 @@ def approve_attendance(
         _approve(activity, attendance, actor=actor, now=now)
         # also for an approved one: a retry after a crash between the two must credit once
         _credit(activity, attendance, now=now)
+        notify_attendance_decided(activity, attendance, now=now)
     db.session.flush()
     return rows
 
@@ -242,6 +244,7 @@ def approve_valid_attendance(
             outcome.refused.append((attendance_id, error))
             continue
         outcome.decided.append(attendance)
+        notify_attendance_decided(activity, attendance, now=now)
         if not attendance.minutes:
             outcome.zero_minutes.append(attendance)
     db.session.flush()
@@ -334,11 +337,12 @@ def reject_attendance(
         attendance.status = "rejected"
         attendance.reject_reason = reason[:500]
         attendance.decided_by_id = actor.id
-        attendance.decided_at = now or utcnow()
+        attendance.decided_at = now = now or utcnow()
         record_audit(
             "attendance.reject", actor=actor, subject=attendance.member_id,
             target=f"attendance:{attendance.id}", before=before, after={"status": "rejected"},
             detail=attendance.reject_reason,
         )  # fmt: skip
+        notify_attendance_decided(activity, attendance, now=now)
     db.session.flush()
     return rows

@@ -23,8 +23,9 @@ from timebank.people.models import Member
 
 #: the code on an activity's kiosk: ``<activity id>.<step>.<sig>``, or typed ``<id>-<digits>``
 KIOSK = codes.declare_purpose("kiosk", short_label="short")
-#: a member's personal code, shown to organizer staff: ``m<member id>.<step>.<sig>``
-BADGE = codes.declare_purpose("badge", prefix="m")
+#: a member's personal code, shown to organizer staff: ``m<member id>.<step>.<sig>``, or
+#: typed ``<member id>-<digits>`` (the badge shows both: a phone's camera may be broken)
+BADGE = codes.declare_purpose("badge", prefix="m", short_label="badge_short")
 #: a code shown on the kiosk rotates every STEP_SECONDS
 STEP_SECONDS = KIOSK.step_seconds
 #: an offline scan may be uploaded this long after it was made
@@ -87,6 +88,7 @@ def current_badge(member: Member, *, now: datetime | None = None) -> dict:
     return {
         "member_id": member.id,
         "token": badge_token(member.id, step),
+        "short_code": codes.make_short_code(BADGE, member.id, step),
         "step": step,
         "expires_in": codes.seconds_left(BADGE, step, now),
     }
@@ -190,10 +192,20 @@ def verify_kiosk_code(
 
 
 def verify_badge_code(code: str, *, now: datetime | None = None) -> VerifiedCode:
-    """Check a member's badge code; raises CheckinRejected like ``verify_kiosk_code``."""
+    """Check a member's badge code, scanned or typed (``<member id>-<digits>``, as the
+    badge shows it); raises CheckinRejected like ``verify_kiosk_code``."""
     now = now or utcnow()
+    code = (code or "").strip()
+    if codes.is_short_code(code):
+        try:
+            signed = codes.read_short_code(BADGE, code, now)
+        except codes.CodeInvalid:
+            raise TokenInvalid(
+                "This badge code is wrong or has expired; type the code the badge shows now."
+            ) from None
+        return VerifiedCode(subject_id=signed.subject, step=signed.step, at=now, typed=True)
     try:
-        signed = codes.read_token((code or "").strip(), BADGE)
+        signed = codes.read_token(code, BADGE)
     except codes.CodeInvalid:
         raise TokenInvalid("This is not a member's badge code.") from None
     _check_step(BADGE, signed.step, now)

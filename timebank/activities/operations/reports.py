@@ -9,7 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from timebank.activities.models import Activity, Attendance, Signup
+from timebank.activities.operations.hours import service_minutes
+from timebank.activities.words import held_because
 from timebank.core.clock import utcnow
+from timebank.core.pending import PendingCredit
 from timebank.extensions import db
 from timebank.people.models import Member
 
@@ -24,6 +27,42 @@ def my_attendance(member: Member, *, limit: int = 100) -> list[Attendance]:
             .limit(limit)
         )
     )
+
+
+def expected_minutes(attendance: Attendance) -> int | None:
+    """The minutes an attendance credits: as approved, or as an approval now would (the
+    same rule, ``service_minutes``); None while still checked in, or once rejected."""
+    if attendance.status == "approved":
+        return attendance.minutes
+    activity = attendance.activity
+    if attendance.status == "rejected" or (
+        activity.requires_checkout and attendance.checked_out_at is None
+    ):
+        return None
+    return service_minutes(activity, attendance.checked_in_at, attendance.checked_out_at)
+
+
+def pending_attendance(member_id: int) -> list[PendingCredit]:
+    """The member's attendance that waits for an organizer (core.pending's source)."""
+    waiting = db.session.scalars(
+        sa.select(Attendance)
+        .where(Attendance.member_id == member_id, Attendance.status.in_(("pending", "review")))
+        .options(selectinload(Attendance.activity))
+        .order_by(Attendance.checked_in_at.desc())
+        .limit(100)
+    )
+    return [
+        PendingCredit(
+            kind="attendance",
+            what=attendance.activity.title,
+            served=attendance.checked_in_at,
+            minutes=expected_minutes(attendance),
+            held_because=held_because(attendance.review_reason)
+            if attendance.status == "review"
+            else (),
+        )
+        for attendance in waiting
+    ]
 
 
 def my_signups(member: Member, *, now: datetime | None = None) -> list[Activity]:

@@ -37,6 +37,7 @@ from timebank.people.operations.members import (
     grant_role,
     lock_member,
 )
+from timebank.people.operations.notices import notify_membership_decided
 from timebank.people.operations.phone_codes import send_phone_code, take_phone_code
 from timebank.units import operations as units
 
@@ -229,6 +230,7 @@ def approve_member(member: Member, *, actor: Member) -> Member:
     member.status = "active"
     grant_role(member, "volunteer", member.home_unit_id, granted_by=actor)
     record_audit("member.approve", actor=actor, subject=member)
+    notify_membership_decided(member, approved=True)
     return member
 
 
@@ -250,4 +252,5 @@ def reject_member(member: Member, *, actor: Member, reason: str) -> Member:
     member.status = "rejected"
     db.session.flush()
     record_audit("member.reject", actor=actor, subject=member, detail=reason)
+    notify_membership_decided(member, approved=False, reason=reason)
     return member

@@ -147,13 +147,28 @@ def login_with_code(
 
 
 @use_case
-def change_password(member: Member, *, current: str, new: str) -> None:
-    """Set a new password after the current one is proved; every other session and token
-    ends. Raises InvalidCredentials for a wrong current password, WeakPassword."""
-    if not password_matches(member.password_hash, current or ""):
+def change_password(member: Member, *, current: str | None, new: str) -> None:
+    """Set a new password; every other session and token ends. A member with a password
+    proves it first (``current``); one who has none yet (an imported member who logs in by
+    SMS code) sets a first one without. Whether there is one is asked again on the
+    member's locked row, so a password set meanwhile (another device) is never replaced
+    unproved. Raises InvalidCredentials for a wrong current password, WeakPassword."""
+    seen = member.password_hash
+    if seen is not None and not password_matches(seen, current or ""):
         raise InvalidCredentials("The current password is wrong.")
-    member.password_hash = hash_password(check_password_strength(new, phone=member.phone))
+    # argon2 is slow: hashed before the member's row is locked
+    new_hash = hash_password(check_password_strength(new, phone=member.phone))
+    member = lock_member(member)
+    if member.password_hash != seen:
+        raise InvalidCredentials("Your password was changed meanwhile; try again.")
+    member.password_hash = new_hash
     end_all_sessions(member)
+
+
+def has_password(member: Member) -> bool:
+    """Whether the member has a password to log in with (an imported member, or one whose
+    account was wiped, has none until they set one)."""
+    return member.password_hash is not None
 
 
 @use_case

@@ -24,6 +24,7 @@ from timebank.people.operations.credentials import (
     hash_password,
     normalize_phone,
 )
+from timebank.people.operations.notices import notify_invited
 from timebank.units import operations as units
 from timebank.units.models import UnitClosure
 
@@ -131,8 +132,13 @@ def create_member(
     has_smartphone: bool = True,
     roles: Iterable[tuple[str, int]] = (),
     actor: Member | None = None,
+    invite: bool = True,
 ) -> Member:
     """Create a member (phone unique) with optional roles ``[(role, unit_id), ...]``.
+
+    An active member an organizer (``actor``) adds is told how to log in (an invitation
+    to their inbox and by their channel, after the commit), unless ``invite`` is False
+    (a roster import invites the rows it keeps, once they are all read).
 
     Raises InvalidInput for a bad phone, name or password, NotFound for a missing
     unit, Conflict (``phone_taken``) when the phone already belongs to someone.
@@ -169,6 +175,8 @@ def create_member(
     for role, unit_id in roles:
         grant_role(member, role, unit_id, granted_by=actor)
     record_audit("member.create", actor=actor, subject=member)
+    if invite and actor is not None and status == "active":
+        notify_invited(member)
     return member
 
 

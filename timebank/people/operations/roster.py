@@ -15,6 +15,7 @@ from timebank.people.errors import RosterColumns, RosterEmpty, RosterFormat, Ros
 from timebank.people.models import Member
 from timebank.people.operations.credentials import normalize_phone
 from timebank.people.operations.members import create_member, find_member_by_phone
+from timebank.people.operations.notices import notify_invited
 from timebank.people.operations.party import register_party
 from timebank.units import operations as units
 from timebank.units.models import Unit
@@ -153,6 +154,7 @@ def import_roster(unit_id: int, rows: list[dict], *, actor: Member) -> RosterRep
             )
         else:
             report.created.append({"row": number, "member_id": member.id, "phone": member.phone})
+            notify_invited(member)
     return report
 
 
@@ -210,6 +212,7 @@ def _import_row(
         has_smartphone=True,
         roles=[("volunteer", home.id)],
         actor=actor,
+        invite=False,  # invited once the row is kept: a rejected row's savepoint is undone
     )
     if row.get("party_branch"):
         register_party(

@@ -36,7 +36,7 @@ from timebank.projects.operations.claims import serving_claim
 from timebank.projects.operations.clock import local_date
 from timebank.projects.operations.lookups import lock_need
 from timebank.projects.operations.needs import require_reason, resolve_with
-from timebank.projects.operations.notices import notify_hours_rejected
+from timebank.projects.operations.notices import notify_hours_approved, notify_hours_rejected
 from timebank.projects.operations.organizations import require_contact
 from timebank.projects.operations.photos import store_photo
 from timebank.projects.reasons import coded
@@ -305,6 +305,7 @@ def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = N
             _resolve_wish(log, actor, now)
         # also for one approved before: a retry after a crash must credit exactly once
         _credit(log)
+        notify_hours_approved(log, now=now)
 
     return _decide_each(ids, approve, actor)
 

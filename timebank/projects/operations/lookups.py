@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from timebank.core import access
 from timebank.core.access import Target
+from timebank.core.pending import PendingCredit
 from timebank.extensions import db
 from timebank.people.models import Member
 from timebank.projects.errors import (
@@ -142,6 +143,22 @@ def hour_log_titles(log_ids: list[int]) -> dict[int, str]:
         .where(HourLog.id.in_(log_ids))
     )
     return {key: value for key, value in rows}
+
+
+def my_hour_logs_waiting(member_id: int) -> list[PendingCredit]:
+    """The member's hour logs that wait for an organizer (core.pending's source)."""
+    rows = db.session.execute(
+        sa.select(HourLog.served_on, HourLog.minutes, sa.func.coalesce(Project.title, Need.title))
+        .outerjoin(Project, Project.id == HourLog.project_id)
+        .outerjoin(Need, Need.id == HourLog.need_id)
+        .where(HourLog.member_id == member_id, HourLog.status == "pending")
+        .order_by(HourLog.served_on.desc())
+        .limit(100)
+    )
+    return [
+        PendingCredit(kind="hour_log", what=title, served=served_on, minutes=minutes)
+        for served_on, minutes, title in rows
+    ]
 
 
 def hour_log_target(log_id: int) -> Target:

@@ -1,5 +1,6 @@
 """What the three lists tell a member in their inbox: an assignment waiting for their
-answer, and hours an organizer did not approve (with the reason). Each is written once
+answer, and hours an organizer approved (with what was credited) or did not (with the
+reason). Each is written once
 (its key) and in the member's language."""
 
 from __future__ import annotations
@@ -23,6 +24,23 @@ def notify_assignment(project: Project, claim: Claim, *, organizer_name: str, no
         key=f"assigned:{claim.id}",
         params={"title": project.title, "starts": _starts(project), "organizer": organizer_name},
         link=f"/projects/{project.id}",
+        now=now,
+    )
+
+
+def notify_hours_approved(log: HourLog, *, now: datetime):
+    """The member who served hears that the hours were approved, and what was credited."""
+    return inbox.notify(
+        log.member,
+        "hours_approved",
+        key=f"hourlog-approved:{log.id}",
+        params={
+            "title": log.subject_title,
+            "day": log.served_on.isoformat(),
+            "minutes": log.credited_minutes or 0,
+            "earned_points": log.credited_points or 0,
+        },
+        link="/me/statement",
         now=now,
     )
 
