@@ -344,11 +344,15 @@ def _rebuild_statements(month: str) -> None:
 @click.command("i18n-keywords", hidden=True)
 def i18n_keywords() -> None:
     """pybabel -k options for every DomainError class: their first argument is a msgid."""
-    from timebank.core.errors import ERROR_CODES, DomainError
+    from timebank.core.errors import DomainError
 
-    names = {DomainError.__name__}
-    for classes in ERROR_CODES.values():
-        names.update(cls.__name__ for cls in classes)
+    # every subclass, not only those with a code of their own: WrongCode shares
+    # CodeInvalid's code, and its message must be extracted as well
+    names, classes = set(), [DomainError]
+    while classes:
+        cls = classes.pop()
+        names.add(cls.__name__)
+        classes.extend(cls.__subclasses__())
     click.echo(" ".join(f"-k {name}" for name in sorted(names)))
 
 

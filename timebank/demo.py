@@ -248,7 +248,7 @@ def _add_guardians() -> None:
             .limit(1)
         )
         if guardian is not None:
-            people.add_guardian(member, guardian, relation="邻居 (neighbour)", actor=None)
+            people.add_guardian(member, guardian, relation="邻居", actor=None)
 
 
 def login_details() -> str:

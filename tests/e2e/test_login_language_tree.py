@@ -14,7 +14,7 @@ def test_organizer_logs_in_switches_language_and_sees_the_unit_tree(
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server}/")
-    assert "您好,上坎网格长" in page.locator("h1").inner_text()
+    assert "您好，上坎网格长" in page.locator("h1").inner_text()
 
     page.click("#lang-switch")
     page.wait_for_selector("text=My roles")

@@ -23,7 +23,7 @@ LANGUAGES = ["zh", "en"]
 # What each person reads, as the catalog says it in each language.
 SAY = {
     "zh": {
-        "signed up": "报名成功。",
+        "signed up": "您已报名此活动。",
         "typed": "手动输入签到码而非扫码",
         "checked in": "签到成功。",
         "checked out": "签退成功。",
@@ -34,10 +34,10 @@ SAY = {
         "served": "参加活动「周六环境整治」",
         "join": "加入上坎社区时间银行",
         "verify": "验证手机号",
-        "thanks": "谢谢!",
+        "thanks": "谢谢！",
         "waiting": "您的注册正在等待组织者审核。",
         "approved": "王秀英 已成为志愿者。",
-        "hello": "您好,王秀英",
+        "hello": "您好，王秀英",
         "code sent": "如果这个手机号已注册，验证码正在通过短信发送。",
         "code login": "验证码登录",
         "imported": "1 位成员已创建。",
@@ -60,7 +60,7 @@ SAY = {
         "2 checkpoints": "2 个检查点",
     },
     "en": {
-        "signed up": "You have signed up.",
+        "signed up": "You are signed up for this activity.",
         "typed": "typed",
         "checked in": "You are checked in.",
         "checked out": "You are checked out.",
@@ -371,7 +371,7 @@ def test_a_guardian_acts_for_a_ward(app, district, make_member, live_server, bro
     page.click(f"#activity-list [data-activity-id='{coming.id}'] a")
     expect(page.locator("#acting-for")).to_have_text(say["acting"])
     page.click("#signup")
-    expect(page.locator("main")).to_contain_text(say["signed up"])
+    expect(page.locator("#signed-up")).to_contain_text("张奶奶")
     db.session.rollback()
     signup = db.session.query(Signup).filter_by(activity_id=coming.id).one()
     assert (signup.member_id, signup.status) == (grandma.id, "signed_up")

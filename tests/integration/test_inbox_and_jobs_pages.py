@@ -131,14 +131,15 @@ def test_admins_see_jobs_and_runs_and_run_a_job_now(client, district, admin, log
     login(admin)
     page = client.get("/admin/jobs").get_data(as_text=True)
     assert "定时任务" in page and "没有调度进程持有租约" in page
-    assert 'id="job-expire-points"' in page and "30 0 * * *" in page
+    assert 'id="job-expire-points"' in page and "每天 00:30" in page  # the schedule in words
+    assert "每 5 分钟" in page and "every 5m" not in page and "30 0 * * *" not in page
     ran = client.post("/admin/jobs/release-holds/run")
     assert ran.status_code == 302
     [run] = db.session.scalars(sa.select(JobRun)).all()
     assert (run.job, run.trigger, run.outcome) == ("release-holds", "manual", "ok")
     assert run.runner.startswith("街道管理员 (")
     page = client.get("/admin/jobs?job=release-holds").get_data(as_text=True)
-    assert "release-holds 已运行：成功。" in page and 'data-outcome="ok"' in page
+    assert "“释放超时的冻结（商户兑换）”已运行：成功。" in page and 'data-outcome="ok"' in page
     assert client.post("/admin/jobs/no-such-job/run").status_code == 302  # flashed, not a 500
 
 
@@ -245,6 +246,9 @@ def test_a_broken_ledger_found_by_run_now_shows_on_the_admins_home(client, distr
     login(admin)
     client.post("/admin/jobs/verify-ledger/run")
     jobs = client.get("/admin/jobs?job=verify-ledger").get_data(as_text=True)
-    assert "verify-ledger 已运行：已报警。" in jobs and 'data-outcome="alert"' in jobs
+    assert (
+        "“核验所有哈希链和余额，然后生成检查点；如有问题向管理员报警”已运行：已报警。" in jobs
+        and 'data-outcome="alert"' in jobs
+    )
     home = client.get("/").get_data(as_text=True)
     assert "账本核验未通过" in home and f"entry {entry.id}" in home

@@ -4,19 +4,14 @@ draft project, and follow every link on them: none answers 403 or 404."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
 
 from tests import factories
+from tests.crawl import links
 from tests.merchants_factories import create_merchant, create_offer
 from tests.projects_factories import create_project
 from timebank.extensions import db
 from timebank.projects import operations as projects
-
-HREF = re.compile(r'href="(/[^"#]*)')
-SKIPPED = ("/static/", "/logout", "/api/docs")
 
 
 @pytest.fixture
@@ -34,10 +29,6 @@ def scene(app, district):
     db.session.commit()
     return {"volunteer": resident, "owner": shop.owner, "need": need, "draft": draft,
             "shop": shop}  # fmt: skip
-
-
-def _links(html: str) -> set[str]:
-    return {unescape(h) for h in HREF.findall(html) if not h.startswith(SKIPPED)}
 
 
 @pytest.mark.parametrize("who", ["volunteer", "owner"])
@@ -65,7 +56,7 @@ def test_every_link_on_the_main_pages_opens(app, scene, who):
     for path in pages:
         response = client.get(path)
         assert response.status_code == 200, path
-        for link in _links(response.get_data(as_text=True)) - seen:
+        for link in links(response.get_data(as_text=True)) - seen:
             seen.add(link)
             status = client.get(link).status_code
             if status in (403, 404) or status >= 500:

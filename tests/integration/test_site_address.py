@@ -29,10 +29,14 @@ def instance(app):
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
-    monkeypatch.setattr(channels, "deliver", messages.append)
+
+    def deliver(message, *, by_sms=False):
+        messages.append(message)
+
+    monkeypatch.setattr(channels, "deliver", deliver)
     from timebank.inbox import operations as inbox_operations
 
-    monkeypatch.setattr(inbox_operations, "deliver", messages.append)
+    monkeypatch.setattr(inbox_operations, "deliver", deliver)
     return messages
 
 

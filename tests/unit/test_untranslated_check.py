@@ -44,3 +44,19 @@ def test_a_clean_chinese_page_and_lookalikes_pass():
         ]
     )
     assert english_in([body, "时间银行 · timebank"]) == []
+
+
+def test_the_crawls_latin_word_check_flags_words_and_leaves_codes_and_declared_english():
+    from tests.crawl import latin_words, visible_text
+
+    html = """<html><body><h1>需求清单</h1>
+      <p>filed for 王** by 上坎网格长</p><p>状态: pending</p>
+      <p>兑换码 5-347892 · A-12 · 3号楼 · 二维码（QR）· 下载 CSV</p>
+      <p>请用 <code>timebank scheduler</code> 启动</p>
+      <details><summary>技术细节</summary>
+        <pre lang="en">OperationalError: database is locked</pre></details>
+      <input placeholder="unit"><script>var leak = "hidden";</script>
+      <a href="http://localhost/merchants/1/profile">http://localhost/merchants/1/profile</a>
+    </body></html>"""
+    found = {word for word, _line in latin_words(visible_text(html))}
+    assert found == {"filed", "for", "by", "pending", "unit"}

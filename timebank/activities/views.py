@@ -75,9 +75,17 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone(activities.local_zone()).strftime(fmt)
 
 
+def review_reasons(stored: str | None) -> str:
+    """Why a check-in is held, each reason in words, joined as the language lists them
+    (、 in Chinese, a comma in English)."""
+    said = [str(REASON_NAMES.get(r, r)) for r in (stored or "").split(",") if r]
+    return _(", ").join(said)
+
+
 @bp.app_context_processor
 def _names():
     return {
+        "review_reasons": review_reasons,
         "category_name": category_name,
         "KIND_NAMES": KIND_NAMES,
         "STATUS_NAMES": STATUS_NAMES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response
 
 from timebank.audit import operations as audit
+from timebank.audit import words
 from timebank.audit.schemas import AuditArgs, AuditPageSchema
 from timebank.core.access import requires
 from timebank.core.clock import utcnow
@@ -28,10 +29,13 @@ class AuditSearch(ApiView):
         return {"items": items, "page": page, "per_page": per_page, "total": found.total}
 
 
-def csv_response(args: dict) -> Response:
-    """The CSV download of the events ``args`` filter (shared with the page's button)."""
+def csv_response(args: dict, *, in_words: bool = False) -> Response:
+    """The CSV download of the events ``args`` filter (shared with the page's button).
+    The API's header row is the stable column codes; the page's (``in_words``) says
+    them in the reader's language."""
     args = {key: value for key, value in args.items() if key not in ("page", "per_page")}
-    pieces = audit.audit_csv(audit.filters_from(args))
+    header = words.csv_header(audit.CSV_COLUMNS) if in_words else None
+    pieces = audit.audit_csv(audit.filters_from(args), header)
     today = utcnow().astimezone(audit.local_zone()).date()
     return Response(
         pieces,

@@ -172,19 +172,6 @@ def event_as_dict(event: AuditEvent, names: dict[int, str]) -> dict:
     }
 
 
-def summary(state: str | None) -> str:
-    """A before/after JSON summary as ``key: value, ...`` for people (the text if not JSON)."""
-    if not state:
-        return ""
-    try:
-        value = json.loads(state)
-    except ValueError:
-        return state
-    if isinstance(value, dict):
-        return ", ".join(f"{key}: {item}" for key, item in value.items())
-    return str(value)
-
-
 def _csv_row(event: AuditEvent, names: dict[int, str], zone: ZoneInfo) -> list:
     """One event's cells; core/exports.py guards the text and keeps ids as numbers."""
     return [
@@ -205,9 +192,10 @@ def _csv_row(event: AuditEvent, names: dict[int, str], zone: ZoneInfo) -> list:
     ]
 
 
-def audit_csv(filters: AuditFilters) -> Iterator[str]:
+def audit_csv(filters: AuditFilters, header: list[str] | None = None) -> Iterator[str]:
     """The matching events as CSV text, in pieces: a UTF-8 BOM first (so Excel reads
-    Chinese), a header, then rows in batches by id (keyset), newest first.
+    Chinese), a header (``header``, else the column codes), then rows in batches by id
+    (keyset), newest first.
 
     Checks the filters before the first piece, so a bad filter is an error, not a file.
     Each batch is read in its own app context and read-only transaction (no write lock
@@ -225,7 +213,7 @@ def audit_csv(filters: AuditFilters) -> Iterator[str]:
         return text, (batch[-1].id if batch else None)
 
     def pieces() -> Iterator[str]:
-        yield BOM + csv_rows([CSV_COLUMNS])
+        yield BOM + csv_rows([header or CSV_COLUMNS])
         last_id = None
         while True:
             text, last_id = batch_text(last_id)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from timebank.audit import operations as audit
+from timebank.audit import words
 from timebank.audit.api import csv_response
 from timebank.audit.schemas import AuditArgs
 from timebank.core.errors import InvalidInput
@@ -91,7 +92,7 @@ def audit_log():
     try:
         args, raw = _filters()
         if request.args.get("format") == "csv":
-            return csv_response(args)
+            return csv_response(args, in_words=True)
         page_number, per_page = args.pop("page"), args.pop("per_page")
         found = audit.search_audit(audit.filters_from(args), page=page_number, per_page=per_page)
         problem = None
@@ -104,5 +105,8 @@ def audit_log():
         values=raw,
         action_name=action_name,
         action_choices=sorted(ACTION_NAMES.items(), key=lambda item: item[0]),
-        summary=audit.summary,
+        summary=words.summary,
+        said_target=words.target,
+        said_detail=words.detail,
+        target_choices=words.target_choices(),
     )

@@ -38,6 +38,9 @@ class DomainError(Exception):
     commit_anyway: ClassVar[bool] = False
     #: the message when the raise site gives none
     default_message: ClassVar[str] = N_("The request cannot be carried out.")
+    #: params whose value is a code said in the reader's words (a ledger: POINTS → 积分);
+    #: each code is a msgid (core/words.py)
+    word_params: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -71,7 +74,11 @@ class DomainError(Exception):
         """The message in the request's language (pages); the API keeps ``message``."""
         from flask_babel import gettext
 
-        return gettext(self.template, **self.params)
+        params = {
+            key: gettext(value) if key in self.word_params and isinstance(value, str) else value
+            for key, value in self.params.items()
+        }
+        return gettext(self.template, **params)
 
 
 class NotFound(DomainError):

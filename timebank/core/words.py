@@ -39,4 +39,6 @@ WORDS = (
     _l("pending_credit"),
     _l("transfer"),
     _l("member"),
+    _l("HOURS"),
+    _l("POINTS"),
 )

@@ -8,6 +8,7 @@ from timebank.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 class InsufficientBalance(Conflict):
     code = "insufficient_balance"
     default_message = "Not enough balance."
+    word_params = ("ledger",)
 
 
 class IdempotencyConflict(Conflict):

@@ -109,34 +109,34 @@ def _organization_people(cast: Cast) -> None:
 #: (key, partner organization, title, category, availability, description)
 RESOURCES = (
     ("checkups", "西固区人民医院", "免费健康体检与义诊", "medical", "每月第一个周六上午",
-     "血压、血糖、心电图,每次可接待80人;行动不便的老人可预约上门"),
+     "血压、血糖、心电图，每次可接待80人；行动不便的老人可预约上门"),
     ("van", "兰州石化公司", "周六公益用车(面包车)", "vehicle", "每周六 8:00-17:00",
-     "一辆9座面包车带司机,限社区公益活动、送老人就医"),
+     "一辆9座面包车带司机，限社区公益活动、送老人就医"),
     ("rooms", "兰州石化公司", "社区办公活动场地1500平方米", "venue", "工作日 8:30-17:30",
-     "无偿为上坎社区、古浪路社区提供办公活动场地1500余平方米,含会议室和活动室"),
+     "无偿为上坎社区、古浪路社区提供办公活动场地1500余平方米，含会议室和活动室"),
     ("counselling", "守望者心理服务中心", "心理疏导", "medical", "每周二、四下午",
-     "专业心理咨询师,面向特殊人员和独居老人"),
+     "专业心理咨询师，面向特殊人员和独居老人"),
     ("meals", "柏草木社会工作服务中心", "老年人配餐", "goods", "工作日午餐",
-     "每天可配送60份午餐,低盐少油"),
+     "每天可配送60份午餐，低盐少油"),
     ("classroom", "西固区第一小学", "四点半课堂教室", "venue", "工作日 16:30-18:00",
-     "两间教室,可容纳40名学生"),
+     "两间教室，可容纳40名学生"),
 )
 #: (key, community, n-th resident there, days ago, title, category, urgency, description)
 NEEDS = (
     ("sewage", "上坎社区", 0, 30, "污水外溢", "sanitation", "urgent",
-     "1号楼东侧下水井冒水,污水流到路面,气味很大,已经三天了"),
+     "1号楼东侧下水井冒水，污水流到路面，气味很大，已经三天了"),
     ("sewage_again", "上坎社区", 1, 29, "下水道又冒水了", "sanitation", "high",
      "和前几天说的是同一个井"),
     ("streetlight", "古浪路社区", 0, 9, "路灯不亮", "facilities", "normal",
-     "2号门到3号楼之间的三盏路灯不亮,晚上老人不敢出门"),
+     "2号门到3号楼之间的三盏路灯不亮，晚上老人不敢出门"),
     ("streetlight_again", "古浪路社区", 4, 7, "3号楼前路灯坏了", "facilities", "normal",
-     "晚上黑乎乎的,怕老人摔跤"),
+     "晚上黑乎乎的，怕老人摔跤"),
     ("meals", "上坎社区", 2, 15, "独居老人中午吃饭难", "elderly_care", "high",
-     "本楼有5位独居老人,行动不便,中午做饭困难,希望有人送餐"),
+     "本楼有5位独居老人，行动不便，中午做饭困难，希望有人送餐"),
     ("fitness", "上坎社区", 3, 25, "小区没有健身活动场所", "facilities", "low",
      "希望在小区空地安装几件健身器材"),
     ("waste_hut", "上坎社区", 4, 8, "垃圾分类屋设置", "sanitation", "normal",
-     "垃圾桶露天摆放,希望建一个分类投放屋"),
+     "垃圾桶露天摆放，希望建一个分类投放屋"),
     ("clutter", "上坎社区", 5, 20, "楼道堆放杂物", "safety", "normal",
      "3单元楼道堆了很多纸箱和旧家具"),
     ("parking", "古浪路社区", 1, 3, "小区周边乱停车", "other", "normal",
@@ -211,7 +211,7 @@ def _needs(cast: Cast, now: datetime) -> dict:
         title="飞线充电",
         category="safety",
         urgency="high",
-        description="楼道里从窗户拉电线给电动车充电,晚上一排车,担心起火",
+        description="楼道里从窗户拉电线给电动车充电，晚上一排车，担心起火",
         now=now - 12 * DAY,
     )
     organizer = cast.organizers[0]
@@ -226,7 +226,7 @@ def _needs(cast: Cast, now: datetime) -> dict:
         filed["clutter"],
         actor=organizer,
         now=now - 19 * DAY,
-        reason="属物业管理范围,已转交物业公司限期清理",
+        reason="属物业管理范围，已转交物业公司限期清理",
     )
     return filed
 
@@ -277,7 +277,7 @@ def _verified_sewage_project(cast: Cast, needs: dict, resources: dict, now: date
         schedule_note="周六上午",
         need_ids=[needs["sewage"].id],
         resource_ids=[resources["van"].id],
-        description="联合兰州石化公司疏通1号楼东侧下水管道,清理淤泥",
+        description="联合兰州石化公司疏通1号楼东侧下水管道，清理淤泥",
     )
     petro = _org("兰州石化公司")
     named = [row.member for row in projects.organization_members(petro.id)][:3]
@@ -287,7 +287,7 @@ def _verified_sewage_project(cast: Cast, needs: dict, resources: dict, now: date
     volunteer = cast.volunteer(11)
     projects.claim_place(project, volunteer, now=start - DAY)
     projects.change_project_status(project, "in_progress", actor=organizer, now=start)
-    ids = _serve(project, [*named, volunteer], start, minutes=240, what="疏通管道,清运淤泥两车")
+    ids = _serve(project, [*named, volunteer], start, minutes=240, what="疏通管道，清运淤泥两车")
     projects.approve_hour_logs(ids, actor=organizer, now=start + 2 * DAY)
     projects.change_project_status(project, "done", actor=organizer, now=start + 2 * DAY)
     projects.change_project_status(project, "verified", actor=organizer, now=start + 3 * DAY)
@@ -295,7 +295,7 @@ def _verified_sewage_project(cast: Cast, needs: dict, resources: dict, now: date
         needs["sewage"],
         actor=needs["sewage"].resident,
         rating=5,
-        feedback="下水通了,路面也冲干净了",
+        feedback="下水通了，路面也冲干净了",
         now=start + 4 * DAY,
     )
 
@@ -317,7 +317,7 @@ def _done_fire_lane_project(cast: Cast, now: datetime) -> None:
     for m in crew:
         projects.claim_place(project, m, now=start - DAY)
     projects.change_project_status(project, "in_progress", actor=organizer, now=start)
-    ids = _serve(project, crew, start, minutes=150, what="清理楼道纸箱和旧家具,检查灭火器")
+    ids = _serve(project, crew, start, minutes=150, what="清理楼道纸箱和旧家具，检查灭火器")
     projects.approve_hour_logs(ids, actor=organizer, now=start + DAY)
     projects.change_project_status(project, "done", actor=organizer, now=start + DAY)
 
@@ -339,7 +339,7 @@ def _meals_project(cast: Cast, needs: dict, resources: dict, now: datetime) -> N
         schedule_note="每天 11:00-13:00",
         need_ids=[needs["meals"].id],
         resource_ids=[resources["meals"].id],
-        description="每天中午把柏草木配送的午餐送到5位独居老人家中,陪老人说说话",
+        description="每天中午把柏草木配送的午餐送到5位独居老人家中，陪老人说说话",
     )
     party = [cast.party_member(n) for n in (2, 3, 4)]
     for m in party:
@@ -352,10 +352,10 @@ def _meals_project(cast: Cast, needs: dict, resources: dict, now: datetime) -> N
     for day in (1, 2, 4, 6):
         approved += _serve(project, party[:2], start + day * DAY, minutes=90, what="送午餐到5户")
     projects.approve_hour_logs(approved, actor=organizer, now=now - DAY)
-    _serve(project, [party[2], helper], now - DAY, minutes=120, what="送午餐,帮老人打扫厨房")
+    _serve(project, [party[2], helper], now - DAY, minutes=120, what="送午餐，帮老人打扫厨房")
     wrong = _serve(project, [helper], now - 3 * DAY, minutes=60, what="送餐")
     projects.reject_hour_logs(
-        wrong, actor=organizer, reason="当天送餐由党员负责,未排到你", now=now - DAY
+        wrong, actor=organizer, reason="当天送餐由党员负责，未排到你", now=now - DAY
     )
 
 
@@ -373,7 +373,7 @@ def _staffed_and_open_projects(cast: Cast, needs: dict, resources: dict, now: da
         skills="电工证",
         need_ids=[needs["cables"].id],
         resource_ids=[resources["electrician"].id],
-        description="逐楼排查飞线充电,劝导到集中充电桩充电,拆除私拉电线",
+        description="逐楼排查飞线充电，劝导到集中充电桩充电，拆除私拉电线",
     )
     projects.claim_place(staffed, cast.volunteer(5), now=now - DAY)
     projects.assign_member(staffed, cast.party_member(8), actor=organizer, now=now - DAY)
@@ -415,7 +415,7 @@ def _draft_and_cancelled_projects(cast: Cast, needs: dict, now: datetime) -> Non
         points_per_hour=12,
         publish=False,
         need_ids=[needs["waste_hut"].id],
-        description="在3号楼旁空地建一个垃圾分类投放屋,需要木工和搬运",
+        description="在3号楼旁空地建一个垃圾分类投放屋，需要木工和搬运",
     )
     fitness = _project(
         cast,
@@ -428,7 +428,7 @@ def _draft_and_cancelled_projects(cast: Cast, needs: dict, now: datetime) -> Non
         need_ids=[needs["fitness"].id],
     )
     projects.change_project_status(
-        fitness, "cancelled", actor=organizer, now=now - DAY, reason="场地协调未果,改为下季度实施"
+        fitness, "cancelled", actor=organizer, now=now - DAY, reason="场地协调未果，改为下季度实施"
     )
 
 
@@ -446,7 +446,7 @@ def _wishes(cast: Cast, needs: dict, now: datetime) -> None:
         title="想要一辆轮椅",
         category="elderly_care",
         is_wish=True,
-        description="腿脚不便,想出门晒太阳",
+        description="腿脚不便，想出门晒太阳",
         now=now - 14 * DAY,
     )
     taker = cast.party_member(6)
@@ -458,7 +458,7 @@ def _wishes(cast: Cast, needs: dict, now: datetime) -> None:
         minutes=90,
         served_on=projects.local_date(now - 11 * DAY),
         now=now - 11 * DAY,
-        description="联系单位捐赠轮椅,送到老人家中并调好",
+        description="联系单位捐赠轮椅，送到老人家中并调好",
     )
     # the organizer of the wish's community (the elder may live in another one)
     approver = _organizer_of(cast, "hour_logs.approve", log.unit_id)
@@ -472,7 +472,7 @@ def _wishes(cast: Cast, needs: dict, now: datetime) -> None:
         title="希望有人陪同去医院复查",
         category="health",
         is_wish=True,
-        description="下周三上午去西固区人民医院复查,子女在外地",
+        description="下周三上午去西固区人民医院复查，子女在外地",
     )
     aid = projects.file_need(
         resident=cast.in_community(shangkan, 8),

@@ -32,6 +32,7 @@ from timebank.projects.models import (
     TITLE_MAX,
     URGENCIES,
 )
+from timebank.projects.reasons import event_reason
 
 #: a list of ids in a body (the needs a project answers, the resources it uses)
 _ID_LIST = fields.List(Id(), validate=validate.Length(max=50))
@@ -112,7 +113,7 @@ class NeedEventSchema(StrictSchema):
     actor_id = fields.Integer(allow_none=True)
     actor_name = Name("actor.name")
     project_id = fields.Integer(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.Function(lambda e: event_reason(e) or None, dump_only=True)  # said
     created_at = fields.DateTime()
 
 
@@ -255,7 +256,7 @@ class ProjectEventSchema(StrictSchema):
     actor_name = MemberName("actor", allow_none=True)  # fellow volunteers see 张*
     member_id = fields.Integer(allow_none=True)
     member_name = MemberName(allow_none=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.Function(lambda e: event_reason(e) or None, dump_only=True)  # said
     created_at = fields.DateTime()
 
 

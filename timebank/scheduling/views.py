@@ -4,6 +4,7 @@ lease, and resolving alerts (shown on their home page)."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from timebank.core import access
 from timebank.core.clock import utcnow
+from timebank.core.errors import N_
 from timebank.core.web import ActionForm, Form, flash_form_errors, page
 from timebank.jobs import JOBS
 from timebank.scheduling import operations as scheduling
@@ -33,19 +35,79 @@ ALERT_NAMES = {
     "ledger_verify_failed": _l("The ledger failed verification"),
     "job_failed": _l("A scheduled job failed"),
 }
+#: what a run did, a number in its sentence ("已核验 2548 条分录", not "条分录已核验 2548")
 COUNT_NAMES = {
-    "closed": _l("check-ins closed"),
-    "released": _l("holds released"),
-    "transfers": _l("transfers"),
-    "points": _l("points"),
-    "entries": _l("entries verified"),
-    "checkpoints": _l("checkpoints"),
-    "problems": _l("problems"),
-    "day_before": _l("day-before reminders"),
-    "hour_before": _l("hour-before reminders"),
-    "cancelled": _l("cancellation notices"),
-    "reminded": _l("reminders"),
+    "closed": N_("%(n)s check-ins closed"),
+    "released": N_("%(n)s holds released"),
+    "redemptions": N_("%(n)s redemptions expired"),
+    "transfers": N_("%(n)s transfers"),
+    "points": N_("%(n)s points"),
+    "entries": N_("%(n)s entries verified"),
+    "checkpoints": N_("%(n)s checkpoints"),
+    "signed": N_("%(n)s checkpoints signed"),
+    "statements": N_("%(n)s statements built"),
+    "problems": N_("%(n)s problems"),
+    "day_before": N_("%(n)s day-before reminders"),
+    "hour_before": N_("%(n)s hour-before reminders"),
+    "cancelled": N_("%(n)s cancellation notices"),
+    "reminded": N_("%(n)s reminders"),
 }
+
+
+def counts_words(counts: dict | None) -> str:
+    """What a run did, in words: each count in its sentence, joined as the language joins."""
+    said = [
+        _(COUNT_NAMES[key], n=value) if key in COUNT_NAMES else f"{key} {value}"
+        for key, value in (counts or {}).items()
+    ]
+    return _(", ").join(said)
+
+
+_EVERY = re.compile(r"^every\s+(\d+)\s*([smh])$")
+_DAILY = re.compile(r"^(\d+) (\d+) \* \* \*$")
+_MONTHLY = re.compile(r"^(\d+) (\d+) (\d+) \* \*$")
+_HOURLY = re.compile(r"^(\d+) \* \* \* \*$")
+EVERY_UNITS = {"s": _l("every %(n)s seconds"), "m": _l("every %(n)s minutes"),
+               "h": _l("every %(n)s hours")}  # fmt: skip
+#: the exception kinds a job fails with most, in words; others are "an error"
+ERROR_KINDS = {
+    "OperationalError": _l("the database was busy or could not be reached"),
+    "IntegrityError": _l("the database refused a change that breaks a rule"),
+    "TimeoutError": _l("it took too long"),
+}
+
+
+def schedule_words(text: str) -> str:
+    """A job's schedule in words (``every 5m`` → 每 5 分钟, ``0 3 * * *`` → 每天 03:00);
+    a crontab not read here is shown as written (digits and stars)."""
+    text = (text or "").strip().lower()
+    if text in ("", "off"):
+        return _("off")
+    if match := _EVERY.match(text):
+        return _(EVERY_UNITS[match.group(2)], n=match.group(1))
+    if match := _DAILY.match(text):
+        minute, hour = int(match.group(1)), int(match.group(2))
+        return _("every day at %(time)s", time=f"{hour:02d}:{minute:02d}")
+    if match := _MONTHLY.match(text):
+        minute, hour, day = (int(g) for g in match.groups())
+        return _("on day %(day)s of every month at %(time)s", day=day,
+                 time=f"{hour:02d}:{minute:02d}")  # fmt: skip
+    if match := _HOURLY.match(text):
+        return _("every hour at minute %(minute)s", minute=int(match.group(1)))
+    return text
+
+
+def error_words(error: str | None) -> str:
+    """What went wrong in a run, in words; the stored text (a traceback, the exception's
+    name and message) is shown beside it for developers."""
+    if not error:
+        return ""
+    if error == "The process running it died.":
+        return _("The process running it died.")
+    kind = next((k for k in ERROR_KINDS if k in error), None)
+    if kind is None:
+        return _("It stopped with an error of the program.")
+    return _("It stopped: %(why)s.", why=ERROR_KINDS[kind])
 
 
 class ResolveForm(Form):
@@ -61,7 +123,9 @@ def _names():
         "OUTCOME_NAMES": OUTCOME_NAMES,
         "TRIGGER_NAMES": TRIGGER_NAMES,
         "ALERT_NAMES": ALERT_NAMES,
-        "COUNT_NAMES": COUNT_NAMES,
+        "counts_words": counts_words,
+        "schedule_words": schedule_words,
+        "error_words": error_words,
     }
 
 
@@ -73,6 +137,7 @@ def jobs():
     return render_template(
         "scheduling/jobs.html",
         jobs=JOBS,
+        job_docs={job.name: job.doc for job in JOBS},
         schedules={job.name: job.schedule(current_app.config) for job in JOBS},
         last=scheduling.last_runs(),
         runs=scheduling.recent_runs(job=selected, limit=50),
@@ -97,11 +162,11 @@ def run(name: str):
             runner=f"{actor.name} ({actor.phone}) @{socket.gethostname()}:{os.getpid()}",
         )
         if not runs:
-            flash(_("%(job)s: nothing was due.", job=job.name), "success")
+            flash(_("%(job)s: nothing was due.", job=_(job.doc)), "success")
         for run in runs:
             category = "error" if run.outcome in ("failed", "alert") else "success"
             flash(
-                _("%(job)s ran: %(outcome)s.", job=job.name, outcome=OUTCOME_NAMES[run.outcome]),
+                _("%(job)s ran: %(outcome)s.", job=_(job.doc), outcome=OUTCOME_NAMES[run.outcome]),
                 category,
             )
     return redirect(url_for("scheduling.jobs", job=name))

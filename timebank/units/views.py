@@ -18,7 +18,7 @@ UNIT = "/units/<int(max=2147483647):unit_id>"
 
 
 class UnitForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name of the unit"), validators=[DataRequired(), Length(max=100)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, _l(k)) for k in UNIT_KINDS])
 
 
@@ -39,7 +39,7 @@ def _unit_form(parent) -> UnitForm:
 
 
 class OrganizationForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name of the organization"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=[SelectChoice(k, _l(k)) for k in ORGANIZATION_KINDS])
     contact = StringField(_l("Contact"), validators=[Length(max=120)])
 

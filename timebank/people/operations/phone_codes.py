@@ -14,10 +14,11 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context
+from flask_babel import force_locale, get_locale, gettext
 
 from timebank.core.clock import utcnow
-from timebank.core.errors import RateLimited
+from timebank.core.errors import N_, RateLimited
 from timebank.core.sms import load_sms_adapter
 from timebank.core.uow import after_commit
 from timebank.extensions import db
@@ -26,10 +27,18 @@ from timebank.people.models import PhoneVerification
 
 OTP_MAX_ATTEMPTS = 5
 OTP_MAX_PER_HOUR = 5
-#: what the SMS says a code is for, by purpose
-_PURPOSE_TEXT = {
-    "join": "注册时间银行 (to join the time bank as {name})",
-    "login": "登录时间银行 (to log in)",
+#: the SMS, by purpose, in the language of the page that asked for it (Chinese from the
+#: command line); the name shows whose registration a code confirms, so a stranger's
+#: code shows another name
+_SMS_TEXT = {
+    "join": N_(
+        "[Time bank] Your code is %(code)s, to join the time bank as %(name)s. "
+        "It is valid for %(minutes)s minutes."
+    ),
+    "login": N_(
+        "[Time bank] Your code is %(code)s, to log in to the time bank. "
+        "It is valid for %(minutes)s minutes."
+    ),
 }
 
 
@@ -69,9 +78,11 @@ def send_phone_code(
     db.session.add(row)
     db.session.flush()
     adapter = load_sms_adapter(current_app)
-    what = _PURPOSE_TEXT[purpose].format(name=name or "")
-    # the name shows whose registration a code confirms: a stranger's shows another name
-    message = f"[timebank] 验证码 {code}，用于{what}，{ttl.seconds // 60} 分钟内有效。"
+    locale = (
+        str(get_locale()) if has_request_context() else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+    with force_locale(locale):
+        message = gettext(_SMS_TEXT[purpose], code=code, name=name or "", minutes=ttl.seconds // 60)
     after_commit(db.session, lambda: adapter.send(phone, message))
     return row
 

@@ -36,6 +36,7 @@ from timebank.projects.operations.needs import require_reason
 from timebank.projects.operations.notices import notify_assignment
 from timebank.projects.operations.organizations import is_contact, require_contact, require_people
 from timebank.projects.operations.states import move_project
+from timebank.projects.reasons import coded
 from timebank.units.models import Organization, UnitClosure
 
 
@@ -99,12 +100,12 @@ def _require_free(project: Project, wanted: int = 1) -> None:
 
 def _after_taking(project: Project, actor: Member, now: datetime) -> None:
     if project.status == "open" and places_taken(project.id) >= project.places:
-        move_project(project, "staffed", actor=actor, reason="all places taken", now=now)
+        move_project(project, "staffed", actor=actor, reason=coded("all_places_taken"), now=now)
 
 
 def _after_freeing(project: Project, actor: Member, now: datetime) -> None:
     if project.status == "staffed" and places_taken(project.id) < project.places:
-        move_project(project, "open", actor=actor, reason="a place was freed", now=now)
+        move_project(project, "open", actor=actor, reason=coded("place_freed"), now=now)
 
 
 def _hold(project, member, *, kind, status, actor, now, organization_id=None) -> Claim:

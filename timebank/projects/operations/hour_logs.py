@@ -39,6 +39,7 @@ from timebank.projects.operations.needs import require_reason, resolve_with
 from timebank.projects.operations.notices import notify_hours_approved, notify_hours_rejected
 from timebank.projects.operations.organizations import require_contact
 from timebank.projects.operations.photos import store_photo
+from timebank.projects.reasons import coded
 
 #: how many hour logs one decision may name
 MAX_BULK = 200
@@ -318,7 +319,7 @@ def _points_per_hour(log: HourLog) -> int:
 def _resolve_wish(log: HourLog, actor: Member, now: datetime) -> None:
     need = log.need
     if need is not None and need.status == "accepted" and need.taker_id == log.member_id:
-        resolve_with(need, actor=actor, reason="the small wish was fulfilled", now=now)
+        resolve_with(need, actor=actor, reason=coded("wish_fulfilled"), now=now)
 
 
 def _credit(log: HourLog) -> None:

@@ -35,6 +35,7 @@ from timebank.projects.models import (
 from timebank.projects.operations.history import record_need_event, record_project_event
 from timebank.projects.operations.lookups import lock_need
 from timebank.projects.operations.states import move_need
+from timebank.projects.reasons import coded
 from timebank.units import operations as units
 
 _PHONE = re.compile(r"^[0-9+\- ]{3,20}$")
@@ -125,7 +126,9 @@ def file_need(
     )
     db.session.add(need)
     db.session.flush()
-    on_behalf = f"filed for {resident.name} by {filed_by.name}" if need.filed_on_behalf else None
+    on_behalf = (
+        coded("filed_for", resident=resident.id, by=filed_by.id) if need.filed_on_behalf else None
+    )
     record_need_event(need, "filed", actor=filed_by, to_status="open", reason=on_behalf, now=now)
     db.session.flush()
     return need
@@ -162,14 +165,20 @@ def merge_need(
             params={"title": into.title, "status": into.status},
             errors={"into_id": ["Merged or declined."]},
         )
-    why = (reason or "").strip() or f"duplicate of #{into.id} {into.title}"
+    why = (reason or "").strip() or coded("duplicate_of", need=into.id, title=into.title)
     move_need(need, "merged", actor=actor, reason=why, now=now)
     need.merged_into_id = into.id
     record_need_event(
-        into, "merged_in", actor=actor, reason=f"#{need.id} {need.title} merged in", now=now
+        into,
+        "merged_in",
+        actor=actor,
+        reason=coded("merged_in", need=need.id, title=need.title),
+        now=now,
     )
     if into.status == "resolved":
-        move_need(need, "resolved", actor=actor, reason=f"#{into.id} is resolved", now=now)
+        move_need(
+            need, "resolved", actor=actor, reason=coded("resolved_with", need=into.id), now=now
+        )
     db.session.flush()
     return need
 
@@ -211,7 +220,8 @@ def resolve_with(need: Need, *, actor: Member | None, reason: str, now: datetime
         sa.select(Need).where(Need.merged_into_id == need.id, Need.status == "merged")
     )
     for duplicate in merged:
-        move_need(duplicate, "resolved", actor=actor, reason=f"#{need.id} is resolved", now=now)
+        why = coded("resolved_with", need=need.id)
+        move_need(duplicate, "resolved", actor=actor, reason=why, now=now)
 
 
 def resolve_needs_of(project: Project, *, actor: Member, now: datetime | None = None) -> None:
@@ -222,7 +232,8 @@ def resolve_needs_of(project: Project, *, actor: Member, now: datetime | None = 
             continue
         states = _project_states(need.id)
         if states and all(s == "verified" for s in states):
-            resolve_with(need, actor=actor, reason=f"{project.title}: verified", now=now)
+            why = coded("project_verified", title=project.title)
+            resolve_with(need, actor=actor, reason=why, now=now)
 
 
 def reopen_needs_of(project: Project, *, actor: Member, now: datetime | None = None) -> None:
@@ -230,7 +241,8 @@ def reopen_needs_of(project: Project, *, actor: Member, now: datetime | None = N
     small wish someone took stays with them)."""
     for need in _linked_needs(project.id):
         if need.status == "accepted" and need.taker_id is None and not _project_states(need.id):
-            move_need(need, "open", actor=actor, reason=f"{project.title}: cancelled", now=now)
+            why = coded("project_cancelled", title=project.title)
+            move_need(need, "open", actor=actor, reason=why, now=now)
 
 
 def _linked_needs(project_id: int) -> list[Need]:

@@ -16,6 +16,7 @@ from timebank.projects.models import HourLog, Need
 from timebank.projects.operations.lookups import lock_need
 from timebank.projects.operations.needs import require_reason
 from timebank.projects.operations.states import move_need
+from timebank.projects.reasons import coded
 
 
 @use_case
@@ -43,7 +44,7 @@ def take_wish(
         return need
     if need.taker_id is not None and need.status == "accepted":
         raise WishTaken("Someone has already taken %(title)s.", params={"title": need.title})
-    move_need(need, "accepted", actor=actor or member, reason="taken", now=now)
+    move_need(need, "accepted", actor=actor or member, reason=coded("taken"), now=now)
     need.taker_id = member.id
     db.session.flush()
     return need

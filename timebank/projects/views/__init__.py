@@ -11,8 +11,10 @@ from flask import Blueprint, flash
 from timebank.core import access
 from timebank.projects import operations as projects
 from timebank.projects.names import NAMES
+from timebank.projects.reasons import event_reason
 
 bp = Blueprint("projects", __name__)
+bp.add_app_template_filter(event_reason, "event_reason")
 
 
 @bp.app_context_processor
