@@ -95,6 +95,15 @@ def links(html: str) -> set[str]:
     return {unescape(h) for h in HREF.findall(html) if not h.startswith(SKIPPED)}
 
 
+#: an ASCII colon or comma right after Chinese: Chinese text takes the full-width ones
+ASCII_AFTER_CHINESE = re.compile(r"[\u4e00-\u9fff）][:,](?=\s)")
+
+
+def ascii_punctuation(lines: list[str]) -> list[tuple[str, str]]:
+    """Every (mark, line) where a line puts an ASCII ":" or "," after Chinese words."""
+    return [(m.group(0)[-1], line) for line in lines for m in ASCII_AFTER_CHINESE.finditer(line)]
+
+
 def latin_words(lines: list[str], allowed=ALLOWED_LATIN) -> list[tuple[str, str]]:
     """Every (word, line) where a line shows a Latin-letter word not in ``allowed``.
 

@@ -277,10 +277,13 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _inject():
+        locale = str(get_locale() or "")
         return {
-            "current_locale": str(get_locale() or ""),
+            "current_locale": locale,
             "LOCALES": LOCALES,
             "acting_args": acting_args,
+            # a label's colon: full-width in Chinese (标签：值), "Label: value" in English
+            "colon": "：" if locale.startswith("zh") else ": ",
         }
 
     @app.before_request

@@ -60,3 +60,20 @@ def test_the_crawls_latin_word_check_flags_words_and_leaves_codes_and_declared_e
     </body></html>"""
     found = {word for word, _line in latin_words(visible_text(html))}
     assert found == {"filed", "for", "by", "pending", "unit"}
+
+
+def test_the_crawl_flags_ascii_colons_and_commas_after_chinese_only():
+    from tests.crawl import ascii_punctuation
+
+    lines = [
+        "状态: 已支付",
+        "您好, 王秀英",
+        "状态：已支付",
+        "Status: paid",
+        "时间 15:03",
+        "退款：顾客退货",
+    ]
+    assert [(mark, line) for mark, line in ascii_punctuation(lines)] == [
+        (":", "状态: 已支付"),
+        (",", "您好, 王秀英"),
+    ]
