@@ -68,15 +68,16 @@ def english_msgids(catalog_path: Path = CATALOG) -> list[str]:
 
 def _pattern_of(msgid: str) -> str:
     """A msgid as a regular expression: its placeholders match any text, and a leading or
-    trailing word must stand as a word ("In" does not match inside "Inbox")."""
+    trailing word must stand as a word ("In" does not match inside "Inbox", nor "No"
+    inside a hash or a code such as "…5Fa-No")."""
     pieces = PLACEHOLDER.split(msgid)
     while pieces and not pieces[0].strip():
         pieces.pop(0)
     while pieces and not pieces[-1].strip():
         pieces.pop()
     literal = r".+?".join(r"\s+".join(map(re.escape, p.split())) for p in pieces)
-    head = r"(?<![A-Za-z])" if re.match(r"\s*[A-Za-z]", pieces[0]) else ""
-    tail = r"(?![A-Za-z])" if re.search(r"[A-Za-z]\s*$", pieces[-1]) else ""
+    head = r"(?<![A-Za-z0-9_/=-])" if re.match(r"\s*[A-Za-z]", pieces[0]) else ""
+    tail = r"(?![A-Za-z0-9_/-])" if re.search(r"[A-Za-z]\s*$", pieces[-1]) else ""
     return head + literal + tail
 
 

@@ -49,6 +49,7 @@ from timebank.inbox import operations as inbox
 from timebank.merchants import operations as merchants
 from timebank.people import operations as people
 from timebank.projects import operations as projects
+from timebank.reports import periods
 from timebank.units import operations as units
 
 CALLERS = (
@@ -932,12 +933,12 @@ def _reports_cases() -> dict:
 
     def own_request(w, c):
         _served(w)
-        today = datetime.now(UTC).date().isoformat()
+        today = periods.local_date(utcnow()).isoformat()  # the deployment's day
         return Call("/api/v1/certificates", json={"from": f"{today[:4]}-01-01", "to": today})
 
     def issue_for_ward(w, c):
         _served(w)
-        today = datetime.now(UTC).date().isoformat()
+        today = periods.local_date(utcnow()).isoformat()  # the deployment's day
         body = {"from": f"{today[:4]}-01-01", "to": today}
         return Call(f"/api/v1/members/{w.ward.id}/certificates", json=body, ward=True, unit=BA)
 

@@ -41,6 +41,7 @@ def test_a_clean_chinese_page_and_lookalikes_pass():
             "English",  # the language switch says its own name
             "Inboxes",  # contains "Inbox" but is another word
             "12-345678",
+            "h=2.EdVWQuFO&p=2.6k4_O7JHnzZrSGG7meHDKA09Z5zjIcXeVLKhw5Fa-No",  # "No" in a hash
         ]
     )
     assert english_in([body, "时间银行 · timebank"]) == []
