@@ -18,6 +18,7 @@ from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.merchants import operations as merchants
 from timebank.projects import operations as projects
+from timebank.reports import periods
 
 CATALOG = (
     Path(__file__).resolve().parents[2] / "timebank/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
@@ -70,16 +71,20 @@ def test_a_sold_out_offer_is_said_so_everywhere(app, shop):
 
 def test_the_last_valid_day_shows_as_entered(app, shop, client, login):
     login(shop["owner"])
+    # dates around the deployment's today, well apart from the fixture's own offer
+    today = periods.local_date(utcnow())
+    first, last = (today - timedelta(days=6)).isoformat(), today + timedelta(days=75)
     response = client.post(
         f"/merchants/{shop['merchant'].id}/offers",
         data={"title": "理发立减10元", "points_cost": "20", "benefit": "discount",
-              "discount_yuan": "10", "valid_from": "2026-12-01", "valid_until": "2027-01-06"},
+              "discount_yuan": "10", "valid_from": first, "valid_until": last.isoformat()},
     )  # fmt: skip
     assert response.status_code == 302
     dashboard = client.get(f"/merchants/{shop['merchant'].id}").get_data(as_text=True)
-    assert "2026-12-01 – 2027-01-06" in dashboard and "2027-01-07" not in dashboard
-    assert "2027-01-06" in _page(app, shop["organizer"], f"/units/{shop['unit']}/offers")
-    assert "有效期至 2027-01-06" in _page(app, shop["member"], "/offers")
+    assert f"{first} – {last.isoformat()}" in dashboard
+    assert (last + timedelta(days=1)).isoformat() not in dashboard
+    assert last.isoformat() in _page(app, shop["organizer"], f"/units/{shop['unit']}/offers")
+    assert f"有效期至 {last.isoformat()}" in _page(app, shop["member"], "/offers")
 
 
 def test_each_withdrawal_is_named_for_what_it_takes_back(app, shop, district):
