@@ -4,6 +4,7 @@ activity running now, upcoming ones, a guardian whose ward has served, a ledger 
 verifies and whose every account reads in time order, and a second run that changes
 nothing."""
 
+import pytest
 import sqlalchemy as sa
 
 from timebank.activities import operations as activities
@@ -15,6 +16,8 @@ from timebank.extensions import db
 from timebank.ledger import operations as ledger
 from timebank.ledger.models import PendingCredit
 from timebank.people import operations as people
+
+pytestmark = pytest.mark.demo  # the demo `make run` loads on SQLite
 
 
 def months(moments) -> set[str]:

@@ -22,6 +22,8 @@ from timebank.merchants.models import Merchant, StaffInvitation
 from timebank.people import operations as people
 from timebank.units.models import Unit
 
+pytestmark = pytest.mark.demo  # the demo `make run` loads on SQLite
+
 PAGES_PER_ROLE = 45
 PER_KIND = 2  # pages of one kind (/needs/7 and /needs/8) opened per role: breadth first
 MAIN_PAGES = ("/", "/needs", "/projects", "/activities", "/offers", "/inbox", "/me/record")

@@ -1,3 +1,5 @@
+import pytest
+
 from timebank.core import access
 from timebank.core.access import Target
 from timebank.extensions import db
@@ -6,6 +8,7 @@ from timebank.reports.models import Certificate
 from timebank.units.models import Unit
 
 
+@pytest.mark.demo  # the demo `make run` loads on SQLite
 def test_demo_loads_once_with_realistic_data(app):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo", "--members", "40"])

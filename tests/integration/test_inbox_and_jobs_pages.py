@@ -201,6 +201,7 @@ def test_timebank_jobs_lists_and_runs(app):
     assert unknown.exit_code != 0 and "no-such-job" in unknown.output
 
 
+@pytest.mark.demo  # the demo `make run` loads on SQLite
 def test_the_demo_shows_job_history_a_resolved_alert_and_notifications(app, client):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo", "--members", "30"]).exit_code == 0

@@ -3,6 +3,7 @@ history adds up in the ledger, and loading twice changes nothing."""
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from timebank.core.clock import utcnow
@@ -13,6 +14,8 @@ from timebank.merchants import operations as merchants
 from timebank.merchants.demo import STAFF_PHONES
 from timebank.merchants.models import Merchant, Redemption, Statement
 from timebank.people import operations as people
+
+pytestmark = pytest.mark.demo  # the demo `make run` loads on SQLite
 
 
 def test_demo_merchants_show_on_every_page(app, client):

@@ -2,6 +2,7 @@
 hours in balances, statements and the party report, a ledger that verifies, and a second
 run that changes nothing."""
 
+import pytest
 import sqlalchemy as sa
 
 from timebank.extensions import db
@@ -16,6 +17,8 @@ from timebank.projects.models import (
     Resource,
 )
 from timebank.reports import operations as reports
+
+pytestmark = pytest.mark.demo  # the demo `make run` loads on SQLite
 
 
 def counts(model, column) -> dict:

@@ -225,6 +225,7 @@ def test_the_jobs_page_names_jobs_schedules_and_errors_in_words(client, login, d
 # ---------------------------------------------------------------- the demo
 
 
+@pytest.mark.demo  # the demo `make run` loads on SQLite
 def test_the_demo_guardian_relation_is_chinese(app):
     from timebank.people.models import Guardianship
 
