@@ -56,3 +56,20 @@ def running_project(unit, organizer, *, members=(), **kwargs):
         projects.claim_place(project, member, now=T0 - timedelta(days=1))
     projects.change_project_status(project, "in_progress", actor=organizer, now=T0)
     return project
+
+
+def merged_needs(district) -> dict:
+    """上坎网格长 files a need for 王秀英 (路灯不亮); she files the same one herself
+    (三号楼路灯坏了), which he merges into the first; 李四 is her neighbour."""
+    organizer = factories.create_member(district["a"], roles=("organizer",), name="上坎网格长")
+    resident = factories.create_member(district["building_a"], name="王秀英")
+    neighbour = factories.create_member(district["building_a"], name="李四")
+    first = projects.file_need(
+        resident=resident, filed_by=organizer, title="路灯不亮", category="facilities"
+    )
+    second = projects.file_need(
+        resident=resident, filed_by=resident, title="三号楼路灯坏了", category="facilities"
+    )
+    projects.merge_need(second, first, actor=organizer)
+    return {"first": first, "second": second, "resident": resident, "neighbour": neighbour,
+            "organizer": organizer}  # fmt: skip

@@ -11,25 +11,17 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.pages import assert_seen_clean, log_in, phone
+from tests.projects_factories import merged_needs
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
-from timebank.projects import operations as projects
 from timebank.scheduling import operations as scheduling
 
 
 def test_a_needs_history_in_chinese_and_in_english(app, district, live_server, browser):
-    organizer = factories.create_member(district["a"], roles=("organizer",), name="上坎网格长")
-    resident = factories.create_member(district["building_a"], name="王秀英")
-    neighbour = factories.create_member(district["building_a"], name="李四")
-    first = projects.file_need(
-        resident=resident, filed_by=organizer, title="路灯不亮", category="facilities"
-    )
-    second = projects.file_need(
-        resident=resident, filed_by=resident, title="三号楼路灯坏了", category="facilities"
-    )
-    projects.merge_need(second, first, actor=organizer)
+    needs = merged_needs(district)
+    first, second, neighbour = needs["first"], needs["second"], needs["neighbour"]
     db.session.commit()
 
     page = phone(browser, "zh")

@@ -16,12 +16,12 @@ from flask_babel import force_locale
 
 from tests import factories
 from tests.merchants_factories import create_merchant, create_offer, fund
+from tests.projects_factories import merged_needs
 from timebank.audit import words as audit_words
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.merchants import operations as merchants
-from timebank.projects import operations as projects
 from timebank.projects.models import NeedEvent
 from timebank.projects.reasons import coded, decode
 from timebank.scheduling import operations as scheduling
@@ -109,24 +109,15 @@ def test_the_counter_says_points_are_short_in_chinese(client, login, district):
 
 @pytest.fixture
 def merged_need(district):
-    organizer = factories.create_member(district["a"], roles=("organizer",), name="上坎网格长")
-    resident = factories.create_member(district["building_a"], name="王秀英")
-    first = projects.file_need(
-        resident=resident, filed_by=organizer, title="路灯不亮", category="facilities"
-    )
-    second = projects.file_need(
-        resident=resident, filed_by=resident, title="三号楼路灯坏了", category="facilities"
-    )
-    projects.merge_need(second, first, actor=organizer)
+    needs = merged_needs(district)
+    first, second, organizer = needs["first"], needs["second"], needs["organizer"]
     # a row written before reasons were coded, as the old code wrote it
     db.session.add(
         NeedEvent(need_id=first.id, kind="status", actor_id=organizer.id,
                   reason=f"#{second.id} {second.title} merged in")
     )  # fmt: skip
     db.session.commit()
-    neighbour = factories.create_member(district["building_a"], name="李四")
-    return {"first": first, "second": second, "resident": resident, "neighbour": neighbour,
-            "organizer": organizer}  # fmt: skip
+    return needs
 
 
 def test_reasons_are_stored_as_codes_and_old_english_rows_read_as_the_same_codes(merged_need):
