@@ -144,3 +144,12 @@ def log_in(page, base, member, password: str = factories.PASSWORD):
     page.fill("input[name=password]", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def inbox_notice(browser, base, member, language: str, kind: str):
+    """``member`` logs in on a phone in ``language`` and opens the inbox; returns the page
+    and the notification of ``kind`` on it."""
+    page = phone(browser, language)
+    log_in(page, base, member)
+    page.goto(f"{base}/inbox")
+    return page, page.locator(f"#notifications li[data-kind={kind}]")

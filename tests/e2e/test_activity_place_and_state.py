@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.activities_factories import create_activity
-from tests.e2e.pages import assert_seen_clean, log_in, phone
+from tests.e2e.pages import assert_seen_clean, inbox_notice
 from timebank.activities import operations as activities
 from timebank.core.clock import utcnow
 from timebank.extensions import db
@@ -31,10 +31,7 @@ def test_cancelled_from_the_notice_where_it_is_and_check_in_when_live(
     activities.cancel_activity(rained_off, actor=organizer, reason="暴雨预警")
     db.session.commit()
 
-    mine = phone(browser, "zh")
-    log_in(mine, live_server, volunteer)
-    mine.goto(f"{live_server}/inbox")
-    notice = mine.locator("#notifications li[data-kind=activity_cancelled]")
+    mine, notice = inbox_notice(browser, live_server, volunteer, "zh", "activity_cancelled")
     expect(notice.locator(".notice-title")).to_have_text("已取消：周六环境整治")
     notice.locator("button[name=open]").click()  # "查看": marks it read and opens it
     expect(mine.locator("#cancelled-notice")).to_contain_text(

@@ -6,7 +6,7 @@ reader."""
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.e2e.pages import assert_seen_clean, log_in, phone
+from tests.e2e.pages import assert_seen_clean, inbox_notice
 from tests.merchants_factories import create_merchant, create_offer, fund
 from timebank.extensions import db
 from timebank.ledger import operations as ledger
@@ -35,17 +35,11 @@ def test_the_inbox_tells_of_the_shop_the_refund_and_the_gift(app, district, live
     )  # fmt: skip
     db.session.commit()
 
-    shop_phone = phone(browser, "zh")
-    log_in(shop_phone, live_server, owner)
-    shop_phone.goto(f"{live_server}/inbox")
-    approved = shop_phone.locator("#notifications li[data-kind=shop_approved]")
+    shop_phone, approved = inbox_notice(browser, live_server, owner, "zh", "shop_approved")
     expect(approved.locator(".notice-title")).to_have_text("上坎老王肉菜店 已通过审核")
     expect(approved.locator(".notice-body")).to_contain_text("请在商户页面发布优惠")
 
-    mine = phone(browser, "zh")
-    log_in(mine, live_server, member)
-    mine.goto(f"{live_server}/inbox")
-    refunded = mine.locator("#notifications li[data-kind=redemption_refunded]")
+    mine, refunded = inbox_notice(browser, live_server, member, "zh", "redemption_refunded")
     expect(refunded.locator(".notice-title")).to_have_text("积分已退回：满30元减5元")
     expect(refunded.locator(".notice-body")).to_contain_text(
         "上坎老王肉菜店 退回了您兑换“满30元减5元”所用的 10 积分。原因：顾客退货"
@@ -53,10 +47,7 @@ def test_the_inbox_tells_of_the_shop_the_refund_and_the_gift(app, district, live
     refunded.locator("button[name=open]").click()
     expect(mine.locator("#receipt")).to_contain_text("顾客退货")
 
-    theirs = phone(browser, "en")
-    log_in(theirs, live_server, son)
-    theirs.goto(f"{live_server}/inbox")
-    gift = theirs.locator("#notifications li[data-kind=donation_received]")
+    theirs, gift = inbox_notice(browser, live_server, son, "en", "donation_received")
     expect(gift.locator(".notice-title")).to_have_text("王秀英 gave you hours")
     expect(gift.locator(".notice-body")).to_have_text(
         "王秀英 gave you 1 h 30 min of time-bank hours; they are on your statement. "
