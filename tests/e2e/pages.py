@@ -81,18 +81,45 @@ def _pattern_of(msgid: str) -> str:
     return head + literal + tail
 
 
+LETTERS = re.compile(r"[A-Za-z]+")
+
+
 @functools.cache
-def english_pattern(catalog_path: Path = CATALOG) -> tuple[re.Pattern, list[str]]:
+def english_pattern(catalog_path: Path = CATALOG) -> tuple[re.Pattern, list[str], set, list]:
+    """The msgids as one pattern (the longest first), and what a line must hold for the
+    pattern to have a chance: the first run of letters of a msgid's first literal piece
+    begins a run of letters in the line (the piece begins the match, and a letter never
+    precedes that run in it), or, where a placeholder comes first, stands anywhere in it."""
     ids = sorted(set(english_msgids(catalog_path)), key=len, reverse=True)
-    return re.compile("|".join(f"(?P<m{i}>{_pattern_of(m)})" for i, m in enumerate(ids))), ids
+    starts, anywhere = set(), []
+    for msgid in ids:
+        literal = next(p for p in PLACEHOLDER.split(msgid) if p.strip())
+        letters = LETTERS.search(literal)
+        if letters is None:
+            anywhere.append(LETTERS.search(PLACEHOLDER.sub(" ", msgid)).group())
+        else:
+            starts.add(letters.group())
+    pattern = re.compile("|".join(f"(?P<m{i}>{_pattern_of(m)})" for i, m in enumerate(ids)))
+    return pattern, ids, starts, anywhere
+
+
+def _may_hold_english(line: str, starts: set, anywhere: list) -> bool:
+    """A cheap test that rules out most lines of a Chinese page: the one pattern tries
+    every msgid at every character, about a millisecond a character."""
+    for run in LETTERS.findall(line):
+        if any(run[:n] in starts for n in range(1, len(run) + 1)):
+            return True
+    return any(word in line for word in anywhere)
 
 
 def english_in(texts: list[str], catalog_path: Path = CATALOG) -> list[tuple[str, str]]:
     """Every (line, msgid) where a line of ``texts`` equals or contains an English msgid."""
-    pattern, ids = english_pattern(catalog_path)
+    pattern, ids, starts, anywhere = english_pattern(catalog_path)
     leaks = []
     for text in texts:
         for line in (text or "").splitlines():
+            if not _may_hold_english(line, starts, anywhere):
+                continue
             for match in pattern.finditer(line):
                 leaks.append((line.strip(), ids[int(match.lastgroup[1:])]))
     return leaks

@@ -3,11 +3,15 @@ counter types its digits (headless Chromium has no camera), taps the offer and c
 and both balances change on their pages, as the person sees them in Chinese and English;
 no page breaks the Content-Security-Policy."""
 
+from datetime import timedelta
+
 from playwright.sync_api import expect
 
 from tests.e2e.pages import assert_seen_clean, log_in, phone
-from tests.merchants_factories import create_merchant, create_offer, fund
+from tests.merchants_factories import code_of, create_merchant, create_offer, fund, key
+from timebank.core.clock import utcnow
 from timebank.extensions import db
+from timebank.merchants import operations as merchants
 
 
 def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
@@ -71,3 +75,34 @@ def test_the_counter_redeems_the_phone_s_code_and_both_balances_change(
     till.click("#lang-switch")
     expect(till.locator("#recent li[data-status=confirmed] .status")).to_have_text("Confirmed")
     assert_seen_clean(mine, till)
+
+
+def test_a_code_that_rotates_as_the_shop_confirms_still_shows_how_it_ended(
+    app, district, make_member, live_server, browser, clock
+):
+    """The phone reloads when its code rotates. If the shop confirms in the moment before
+    that reload, and before the phone's next look at the state, the new page still names
+    the redemption it waited on and shows the ending. The look at the state is cut off
+    here, and the clock stands a second before the code rotates."""
+    step = merchants.REDEEM.step_seconds
+    now = utcnow()
+    clock.freeze(now + timedelta(seconds=step - 1 - now.timestamp() % step))
+    owner = make_member(district["building_a"], name="王建国")
+    merchant = create_merchant(district["a"], owner=owner, name="上坎老王肉菜店")
+    offer = create_offer(merchant, title="满30元减5元", points_cost=10)
+    volunteer = make_member(district["building_a"], name="王秀英")
+    fund(volunteer, 25)
+    held = merchants.redeem(
+        code=code_of(volunteer), offer_id=offer.id, idempotency_key=key(), staff=owner
+    ).redemption
+    db.session.commit()
+
+    mine = phone(browser, "zh")
+    log_in(mine, live_server, volunteer)
+    mine.route("**/redeem/state.json*", lambda route: route.abort())
+    mine.goto(f"{live_server}/me/redeem")
+    expect(mine.locator(f".pending-card[data-redemption-id='{held.id}']")).to_be_visible()
+    merchants.confirm_redemption(held.id, staff=owner)
+    db.session.commit()
+    expect(mine.locator(".outcome-card h2")).to_have_text("兑换成功", timeout=10_000)
+    expect(mine.locator("#points-balance")).to_have_text("15")

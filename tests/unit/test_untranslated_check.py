@@ -2,7 +2,7 @@
 msgid alone, inside a line, with its placeholders filled, and in a plural; and it leaves
 alone Chinese text, names, numbers, and English words that merely contain a short msgid."""
 
-from tests.e2e.pages import english_in, english_msgids
+from tests.e2e.pages import PLACEHOLDER, english_in, english_msgids
 
 
 def test_every_msgid_of_the_catalog_is_looked_for_but_the_few_skipped_ones():
@@ -30,6 +30,16 @@ def test_a_chinese_page_with_english_msgids_is_caught():
         "Credits waiting for approval",
     ]
     assert found[1][0] == "王秀英 is now a volunteer."
+
+
+def test_the_quick_pass_over_a_line_lets_no_msgid_through():
+    """A line is searched only if it may hold English (the search costs about a
+    millisecond a character): every 12th msgid, filled in and inside a Chinese line, is
+    still caught."""
+    sample = sorted(english_msgids())[::12]
+    for msgid in sample:
+        line = "审核 · " + PLACEHOLDER.sub("王秀英", msgid) + " · 网格"
+        assert english_in([line]), msgid
 
 
 def test_a_clean_chinese_page_and_lookalikes_pass():
