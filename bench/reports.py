@@ -16,7 +16,7 @@ bulk (plain INSERTs on the DB-API connection, COPY on PostgreSQL; a progress bar
 
 Then it fills ``report_flows`` from the ledger (what the report-flows job keeps current)
 and times ``reports.unit_rollup`` of one street for 2026Q2 (every query the page and
-the API run: the ledger's flows by unit and month, distinct volunteers and party members
+the API run: the ledger's flows by part and month, distinct volunteers and party members
 overall and by unit, activities and attendance by category, needs, projects, shops),
 --runs times after a warm-up, and prints the median and the best, and the part each step
 takes. The aim is under 200 ms.

@@ -115,11 +115,10 @@ def unit_rollup(unit: Unit, period: Period) -> Rollup:
     parts, part_of = part_of_units(unit)
     months = [Month(first=m) for m in period.months()]
     hours, points = Flows(), Flows()
-    number_of = {id(part): number for number, part in enumerate(parts)}
-    index = {unit_id: number_of[id(part)] for unit_id, part in part_of.items()}
-    figures = ledger_figures(unit.id, period, index.__getitem__)
-    for (number, bucket, ledger), flows in figures.cells.items():
-        part = parts[number]
+    by_id = {part.unit.id: part for part in parts}  # the own part's id is the unit's
+    figures = ledger_figures(unit.id, period)
+    for (part_id, bucket, ledger), flows in figures.cells.items():
+        part = by_id[part_id]
         if ledger == "HOURS":
             hours.add(flows)
             months[bucket].hours.add(flows)
@@ -130,8 +129,8 @@ def unit_rollup(unit: Unit, period: Period) -> Rollup:
             part.figures["points"] += flows.earned
     everyone: set[int] = set().union(*figures.earners.values())
     party = party_members_among(everyone)
-    for number, part in enumerate(parts):
-        members = figures.earners.get(number, set())
+    for part in parts:
+        members = figures.earners.get(part.unit.id, set())
         part.figures["volunteers"] = len(members)
         part.figures["party_members"] = len(members & party)
     volunteers, party_members = len(everyone), len(everyone & party)
