@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from playwright.sync_api import Error as PlaywrightError
 
 from tests import factories
 from timebank.extensions import db
@@ -152,11 +153,24 @@ def phone(browser, language: str, **extra):
     return page
 
 
+def _text_now(page, tries: int = 3) -> dict:
+    """The page's text now. A page that reloads itself (a rotating code) may be between
+    two loads: then wait for the new one and read that."""
+    for attempt in range(tries):
+        try:
+            return page.evaluate(TEXT_JS)
+        except PlaywrightError as error:
+            if "context was destroyed" not in str(error) or attempt == tries - 1:
+                raise
+            page.wait_for_load_state("load")
+    raise AssertionError("unreachable")
+
+
 def assert_seen_clean(*pages) -> None:
     """No page broke the CSP, and no Chinese page showed English (the current page is
     checked once more: text written by scripts after the load counts too)."""
     for page in pages:
-        note_chinese(page, page.evaluate(TEXT_JS))
+        note_chinese(page, _text_now(page))
         if page.language == "zh":  # the check ran on each page load, not only now
             assert len(set(page.chinese_pages_checked)) >= 2, page.chinese_pages_checked
         assert page.csp_violations == []

@@ -32,6 +32,8 @@ def fits_the_phone(page) -> None:
 
 
 def one_line_each(page, selector: str, at_least: int = 1) -> None:
+    # after a form's submit the new page's elements exist before its stylesheet applies
+    page.wait_for_load_state("load")
     lines = page.locator(selector).evaluate_all(LINES)
     assert len(lines) >= at_least, (page.url, selector)
     assert set(lines) == {1}, (page.url, selector, lines)
