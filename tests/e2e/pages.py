@@ -153,12 +153,12 @@ def phone(browser, language: str, **extra):
     return page
 
 
-def _text_now(page, tries: int = 3) -> dict:
-    """The page's text now. A page that reloads itself (a rotating code) may be between
-    two loads: then wait for the new one and read that."""
+def evaluate_steady(page, script: str, tries: int = 3):
+    """``page.evaluate(script)``. A page that reloads itself (a rotating code) may be
+    between two loads: then wait for the new one and evaluate there."""
     for attempt in range(tries):
         try:
-            return page.evaluate(TEXT_JS)
+            return page.evaluate(script)
         except PlaywrightError as error:
             if "context was destroyed" not in str(error) or attempt == tries - 1:
                 raise
@@ -170,7 +170,7 @@ def assert_seen_clean(*pages) -> None:
     """No page broke the CSP, and no Chinese page showed English (the current page is
     checked once more: text written by scripts after the load counts too)."""
     for page in pages:
-        note_chinese(page, _text_now(page))
+        note_chinese(page, evaluate_steady(page, TEXT_JS))
         if page.language == "zh":  # the check ran on each page load, not only now
             assert len(set(page.chinese_pages_checked)) >= 2, page.chinese_pages_checked
         assert page.csp_violations == []
