@@ -437,6 +437,7 @@ def test_the_same_member_scanning_twice_at_once_gets_one_row(app, activity_scene
     assert db.session.query(CheckIn).filter_by(activity_id=activity_id).count() == 1
 
 
+@pytest.mark.concurrent  # /readyz reads on a connection of its own
 def test_readyz_reports_the_database_and_the_migrations(client, activity_scene):
     from timebank.scheduling import operations as scheduling
 

@@ -161,6 +161,10 @@ def test_csrf_is_enforced_on_forms(app, district, make_member):
     response = client.post("/login", data={"phone": member.phone, "password": factories.PASSWORD})
     assert response.status_code == 302  # back to the form, not logged in
     assert client.get("/").status_code == 302
+    assert client.get("/login").status_code == 200  # a GET needs no token
+    # the API's bearer tokens are exempt: a POST there is not refused for a missing token
+    refused = client.post("/api/v1/auth/token", json={"phone": member.phone, "password": "x"})
+    assert refused.status_code == 401 and refused.json["code"] != "csrf"
 
 
 def test_a_resident_who_waits_or_was_turned_down_is_told_why_in_their_language(

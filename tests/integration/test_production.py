@@ -56,6 +56,7 @@ def test_livez_answers_without_asking_the_database(tmp_path):
     }  # fmt: skip
 
 
+@pytest.mark.concurrent  # /readyz reads on a connection of its own
 def test_readyz_wants_a_scheduler_leader_seen_recently(app, client, clock):
     assert client.get("/readyz").json["scheduler"] is False
     assert client.get("/readyz").status_code == 503

@@ -101,12 +101,22 @@ def check_text(value) -> None:
 _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
+def _has_body() -> bool:
+    """Whether the request says it carries a body (a length, or a chunked one)."""
+    environ = request.environ
+    return bool(environ.get("CONTENT_LENGTH", "0") not in ("", "0")) or (
+        "HTTP_TRANSFER_ENCODING" in environ
+    )
+
+
 def check_request() -> None:
     """before_request: refuse what no endpoint could store or parse safely."""
-    if request.method in ("GET", "HEAD", "OPTIONS") and not request.query_string:
+    if request.method in ("GET", "HEAD", "OPTIONS") and not _has_body():
         if "\x00" in request.path:
             raise NulCharacter()
-        return  # nothing sent but the path: most GETs
+        if request.query_string:
+            check_text(request.args.to_dict(flat=False))
+        return  # nothing sent but the path and the query: most GETs
     sent = [request.path]
     if request.query_string:
         sent.append(request.args.to_dict(flat=False))

@@ -91,6 +91,8 @@ def current_lease(name: str = LEADER) -> Lease | None:
     )
 
 
-def leader_renewed_at() -> datetime | None:
-    """When the scheduler's leader last renewed its lease (``/readyz`` asks), or None."""
-    return db.session.scalar(sa.select(Lease.renewed_at).where(Lease.name == LEADER))
+def leader_renewed_at(connection: sa.Connection | None = None) -> datetime | None:
+    """When the scheduler's leader last renewed its lease (``/readyz`` asks, on a
+    connection of its own), or None."""
+    reader = connection if connection is not None else db.session
+    return reader.scalar(sa.select(Lease.renewed_at).where(Lease.name == LEADER))
