@@ -71,3 +71,18 @@ def create_district():
         "building_a": building_a,
         "building_b": building_b,
     }
+
+
+def job_run_an_hour_ago(name: str, *, outcome: str, counts=None, error=None):
+    """A run of the job ``name`` by a scheduler, begun an hour ago and done in a second."""
+    from datetime import timedelta
+
+    from timebank.core.clock import utcnow
+    from timebank.scheduling import operations as scheduling
+
+    started = utcnow() - timedelta(hours=1)
+    return scheduling.record_run(
+        name, runner="scheduler@host:1:ab", trigger="schedule", as_of=started,
+        started_at=started, finished_at=started + timedelta(seconds=1), outcome=outcome,
+        counts=counts or {}, error=error, period=None,
+    )  # fmt: skip

@@ -5,18 +5,14 @@ refused in Chinese."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from playwright.sync_api import expect
 
 from tests import factories
 from tests.e2e.pages import assert_seen_clean, log_in, phone
 from tests.projects_factories import merged_needs
 from timebank.core.audit import record_audit
-from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.people import operations as people
-from timebank.scheduling import operations as scheduling
 
 
 def test_a_needs_history_in_chinese_and_in_english(app, district, live_server, browser):
@@ -56,12 +52,9 @@ def test_the_admin_reads_the_audit_trail_and_the_jobs_in_chinese(
     record_audit(
         "statement.pay", actor=admin, target="statement:16", before={"status": "open"}, after=paid
     )
-    started = utcnow() - timedelta(hours=1)
-    scheduling.record_run(
-        "release-holds", runner="scheduler@host:1:ab", trigger="schedule", as_of=started,
-        started_at=started, finished_at=started + timedelta(seconds=1), outcome="failed",
-        counts={}, error="OperationalError: database is locked", period=None,
-    )  # fmt: skip
+    factories.job_run_an_hour_ago(
+        "release-holds", outcome="failed", error="OperationalError: database is locked"
+    )
     db.session.commit()
 
     page = phone(browser, "zh")

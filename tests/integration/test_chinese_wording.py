@@ -17,7 +17,6 @@ from tests.todo_factories import todo_scene
 from timebank.activities.models import Attendance
 from timebank.core.clock import utcnow
 from timebank.extensions import db
-from timebank.scheduling import operations as scheduling
 
 ASCII_BESIDE_CHINESE = re.compile(r"[\u4e00-\u9fff][,:;!?]|[,:;!?][\u4e00-\u9fff]")
 
@@ -42,11 +41,9 @@ def test_no_chinese_message_uses_ascii_punctuation_beside_chinese():
 
 def test_the_jobs_page_puts_numbers_inside_their_counters(client, login, district):
     admin = factories.create_member(district["street"], roles=("admin",), name="街道管理员")
-    started = utcnow() - timedelta(hours=1)
-    scheduling.record_run(
-        "verify-ledger", runner="scheduler@host:1:ab", trigger="schedule", as_of=started,
-        started_at=started, finished_at=started + timedelta(seconds=1), outcome="ok",
-        counts={"entries": 2548, "transfers": 760, "checkpoints": 2}, period=None, error=None,
+    factories.job_run_an_hour_ago(
+        "verify-ledger", outcome="ok",
+        counts={"entries": 2548, "transfers": 760, "checkpoints": 2},
     )  # fmt: skip
     db.session.commit()
     login(admin)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,12 +18,10 @@ from tests.merchants_factories import create_merchant, create_offer, fund
 from tests.projects_factories import merged_needs
 from timebank.audit import words as audit_words
 from timebank.core.audit import record_audit
-from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.merchants import operations as merchants
 from timebank.projects.models import NeedEvent
 from timebank.projects.reasons import coded, decode
-from timebank.scheduling import operations as scheduling
 
 
 def text(response) -> str:
@@ -195,12 +192,9 @@ def test_audit_values_targets_and_details_are_in_words(app, client, login, distr
 
 def test_the_jobs_page_names_jobs_schedules_and_errors_in_words(client, login, district):
     admin = factories.create_member(district["street"], roles=("admin",), name="街道管理员")
-    started = utcnow() - timedelta(hours=1)
-    scheduling.record_run(
-        "release-holds", runner="scheduler@host:1:ab", trigger="schedule", as_of=started,
-        started_at=started, finished_at=started + timedelta(seconds=1), outcome="failed",
-        counts={}, error="OperationalError: database is locked", period=None,
-    )  # fmt: skip
+    factories.job_run_an_hour_ago(
+        "release-holds", outcome="failed", error="OperationalError: database is locked"
+    )
     db.session.commit()
     login(admin)
     page = text(client.get("/admin/jobs"))
