@@ -164,7 +164,7 @@ def _csrf_for_writes(app: Flask) -> None:
     view is exempt before whether the method needs a token at all, so every GET paid for
     the exemption lookup (about 64,000 instructions of a /readyz). Same checks, same
     exemptions (``csrf.exempt``); the hook keeps its name for bench/instructions.py."""
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # Flask-WTF then adds no hook of its own
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # Flask-WTF's own hook then returns at once
     csrf.init_app(app)
 
     @app.before_request

@@ -104,7 +104,7 @@ _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 def _has_body() -> bool:
     """Whether the request says it carries a body (a length, or a chunked one)."""
     environ = request.environ
-    return bool(environ.get("CONTENT_LENGTH", "0") not in ("", "0")) or (
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or (
         "HTTP_TRANSFER_ENCODING" in environ
     )
 

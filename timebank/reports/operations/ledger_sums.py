@@ -86,7 +86,7 @@ def month_index(column, period: Period):
     )
 
 
-def parts(unit_id: int):
+def units_to_parts(unit_id: int):
     """Every unit of the subtree (``unit_id``) and the part it belongs to (``part``): the
     child of ``unit_id`` above it, or ``unit_id`` itself. The closure holds each unit's
     ancestors at every depth: the part is the one a level below ``unit_id`` (for
@@ -127,7 +127,7 @@ def _member_accounts(unit_id: int, account_ids: set[int]) -> dict[int, tuple[int
     """``{account id: (member id, part)}`` for those of ``account_ids`` that are member
     accounts of the subtree (a few hundred ids a query)."""
     found: dict[int, tuple[int, int]] = {}
-    mapping = parts(unit_id)
+    mapping = units_to_parts(unit_id)
     ids = sorted(account_ids)
     for start in range(0, len(ids), 500):
         query = (
@@ -143,7 +143,7 @@ def _member_accounts(unit_id: int, account_ids: set[int]) -> dict[int, tuple[int
 
 def _derived(period: Period, unit_id: int, upto: int):
     """From ``report_flows`` (up to its mark): sums by (part, month, ledger, code, side)."""
-    mapping = parts(unit_id)
+    mapping = units_to_parts(unit_id)
     bucket = month_index(ReportFlow.created_at, period).label("bucket")
     keys = [mapping.c.part, bucket, ReportFlow.ledger, ReportFlow.code, ReportFlow.side]
     return (
@@ -163,7 +163,7 @@ def _derived_range(period: Period, upto: int) -> list:
 
 
 def _derived_earners(period: Period, unit_id: int, upto: int):
-    mapping = parts(unit_id)
+    mapping = units_to_parts(unit_id)
     return (
         sa.select(mapping.c.part, ReportFlow.member_id)
         .join(mapping, mapping.c.unit_id == ReportFlow.unit_id)

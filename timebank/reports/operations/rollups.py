@@ -18,9 +18,14 @@ from flask_babel import lazy_gettext as _l
 from timebank.activities.models import CATEGORY_NAMES
 from timebank.extensions import db
 from timebank.reports.operations.evidence import Evidence, evidence
-from timebank.reports.operations.ledger_sums import Flows, ledger_figures, party_members_among
+from timebank.reports.operations.ledger_sums import (
+    Flows,
+    ledger_figures,
+    party_members_among,
+    units_to_parts,
+)
 from timebank.reports.periods import Period
-from timebank.units.models import Unit, UnitClosure
+from timebank.units.models import Unit
 
 #: the figures of each part, in the order tables show them: (key, label)
 PART_FIGURES = (
@@ -95,19 +100,11 @@ def part_of_units(unit: Unit) -> tuple[list[Part], dict[int, Part]]:
     children = list(
         db.session.scalars(sa.select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name))
     )
-    own = Part(unit=unit, own=True)
-    parts = [Part(unit=child) for child in children] + [own]
-    by_child = {p.unit.id: p for p in parts if not p.own}
-    lookup: dict[int, Part] = {unit.id: own}
-    if by_child:
-        rows = db.session.execute(
-            sa.select(UnitClosure.descendant_id, UnitClosure.ancestor_id).where(
-                UnitClosure.ancestor_id.in_(list(by_child))
-            )
-        )
-        for descendant, ancestor in rows:
-            lookup[descendant] = by_child[ancestor]
-    return parts, lookup
+    parts = [Part(unit=child) for child in children] + [Part(unit=unit, own=True)]
+    by_id = {p.unit.id: p for p in parts}  # the own part's id is the unit's
+    mapping = units_to_parts(unit.id)  # the ledger's figures are summed by the same map
+    rows = db.session.execute(sa.select(mapping.c.unit_id, mapping.c.part))
+    return parts, {descendant: by_id[part] for descendant, part in rows}
 
 
 def unit_rollup(unit: Unit, period: Period) -> Rollup:
