@@ -188,10 +188,9 @@ def approve_attendance(
     close_missing_checkouts(activity, now=now)
     for attendance in rows:
         _approve(activity, attendance, actor=actor, now=now)
-        # also for an approved one: a retry after a crash between the two must credit once
-        _credit(activity, attendance, now=now)
         notify_attendance_decided(activity, attendance, now=now)
-    db.session.flush()
+    # also for an approved one: a retry after a crash between the two must credit once
+    _credit(activity, rows, now=now)
     return rows
 
 
@@ -239,7 +238,6 @@ def approve_valid_attendance(
                 )
             with db.session.begin_nested():
                 _approve(activity, attendance, actor=actor, now=now)
-                _credit(activity, attendance, now=now)
         except DomainError as error:
             outcome.refused.append((attendance_id, error))
             continue
@@ -247,7 +245,7 @@ def approve_valid_attendance(
         notify_attendance_decided(activity, attendance, now=now)
         if not attendance.minutes:
             outcome.zero_minutes.append(attendance)
-    db.session.flush()
+    _credit(activity, outcome.decided, now=now)
     return outcome
 
 
@@ -290,22 +288,29 @@ def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: 
     )  # fmt: skip
 
 
-def _credit(activity: Activity, attendance: Attendance, *, now: datetime) -> None:
-    """Post the approved attendance's HOURS and POINTS at ``now``, once (keyed
-    ``attendance:<id>``)."""
+def _credit(activity: Activity, approved: list[Attendance], *, now: datetime) -> None:
+    """Post the approved attendances' HOURS and POINTS at ``now``, once each (keyed
+    ``attendance:<id>``), in one step at the end of the approval: the community's issuance
+    accounts are locked only for that step."""
     from timebank.ledger import operations as ledger
 
-    ledger.credit_from_evidence(
-        member_id=attendance.member_id,
-        member_unit_id=attendance.member.home_unit_id,
-        unit_id=activity.unit_id,
-        minutes=attendance.minutes or 0,
-        points=attendance.points or 0,
-        code="earn_checkin",
-        reference_type="attendance",
-        reference_id=str(attendance.id),
-        idempotency_key=f"attendance:{attendance.id}",
-        actor_id=attendance.decided_by_id,
+    db.session.flush()
+    ledger.credit_evidence(
+        [
+            ledger.Evidence(
+                member_id=attendance.member_id,
+                member_unit_id=attendance.member.home_unit_id,
+                unit_id=activity.unit_id,
+                minutes=attendance.minutes or 0,
+                points=attendance.points or 0,
+                code="earn_checkin",
+                reference_type="attendance",
+                reference_id=str(attendance.id),
+                idempotency_key=f"attendance:{attendance.id}",
+                actor_id=attendance.decided_by_id,
+            )
+            for attendance in approved
+        ],
         now=now,
     )
 

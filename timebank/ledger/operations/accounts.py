@@ -39,20 +39,9 @@ def _owner_key(kind: str, *, member_id=None, unit_id=None, merchant_id=None) -> 
     return f"unit:{unit_id}:{kind}"
 
 
-def _open_account(ledger: str, kind: str, **owner) -> Account:
-    """Get or create an account; safe when two transactions open the same one at once.
-
-    Raises UnknownLedger; TypeError when a member's account would be opened without a unit.
-    """
-    check_ledger(ledger)
-    owner_key = _owner_key(kind, **owner)
-    query = sa.select(Account).where(Account.ledger == ledger, Account.owner_key == owner_key)
-    account = db.session.scalar(query)
-    if account is not None:
-        return account
-    if kind == "member" and owner.get("unit_id") is None:
-        raise TypeError("a member's account is opened in a unit: pass the member's home unit")
-    values = {
+def _new_account(ledger: str, kind: str, owner_key: str, **owner) -> dict:
+    """The columns of an account opened now, empty."""
+    return {
         "ledger": ledger,
         "kind": kind,
         "owner_key": owner_key,
@@ -66,15 +55,54 @@ def _open_account(ledger: str, kind: str, **owner) -> Account:
         "head_hash": GENESIS_HASH,
         "created_at": utcnow(),
     }
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Account)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["ledger", "owner_key"])
+
+
+def _insert_missing(rows: list[dict]) -> None:
+    """INSERT the accounts, leaving any another transaction opened first (one statement;
+    PostgreSQL waits for a twin still being opened)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(Account).values(rows).on_conflict_do_nothing(index_elements=["ledger", "owner_key"])
     )
-    db.session.execute(statement)
+
+
+def _open_account(ledger: str, kind: str, **owner) -> Account:
+    """Get or create an account; safe when two transactions open the same one at once.
+
+    Raises UnknownLedger; TypeError when a member's account would be opened without a unit.
+    """
+    check_ledger(ledger)
+    owner_key = _owner_key(kind, **owner)
+    query = sa.select(Account).where(Account.ledger == ledger, Account.owner_key == owner_key)
+    account = db.session.scalar(query)
+    if account is not None:
+        return account
+    if kind == "member" and owner.get("unit_id") is None:
+        raise TypeError("a member's account is opened in a unit: pass the member's home unit")
+    _insert_missing([_new_account(ledger, kind, owner_key, **owner)])
     return db.session.scalar(query)
+
+
+def member_account_ids(ledger: str, home_units: dict[int, int]) -> dict[int, int]:
+    """member id -> id of their account in ``ledger``, for the members of ``home_units``
+    (member id -> home unit, where an account not open yet is opened): one read, and for
+    those missing one insert and one more read, however many members. Raises UnknownLedger.
+    """
+    check_ledger(ledger)
+    keys = {f"member:{member_id}": member_id for member_id in home_units}
+    query = sa.select(Account.owner_key, Account.id).where(
+        Account.ledger == ledger, Account.owner_key.in_(sa.bindparam("keys", expanding=True))
+    )
+    found = dict(db.session.execute(query, {"keys": list(keys)}).all())
+    missing = [key for key in keys if key not in found]
+    if missing:
+        _insert_missing([
+            _new_account(ledger, "member", key, member_id=keys[key],
+                         unit_id=home_units[keys[key]])
+            for key in missing
+        ])  # fmt: skip
+        found |= dict(db.session.execute(query, {"keys": missing}).all())
+    return {keys[key]: account_id for key, account_id in found.items()}
 
 
 def member_account(member_id: int, ledger: str, *, unit_id: int) -> Account:

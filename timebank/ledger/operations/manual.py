@@ -3,6 +3,7 @@ corrections in a member's favour), which post only when a second person approves
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,59 +28,93 @@ from timebank.ledger.operations.accounts import (
     check_ledger,
     get_account,
     member_account,
+    member_account_ids,
     system_account,
 )
 from timebank.ledger.operations.posting import (
+    Posted,
     TransferRequest,
     get_transfer,
     idempotency_conflict,
     lock_accounts,
-    post_linked,
+    post_groups,
     post_transfer,
     validate,
 )
 from timebank.ledger.operations.sql import is_postgres
 
 
-def credit_from_evidence(
-    *,
-    member_id: int,
-    member_unit_id: int,
-    unit_id: int,
-    minutes: int,
-    points: int,
-    code: str,
-    reference_type: str,
-    reference_id: str,
-    idempotency_key: str,
-    actor_id: int | None,
-    now: datetime | None = None,
-) -> list[Transfer]:
-    """Credit verified service (check-in, approved hour log): HOURS and POINTS from the
-    issuance accounts of ``unit_id``, linked, keyed ``<key>:HOURS`` / ``<key>:POINTS``,
-    posted at ``now`` (default: the server clock), the moment the evidence was approved.
+@dataclass(frozen=True)
+class Evidence:
+    """Verified service to credit: HOURS (``minutes``) and POINTS from the issuance
+    accounts of ``unit_id`` to the member (whose accounts open in ``member_unit_id``, their
+    home unit), keyed ``<idempotency_key>:HOURS`` / ``:POINTS``."""
 
-    ``member_unit_id`` (the member's home unit) opens the member's accounts on first use.
+    member_id: int
+    member_unit_id: int
+    unit_id: int
+    minutes: int
+    points: int
+    code: str
+    reference_type: str
+    reference_id: str
+    idempotency_key: str
+    actor_id: int | None
+
+
+def credit_from_evidence(*, now: datetime | None = None, **evidence) -> list[Transfer]:
+    """Credit one piece of verified service (check-in, approved hour log); see
+    ``credit_evidence``. Returns its transfers."""
+    return credit_evidence([Evidence(**evidence)], now=now)[0]
+
+
+def credit_evidence(evidence: Sequence[Evidence], *, now: datetime | None = None) -> list[Posted]:
+    """Credit verified service, each piece its HOURS and POINTS linked, posted at ``now``
+    (default: the server clock), the moment the evidence was approved. A batch opens its
+    members' accounts in bulk and posts in one step (``post_groups``): the community's
+    issuance accounts are locked once, at the end of the caller's transaction, not from
+    its first credit on.
+
     Retrying with the same arguments returns the same transfers; nothing is credited
-    twice. Raises what posting raises.
+    twice. Raises what posting raises. Returns each piece's transfers, in order.
     """
-    requests = []
-    for ledger, amount in (("HOURS", minutes), ("POINTS", points)):
-        if amount > 0:
-            requests.append(
+    wanted = {
+        ledger: {e.member_id: e.member_unit_id for e in evidence if amount(e) > 0}
+        for ledger, amount in _AMOUNTS
+    }
+    members = {ledger: member_account_ids(ledger, homes) if homes else {}
+               for ledger, homes in wanted.items()}  # fmt: skip
+    sources: dict[tuple[int, str], int] = {}
+    groups = []
+    for piece in evidence:
+        group = []
+        for ledger, amount in _AMOUNTS:
+            if amount(piece) <= 0:
+                continue
+            if (piece.unit_id, ledger) not in sources:
+                sources[piece.unit_id, ledger] = system_account(
+                    piece.unit_id, ledger, "issuance"
+                ).id
+            group.append(
                 TransferRequest(
                     ledger=ledger,
-                    debit_account_id=system_account(unit_id, ledger, "issuance").id,
-                    credit_account_id=member_account(member_id, ledger, unit_id=member_unit_id).id,
-                    amount=amount,
-                    code=code,
-                    idempotency_key=f"{idempotency_key}:{ledger}",
-                    actor_id=actor_id,
-                    reference_type=reference_type,
-                    reference_id=reference_id,
+                    debit_account_id=sources[piece.unit_id, ledger],
+                    credit_account_id=members[ledger][piece.member_id],
+                    amount=amount(piece),
+                    code=piece.code,
+                    idempotency_key=f"{piece.idempotency_key}:{ledger}",
+                    actor_id=piece.actor_id,
+                    reference_type=piece.reference_type,
+                    reference_id=piece.reference_id,
                 )
             )
-    return post_linked(requests, now=now)
+        groups.append(group)
+    posted = iter(post_groups([group for group in groups if group], now=now))
+    return [next(posted) if group else Posted() for group in groups]
+
+
+#: what each ledger credits of a piece of evidence
+_AMOUNTS = (("HOURS", lambda e: e.minutes), ("POINTS", lambda e: e.points))
 
 
 @dataclass(frozen=True)

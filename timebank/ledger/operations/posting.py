@@ -142,22 +142,7 @@ def idempotency_conflict(key: str) -> IdempotencyConflict:
 
 def existing_transfers(requests: Sequence[TransferRequest]) -> list[Transfer] | None:
     """The transfers already posted under these keys, if all are; conflict if they differ."""
-    keys = [r.idempotency_key for r in requests]
-    cursor, pg = dbapi_cursor()
-    cursor.execute(
-        "SELECT idempotency_key, id, body_hash FROM transfers "
-        f"WHERE idempotency_key IN ({placeholders(len(keys), pg)})",
-        keys,
-    )
-    found = {key: (transfer_id, body_hash) for key, transfer_id, body_hash in cursor.fetchall()}
-    cursor.close()
-    if not found:
-        return None
-    for request in requests:
-        existing = found.get(request.idempotency_key)
-        if existing is None or existing[1] != request.body_hash():
-            raise idempotency_conflict(request.idempotency_key)
-    return [db.session.get(Transfer, found[r.idempotency_key][0]) for r in requests]
+    return _replayed(requests, _posted_keys(requests))
 
 
 def get_transfer(transfer_id: int) -> Transfer:
@@ -189,6 +174,27 @@ def post_linked(
     """
     if not requests:
         return Posted()
+    return post_groups([requests], release_holds=release_holds, now=now)[0]
+
+
+def post_groups(
+    groups: Sequence[Sequence[TransferRequest]],
+    *,
+    release_holds: dict[int, int] | None = None,
+    now: datetime | None = None,
+) -> list[Posted]:
+    """Post several groups of linked transfers in one step: their accounts locked once,
+    their keys checked once under that lock, and all appended together, so a batch holds
+    the hot accounts (a community's issuance) for one short step, not for its whole
+    transaction. Each group is decided as ``post_linked`` decides it: posted, or its
+    originals returned (``replayed``); a group whose keys were used for other bodies, or
+    only some of whose keys were posted, is an IdempotencyConflict and nothing is posted.
+    Raises what ``post_linked`` raises.
+    """
+    groups = [list(group) for group in groups if group]
+    requests = [request for group in groups for request in group]
+    if not requests:
+        return []
     for request in requests:
         validate(request)
     if len({r.idempotency_key for r in requests}) != len(requests):
@@ -197,17 +203,46 @@ def post_linked(
     accounts = lock_accounts(account_ids | set(release_holds or {}))
     # Keys are checked once, under the lock, so a twin that committed while we waited is
     # seen; a replay waits for the lock too, but new transfers save a query (bench/ledger.py).
-    existing = existing_transfers(requests)
-    if existing is not None:
-        return Posted(existing, replayed=True)
-    for account_id, amount in (release_holds or {}).items():
-        accounts[account_id]["held"] -= amount
-    _check_balances(requests, accounts)
-    posted = _append(requests, accounts, release_holds or {}, now or utcnow())
-    if metrics.enabled():
-        for request in requests:
-            metrics.count_after_commit("transfers", request.code)
-    return Posted(posted)
+    found = _posted_keys(requests)
+    outcome: list[Posted | None] = [_replayed(group, found) if found else None for group in groups]
+    new = [group for group, done in zip(groups, outcome, strict=True) if done is None]
+    if new:
+        for account_id, amount in (release_holds or {}).items():
+            accounts[account_id]["held"] -= amount
+        _check_balances([r for group in new for r in group], accounts)
+        appended = iter(_append(new, accounts, release_holds or {}, now or utcnow()))
+        outcome = [done if done is not None else Posted(next(appended)) for done in outcome]
+        if metrics.enabled():
+            for request in (r for group in new for r in group):
+                metrics.count_after_commit("transfers", request.code)
+    return outcome
+
+
+def _posted_keys(requests: Sequence[TransferRequest]) -> dict[str, tuple[int, str]]:
+    """key -> (transfer id, body hash) of those among the requests' keys already posted."""
+    keys = [r.idempotency_key for r in requests]
+    cursor, pg = dbapi_cursor()
+    cursor.execute(
+        "SELECT idempotency_key, id, body_hash FROM transfers "
+        f"WHERE idempotency_key IN ({placeholders(len(keys), pg)})",
+        keys,
+    )
+    found = {key: (transfer_id, body_hash) for key, transfer_id, body_hash in cursor.fetchall()}
+    cursor.close()
+    return found
+
+
+def _replayed(group: Sequence[TransferRequest], found: dict) -> Posted | None:
+    """The group's transfers posted before (None: none of its keys was); a conflict if
+    they differ from what is asked now, or only some were posted."""
+    if not any(r.idempotency_key in found for r in group):
+        return None
+    for request in group:
+        existing = found.get(request.idempotency_key)
+        if existing is None or existing[1] != request.body_hash():
+            raise idempotency_conflict(request.idempotency_key)
+    return Posted([db.session.get(Transfer, found[r.idempotency_key][0]) for r in group],
+                  replayed=True)  # fmt: skip
 
 
 def _check_balances(requests: Sequence[TransferRequest], accounts: dict[int, dict]) -> None:
@@ -241,10 +276,14 @@ _ENTRY_COLUMNS = (
 )  # fmt: skip
 
 
-def _append(requests, accounts, release_holds, now) -> list[Transfer]:
-    """Write the checked requests: transfers, chained entries, the accounts' new state."""
-    link_id = str(uuid.uuid4()) if len(requests) > 1 else None
-    transfers = [_new_transfer(request, link_id, now) for request in requests]
+def _append(groups, accounts, release_holds, now) -> list[list[Transfer]]:
+    """Write the checked groups: transfers (a link id per group of more than one), chained
+    entries, the accounts' new state. Returns each group's transfers."""
+    posted = []
+    for group in groups:
+        link_id = str(uuid.uuid4()) if len(group) > 1 else None
+        posted.append([_new_transfer(request, link_id, now) for request in group])
+    transfers = [transfer for group in posted for transfer in group]
     db.session.flush()  # whatever the caller added first (cheap when there is nothing)
     stamp = canonical_time(now)
     cursor, pg = dbapi_cursor()
@@ -267,7 +306,7 @@ def _append(requests, accounts, release_holds, now) -> list[Transfer]:
         cursor.close()
     track_point_lots(transfers, accounts, now)
     expire_identity_map(state)
-    return transfers
+    return posted
 
 
 def _new_transfer(request: TransferRequest, link_id: str | None, now: datetime) -> Transfer:
@@ -296,18 +335,22 @@ def _insert_transfers(cursor, pg: bool, transfers: list[Transfer], created) -> N
     Raises IdempotencyInProgress when the unique key lost a race we could not see (the
     twin had not committed yet when we looked).
     """
-    sql = insert_sql("transfers", _TRANSFER_COLUMNS, 1, pg, returning=True)
-    ids = []
+    # one statement for them all; RETURNING's order is not promised, so ids come back
+    # with their (unique) keys
+    sql = insert_sql("transfers", _TRANSFER_COLUMNS, len(transfers), pg, returning=True)
+    values = []
+    for transfer in transfers:
+        row = [getattr(transfer, c) for c in _TRANSFER_COLUMNS]
+        row[_TRANSFER_CREATED_AT] = created
+        values += row
     try:
-        for transfer in transfers:
-            values = [getattr(transfer, c) for c in _TRANSFER_COLUMNS]
-            values[_TRANSFER_CREATED_AT] = created
-            cursor.execute(sql, values)
-            ids.append(cursor.fetchone()[0])
+        cursor.execute(sql + ", idempotency_key", values)
+        by_key = {key: transfer_id for transfer_id, key in cursor.fetchall()}
     except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
         raise IdempotencyInProgress(
             "A request with this idempotency key is being posted right now; retry it.",
         ) from None
+    ids = [by_key[transfer.idempotency_key] for transfer in transfers]
     for transfer, transfer_id in zip(transfers, ids, strict=True):
         transfer.id = transfer_id
         make_transient_to_detached(transfer)

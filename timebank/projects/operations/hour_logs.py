@@ -292,6 +292,7 @@ def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = N
     HourLogNotFound, HourLogDecided (rejected), FourEyes (one's own). Raises Forbidden
     (nothing decided) when any named log lies outside the actor's scope."""
     now = now or utcnow()
+    approved: list[HourLog] = []
 
     def approve(log: HourLog) -> None:
         if log.status == "rejected":
@@ -303,11 +304,13 @@ def approve_hour_logs(ids: list[int], *, actor: Member, now: datetime | None = N
             log.status, log.decided_by_id, log.decided_at = "approved", actor.id, now
             _audit_decision("hour_log.approve", log, actor)
             _resolve_wish(log, actor, now)
-        # also for one approved before: a retry after a crash must credit exactly once
-        _credit(log)
         notify_hours_approved(log, now=now)
+        # also one approved before: a retry after a crash must credit exactly once
+        approved.append(log)
 
-    return _decide_each(ids, approve, actor)
+    outcome = _decide_each(ids, approve, actor)
+    _credit(approved)
+    return outcome
 
 
 def _points_per_hour(log: HourLog) -> int:
@@ -322,21 +325,26 @@ def _resolve_wish(log: HourLog, actor: Member, now: datetime) -> None:
         resolve_with(need, actor=actor, reason=coded("wish_fulfilled"), now=now)
 
 
-def _credit(log: HourLog) -> None:
+def _credit(logs: list[HourLog]) -> None:
+    """Post the approved logs' HOURS and POINTS, once each (keyed ``hourlog:<id>``), in one
+    step after every decision: the issuance accounts are locked only for that step."""
     from timebank.ledger import operations as ledger
 
-    ledger.credit_from_evidence(
-        member_id=log.member_id,
-        member_unit_id=log.member.home_unit_id,
-        unit_id=log.unit_id,
-        minutes=log.credited_minutes or 0,
-        points=log.credited_points or 0,
-        code="earn_project",
-        reference_type="hour_log",
-        reference_id=str(log.id),
-        idempotency_key=f"hourlog:{log.id}",
-        actor_id=log.decided_by_id,
-    )
+    ledger.credit_evidence([
+        ledger.Evidence(
+            member_id=log.member_id,
+            member_unit_id=log.member.home_unit_id,
+            unit_id=log.unit_id,
+            minutes=log.credited_minutes or 0,
+            points=log.credited_points or 0,
+            code="earn_project",
+            reference_type="hour_log",
+            reference_id=str(log.id),
+            idempotency_key=f"hourlog:{log.id}",
+            actor_id=log.decided_by_id,
+        )
+        for log in logs
+    ])  # fmt: skip
 
 
 @use_case
