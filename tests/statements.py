@@ -21,6 +21,7 @@ HARNESS = ("SAVEPOINT sa_savepoint_", "RELEASE SAVEPOINT sa_savepoint_",
 
 #: the modules that speak plain SQL on the session's DB-API cursor (ledger/operations/sql.py)
 RAW_SQL_MODULES = (
+    "timebank.ledger.operations.history",
     "timebank.ledger.operations.posting",
     "timebank.transparency.operations.log",
     "timebank.transparency.operations.tree",

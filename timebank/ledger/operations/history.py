@@ -9,22 +9,27 @@ import sqlalchemy as sa
 
 from timebank.extensions import db
 from timebank.ledger.models import LEDGERS, Entry
-from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, TRANSFERS
+from timebank.ledger.operations.sql import ACCOUNTS, ENTRIES, TRANSFERS, dbapi_cursor
 
-#: built once: a member's accounts by the unique (ledger, owner_key) index
-_BALANCES = sa.select(ACCOUNTS.c.ledger, ACCOUNTS.c.balance, ACCOUNTS.c.held).where(
-    # naming every ledger lets the unique (ledger, owner_key) index find the rows
-    ACCOUNTS.c.ledger.in_(LEDGERS),
-    ACCOUNTS.c.owner_key == sa.bindparam("owner_key"),
-)
+#: a member's accounts by the unique (ledger, owner_key) index (naming every ledger lets
+#: the index find the rows), for sqlite3 and for psycopg
+_BALANCES_SQL = {
+    pg: "SELECT ledger, balance, held FROM accounts "
+    f"WHERE ledger IN ({', '.join(repr(name) for name in LEDGERS)}) AND owner_key = {mark}"
+    for pg, mark in ((False, "?"), (True, "%s"))
+}
 
 
 def balances(member_id: int) -> dict[str, dict[str, int]]:
     """``{"HOURS": {"balance", "held", "available"}, "POINTS": {...}}`` for a member.
 
-    One indexed read of at most two rows, whatever the length of the history.
+    One indexed read of at most two rows, whatever the length of the history, in plain
+    SQL on the session's own cursor (as posting reads the accounts it locks).
     """
-    rows = db.session.execute(_BALANCES, {"owner_key": f"member:{member_id}"})
+    cursor, pg = dbapi_cursor()
+    cursor.execute(_BALANCES_SQL[pg], (f"member:{member_id}",))
+    rows = cursor.fetchall()
+    cursor.close()
     result = {ledger: {"balance": 0, "held": 0, "available": 0} for ledger in LEDGERS}
     for ledger, balance, held in rows:
         result[ledger] = {"balance": balance, "held": held, "available": balance - held}
