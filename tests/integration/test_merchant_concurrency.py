@@ -203,18 +203,11 @@ def test_on_sqlite_a_counter_takes_the_write_lock_only_to_write(app, client, two
     # read before the lock: holding it, a hold writes the redemption and the ledger's hold
     held, locked_texts = hold(member, shops[0]["offer"], "lock-1")
     locked = verbs(locked_texts)
-    # the redemption; the ledger: the account (raw SQL, not seen here), its key check, the
-    # credit account's ledger, the hold, the held amount; the redemption's hold. Whether
-    # the customer is an official (shown unmasked) was read with the customer, before.
-    assert locked == [
-        "BEGIN IMMEDIATE",
-        "INSERT",
-        "SELECT",
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "UPDATE",
-    ], locked
+    # the redemption; the ledger: the member's account checked and held in one conditional
+    # UPDATE (its key is new with the redemption, the credit account was read on POINTS),
+    # the hold; the redemption's hold. Whether the customer is an official (shown
+    # unmasked) was read with the customer, before.
+    assert locked == ["BEGIN IMMEDIATE", "INSERT", "UPDATE", "INSERT", "UPDATE"], locked
     _, confirmed_texts = lock_held_for("post", f"/api/v1/redemptions/{held['id']}/confirm")
     confirmed = verbs(confirmed_texts)
     # the redemption and the hold, locked; the hold's point lots; the transfer (raw SQL)

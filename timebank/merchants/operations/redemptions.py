@@ -229,6 +229,10 @@ def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
         actor_id=staff.id,
         reference_type="redemption",
         reference_id=str(redemption.id),
+        # the redemption's id is new in this transaction, so is the key; both accounts
+        # were read (or opened) on the POINTS ledger
+        new_key=True,
+        credit_ledger="POINTS",
     )
     redemption.hold_id = hold.id
     redemption.expires_at = hold.expires_at
