@@ -177,47 +177,46 @@ def _insert(values: dict, relations: dict, key: str, body_hash: str):
     return redemption
 
 
-def _redeemer(offer, read: ReadCode, staff: Member) -> Member:
+def _points_account(owner_key: str) -> sa.ScalarSelect:
+    """The id of the POINTS account of ``owner_key`` (NULL: not opened yet)."""
+    return (
+        sa.select(Account.id)
+        .where(Account.ledger == "POINTS", Account.owner_key == owner_key)
+        .scalar_subquery()
+    )
+
+
+def _redeemer(offer, read: ReadCode, staff: Member) -> tuple[Member, int | None, int | None]:
     """The member a code names, if they may redeem ``offer``: active, eligible, and
     neither the staff member at the counter nor their ward (the points would be paid to
-    the shop with no customer). Raises StaffSelfDealing, MemberNotActive, NotEligible."""
+    the shop with no customer); with the ids of the member's and the shop's POINTS
+    accounts (None: not opened yet), read in the same statement. Raises StaffSelfDealing,
+    MemberNotActive, NotEligible."""
     if access.pays_self_or_ward(staff, read.member_id):
         raise StaffSelfDealing(
             "Nobody redeems their own points, or those of a member they look after, "
             "at a counter they serve."
         )
-    member = people.get_member_shown(read.member_id)  # the answer shows their name
+    member, debit, credit = people.read_member_shown(  # the answer shows their name
+        read.member_id,
+        _points_account(f"member:{read.member_id}"),
+        _points_account(f"merchant:{offer.merchant_id}"),
+    )
     if not member.is_active:
         raise MemberNotActive(
             "%(name)s's account is not active.", params={"name": shown_name(member)}
         )
     check_eligible(offer, member)
-    return member
+    return member, debit, credit
 
 
-def _account_ids(member: Member, merchant_id: int) -> dict[str, int | None]:
-    """The member's and the merchant's POINTS accounts, read in one query (None: not
-    opened yet)."""
-    keys = {f"member:{member.id}": None, f"merchant:{merchant_id}": None}
-    rows = db.session.execute(
-        sa.select(Account.owner_key, Account.id).where(
-            Account.ledger == "POINTS", Account.owner_key.in_(keys)
-        )
-    )
-    keys.update(dict(rows.all()))
-    return keys
-
-
-def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
-    """Hold the redemption's points on the member's account for the merchant (``accounts``:
-    from ``_account_ids``; those missing are opened now)."""
+def _hold_points(redemption: Redemption, staff: Member, debit, credit) -> None:
+    """Hold the redemption's points on the member's account for the merchant (``debit``,
+    ``credit``: the POINTS accounts' ids from ``_redeemer``; those missing are opened
+    now)."""
     member = redemption.member
-    debit = accounts[f"member:{member.id}"] or (
-        ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
-    )
-    credit = accounts[f"merchant:{redemption.merchant_id}"] or (
-        ledger.merchant_account(redemption.merchant_id, "POINTS").id
-    )
+    debit = debit or ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
+    credit = credit or ledger.merchant_account(redemption.merchant_id, "POINTS").id
     hold = ledger.place_hold(
         ledger="POINTS",
         debit_account_id=debit,
@@ -242,7 +241,7 @@ def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
 def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
     """What a redemption reads before it writes: the code, the offer, an earlier answer
     to the same key (a RedeemResult), the member, checked, and the two accounts. Returns
-    (offer, member, read code, account ids) or the earlier answer."""
+    (offer, read code, member, debit and credit account ids) or the earlier answer."""
     try:
         read = read_redeem_code(code, now=now)
     except RedeemCodeRejected as refused:
@@ -262,8 +261,7 @@ def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
     if (previous := _by_key(key, body_hash, code=read)) is not None:
         return RedeemResult(previous, replayed=True)
     check_redeemable(offer, now)
-    member = _redeemer(offer, read, staff)
-    return offer, member, read, _account_ids(member, offer.merchant_id)
+    return offer, read, *_redeemer(offer, read, staff)
 
 
 @use_case
@@ -300,7 +298,7 @@ def redeem(
         planned = _plan(code, offer_id, key, body_hash, staff, merchant_id, now)
     if isinstance(planned, RedeemResult):
         return planned
-    offer, member, read, accounts = planned
+    offer, read, member, debit, credit = planned
     if has_limits(offer):
         # limits are counted under the offer's lock (and, on SQLite, the write lock); a
         # twin with the same key that committed while we waited is a replay, not a count.
@@ -330,7 +328,7 @@ def redeem(
     redemption = _insert(values, relations, key, body_hash)
     if isinstance(redemption, RedeemResult):
         return redemption
-    _hold_points(redemption, staff, accounts)
+    _hold_points(redemption, staff, debit, credit)
     metrics.count_after_commit("redemptions", "held")
     return RedeemResult(redemption)
 
