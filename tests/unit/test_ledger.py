@@ -253,6 +253,23 @@ def test_a_hold_on_a_new_key_checks_in_its_update_and_never_doubles_the_key(peop
     assert ledger.verify_ledger().ok
 
 
+def test_new_keys_skip_the_lookup_but_a_key_posted_before_still_posts_once(people):
+    alice, unit = people["alice"], people["d"]["a"]
+    [posted] = earn(alice, unit, points=100, key="attendance:7")  # key "attendance:7:POINTS"
+    request = ledger.TransferRequest(
+        ledger="POINTS", debit_account_id=posted.debit_account_id,
+        credit_account_id=posted.credit_account_id, amount=5, code="earn_checkin",
+        idempotency_key="attendance:7:POINTS",
+    )  # fmt: skip
+    db.session.commit()
+    with pytest.raises(DomainError) as error:
+        ledger.post_linked([request], new_keys=True)
+    assert error.value.code == "idempotency_in_progress"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Transfer)) == 1
+    assert ledger.balances(alice.id)["POINTS"]["balance"] == 100
+
+
 def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
     alice, unit, organizer, second = (
         people["alice"],

@@ -236,6 +236,8 @@ def commit_hold(
         ],
         release_holds={hold.debit_account_id: hold.amount},
         now=now,
+        # a hold commits once: locked and pending, no transfer has its key yet
+        new_keys=True,
     )
     hold.status = "committed"
     hold.resolved_at = now

@@ -178,12 +178,16 @@ def post_linked(
     *,
     release_holds: dict[int, int] | None = None,
     now: datetime | None = None,
+    new_keys: bool = False,
 ) -> Posted:
     """Post transfers all or none, in order; the same keys and bodies return the originals
     (``replayed``).
 
     ``release_holds`` maps account id -> amount of its ``held`` to release in the same
-    step (used when a hold commits). Raises InvalidInput for a malformed request,
+    step (used when a hold commits). ``new_keys``: the caller knows no transfer has these
+    keys (e.g. ``hold:<id>`` of a hold it locked while pending), so they are not looked
+    up; a key posted after all fails on its unique constraint (IdempotencyInProgress),
+    never posts twice. Raises InvalidInput for a malformed request,
     IdempotencyConflict when a key was used for a different body, InsufficientBalance
     when a no-overdraft account would go below zero (nothing is posted then).
     """
@@ -197,7 +201,7 @@ def post_linked(
     accounts = lock_accounts(account_ids | set(release_holds or {}))
     # Keys are checked once, under the lock, so a twin that committed while we waited is
     # seen; a replay waits for the lock too, but new transfers save a query (bench/ledger.py).
-    existing = existing_transfers(requests)
+    existing = None if new_keys else existing_transfers(requests)
     if existing is not None:
         return Posted(existing, replayed=True)
     for account_id, amount in (release_holds or {}).items():
