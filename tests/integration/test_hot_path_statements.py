@@ -20,7 +20,7 @@ CHECK_IN = 5
 HOLD = 9
 #: the confirm's last statement is its audit row (issue 21, finding 11: the shop's own
 #: confirms, voids and refunds are on the audit log)
-CONFIRM = 14
+CONFIRM = 13
 
 
 def _request(client, method: str, url: str, **kwargs):

@@ -114,14 +114,17 @@ _LOCK = (
 )
 
 
-def lock_redemption(redemption_id: int) -> Redemption:
+def lock_redemption(redemption_id: int, *, staff: Member | None = None) -> Redemption:
     """The redemption row, locked FOR UPDATE (PostgreSQL), with its merchant, offer and
     member, and whether the member is an official (the answer shows their name). Raises
-    RedemptionNotFound."""
+    RedemptionNotFound; with ``staff``, Forbidden unless they are staff of its shop (asked
+    of the locked row, so the edge needs no read of its own)."""
     found = db.session.execute(_LOCK, {"redemption": redemption_id}).first()
     if found is None:
         raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
     redemption, official = found
+    if staff is not None:
+        access.authorize(staff, "redemptions.counter", Target(merchant=redemption.merchant_id))
     access.remember_official(redemption.member_id, official)
     return redemption
 
@@ -371,11 +374,12 @@ def confirm_redemption(
     """Take the held points: the hold commits to the merchant's account (one ``redeem``
     transfer). Exactly one decision wins.
 
-    Raises RedemptionNotHeld, RedemptionExpired (the points were released; that is kept),
+    Raises RedemptionNotFound, Forbidden unless ``staff`` is staff of the redemption's shop,
+    RedemptionNotHeld, RedemptionExpired (the points were released; that is kept),
     MerchantNotApproved (a suspended shop confirms nothing).
     """
     now = now or utcnow()
-    redemption = lock_redemption(redemption_id)
+    redemption = lock_redemption(redemption_id, staff=staff)
     _require_held(redemption, now)
     if redemption.merchant.status != "approved":
         raise MerchantNotApproved(
@@ -415,10 +419,11 @@ def void_redemption(
 ) -> Redemption:
     """Cancel a held redemption: the points are released in full.
 
-    Raises RedemptionNotHeld, RedemptionExpired (released anyway).
+    Raises RedemptionNotFound, Forbidden unless ``staff`` is staff of the redemption's shop,
+    RedemptionNotHeld, RedemptionExpired (released anyway).
     """
     now = now or utcnow()
-    redemption = lock_redemption(redemption_id)
+    redemption = lock_redemption(redemption_id, staff=staff)
     _require_held(redemption, now)
     try:
         ledger.void_hold(redemption.hold_id)
