@@ -24,7 +24,7 @@ from timebank.core import access, metrics
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
-from timebank.core.errors import N_
+from timebank.core.errors import N_, DomainError
 from timebank.core.privacy import shown_name
 from timebank.core.throttle import REDEEM_GUESSES_STAFF
 from timebank.core.uow import reads_before_writes
@@ -259,12 +259,22 @@ def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
         raise OfferWrongMerchant("This offer belongs to another shop.")
     # staff of the offer's shop only (an offer never moves to another shop)
     access.authorize(staff, "redemptions.counter", Target(merchant=offer.merchant_id))
-    # a twin that commits after this read loses the key's unique constraint, and then
-    # is seen (_insert)
+    try:
+        check_redeemable(offer, now)
+        return offer, read, *_redeemer(offer, read, staff)
+    except DomainError as refusal:
+        return _earlier_answer(refusal, key, body_hash, read)
+
+
+def _earlier_answer(refusal: DomainError, key: str, body_hash: str, read: ReadCode):
+    """A request is looked up by its key only when something refuses it (and when its
+    INSERT meets a twin, in ``_insert``): a replay is answered as the first time whatever
+    has changed since, another redemption's code is RedeemCodeUsed, another body under
+    the key IdempotencyConflict; else ``refusal`` stands. Answers as the lookup before the
+    checks did, without a query on the way that succeeds."""
     if (previous := _by_key(key, body_hash, code=read)) is not None:
         return RedeemResult(previous, replayed=True)
-    check_redeemable(offer, now)
-    return offer, read, *_redeemer(offer, read, staff)
+    raise refusal
 
 
 @use_case
@@ -304,14 +314,16 @@ def redeem(
     offer, read, member, debit, credit = planned
     if has_limits(offer):
         # limits are counted under the offer's lock (and, on SQLite, the write lock); a
-        # twin with the same key that committed while we waited is a replay, not a count.
+        # twin with the same key that committed while we waited is a replay, not a count
+        # (refused by a limit it filled: _earlier_answer; else its INSERT meets ours).
         # Without any limits, redemptions of one offer run side by side (the member's
         # account is locked by the hold).
         offer = lock_offer(offer_id)
-        if (previous := _by_key(key, body_hash, code=read)) is not None:
-            return RedeemResult(previous, replayed=True)
-        check_redeemable(offer, now)
-        check_limits(offer, member.id, now)
+        try:
+            check_redeemable(offer, now)
+            check_limits(offer, member.id, now)
+        except DomainError as refusal:
+            return _earlier_answer(refusal, key, body_hash, read)
     values = {
         "merchant_id": offer.merchant_id,
         "offer_id": offer.id,
