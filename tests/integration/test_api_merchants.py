@@ -106,6 +106,53 @@ def redeem(client, cast, offer, code, key):
     return client.post("/api/v1/redemptions", json=body, headers=cast["owner"])
 
 
+def test_confirm_and_void_ask_of_the_locked_redemption_404_then_403(
+    client, district, cast, counter, token_for
+):
+    """The shop's staff are checked by the operation on the row it locks (the API reads
+    no target of its own): a missing redemption is 404, another shop's staff get 403 and
+    change nothing."""
+    merchant, offer = counter
+    code = merchants.current_redeem_code(cast["member_id"]).token
+    held = redeem(client, cast, offer, code, "locked-403").json
+    other = create_merchant(district["b"])
+    db.session.commit()
+    for decision in ("confirm", "void"):
+        missing = client.post(f"/api/v1/redemptions/999999/{decision}", headers=cast["owner"])
+        assert missing.status_code == 404, missing.json
+        assert missing.json["code"] == "redemption_not_found"
+        for stranger in (token_for(other.owner), cast["member"]):
+            refused = client.post(f"/api/v1/redemptions/{held['id']}/{decision}", headers=stranger)
+            assert refused.status_code == 403 and refused.json["code"] == "forbidden"
+    assert merchants.get_redemption(held["id"]).status == "held"
+    assert ledger.balances(cast["member_id"])["POINTS"] == {
+        "balance": 25, "held": 10, "available": 15,
+    }  # fmt: skip
+    assert client.post(f"/api/v1/redemptions/{held['id']}/confirm",
+                       headers=cast["owner"]).json["status"] == "confirmed"  # fmt: skip
+
+
+def test_a_replay_is_answered_as_the_first_time_after_the_offer_is_withdrawn(client, cast, counter):
+    """A request's key is looked up only when something refuses it (or its INSERT meets a
+    twin): a replay is still the first answer, a used code still redeem_code_used and
+    another body idempotency_conflict, whatever else would refuse them now."""
+    merchant, offer = counter
+    code = merchants.current_redeem_code(cast["member_id"]).token
+    first = redeem(client, cast, offer, code, "withdrawn-1")
+    assert first.status_code == 201, first.json
+    merchants.withdraw_offer(offer)
+    db.session.commit()
+    again = redeem(client, cast, offer, code, "withdrawn-1")
+    assert (again.status_code, again.json["id"]) == (200, first.json["id"])
+    used = redeem(client, cast, offer, code, "withdrawn-2")
+    assert used.json["code"] == "redeem_code_used", used.json
+    other = create_offer(merchant, points_cost=5)
+    db.session.commit()
+    conflict = redeem(client, cast, other, code, "withdrawn-1")
+    assert conflict.json["code"] == "idempotency_conflict", conflict.json
+    assert ledger.balances(cast["member_id"])["POINTS"]["held"] == 10
+
+
 def test_used_expired_forged_and_conflicting_codes_each_say_so(client, cast, counter):
     _merchant, offer = counter
     member_id = cast["member_id"]

@@ -17,10 +17,10 @@ from timebank.extensions import db
 TOKEN_LOOKUP = 1
 BALANCES = 2
 CHECK_IN = 5
-HOLD = 13
+HOLD = 8
 #: the confirm's last statement is its audit row (issue 21, finding 11: the shop's own
 #: confirms, voids and refunds are on the audit log)
-CONFIRM = 15
+CONFIRM = 13
 
 
 def _request(client, method: str, url: str, **kwargs):

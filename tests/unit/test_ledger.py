@@ -218,6 +218,58 @@ def test_holds_commit_partly_void_and_expire_once(people):
     assert ledger.verify_ledger().ok
 
 
+def test_a_hold_on_a_new_key_checks_in_its_update_and_never_doubles_the_key(people):
+    """``new_key``: no lookup of the key, the debit checked and held in one conditional
+    UPDATE; what it refuses is refused as the locked path refuses it, and a key that was
+    not new after all fails on its unique constraint instead of holding twice."""
+    alice, unit = people["alice"], people["d"]["a"]
+    earn(alice, unit, minutes=30, points=100)
+    shop = ledger.system_account(unit.id, "POINTS", "settlement")
+    points = ledger.member_account(alice.id, "POINTS", unit_id=alice.home_unit_id)
+    hours = ledger.member_account(alice.id, "HOURS", unit_id=alice.home_unit_id)
+
+    def hold(key, amount=60, debit=points.id, **known):
+        return ledger.place_hold(
+            ledger="POINTS", debit_account_id=debit, credit_account_id=shop.id,
+            amount=amount, code="redeem", idempotency_key=key,
+            timeout=timedelta(minutes=5), new_key=True, **known,
+        )  # fmt: skip
+
+    hold("n1", credit_ledger="POINTS")
+    assert ledger.balances(alice.id)["POINTS"] == {"balance": 100, "held": 60, "available": 40}
+    with pytest.raises(DomainError) as short:
+        hold("n2", amount=41)
+    assert short.value.code == "insufficient_balance" and short.value.params["available"] == 40
+    for refused in ({"debit": hours.id}, {"credit_ledger": "HOURS"}):
+        with pytest.raises(DomainError) as mismatch:
+            hold("n3", amount=1, **refused)
+        assert mismatch.value.code == "ledger_mismatch"
+    assert ledger.balances(alice.id)["POINTS"]["held"] == 60
+    db.session.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        hold("n1", amount=10)
+    db.session.rollback()
+    assert ledger.balances(alice.id)["POINTS"] == {"balance": 100, "held": 60, "available": 40}
+    assert ledger.verify_ledger().ok
+
+
+def test_new_keys_skip_the_lookup_but_a_key_posted_before_still_posts_once(people):
+    alice, unit = people["alice"], people["d"]["a"]
+    [posted] = earn(alice, unit, points=100, key="attendance:7")  # key "attendance:7:POINTS"
+    request = ledger.TransferRequest(
+        ledger="POINTS", debit_account_id=posted.debit_account_id,
+        credit_account_id=posted.credit_account_id, amount=5, code="earn_checkin",
+        idempotency_key="attendance:7:POINTS",
+    )  # fmt: skip
+    db.session.commit()
+    with pytest.raises(DomainError) as error:
+        ledger.post_linked([request], new_keys=True)
+    assert error.value.code == "idempotency_in_progress"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Transfer)) == 1
+    assert ledger.balances(alice.id)["POINTS"]["balance"] == 100
+
+
 def test_corrections_are_bounded_and_value_creating_ones_need_four_eyes(people):
     alice, unit, organizer, second = (
         people["alice"],

@@ -322,8 +322,11 @@ class RedemptionById(ApiView):
 
 @blp.route(f"{REDEMPTION}/confirm")
 class Confirm(ApiView):
-    @requires("redemptions.counter", target=merchants.redemption_target)
+    # the operation asks whether the caller is staff of the redemption's shop, of the row
+    # it locks (404 when there is none, then 403): no read of the edge's own
+    @requires("redemptions.counter")
     @blp.response(200, RedemptionSchema)
+    @blp.alt_response(404, description="no such redemption")
     def post(self, redemption_id):
         """Take the held points: they move to the shop's account (one ``redeem`` transfer).
         409 ``redemption_not_held`` or ``redemption_expired`` (the points were released)."""
@@ -332,8 +335,10 @@ class Confirm(ApiView):
 
 @blp.route(f"{REDEMPTION}/void")
 class Void(ApiView):
-    @requires("redemptions.counter", target=merchants.redemption_target)
+    # asked of the locked row, as Confirm's
+    @requires("redemptions.counter")
     @blp.response(200, RedemptionSchema)
+    @blp.alt_response(404, description="no such redemption")
     def post(self, redemption_id):
         """Cancel a held redemption: the points are released in full."""
         return merchants.void_redemption(redemption_id, staff=access.current_actor())

@@ -60,11 +60,20 @@ def place_hold(
     actor_id: int | None = None,
     reference_type: str | None = None,
     reference_id: str | None = None,
+    new_key: bool = False,
+    credit_ledger: str | None = None,
 ) -> Hold:
     """Reserve ``amount`` of the debit account until commit, void or timeout.
 
     Held amounts count against the available balance. The same key and body return the
-    same hold. Raises InsufficientBalance when not enough is available.
+    same hold. Raises InsufficientBalance when not enough is available, LedgerMismatch
+    unless both accounts are on ``ledger``, AccountNotFound.
+
+    What a caller knows saves reads: ``new_key``, the key was made in this transaction from
+    a row it just inserted (e.g. ``redemption:<new id>``), so no hold has it and none is
+    looked up (a twin would still fail on the key's unique constraint, never double), and
+    the debit is checked and reserved in one conditional UPDATE; ``credit_ledger``, the
+    ledger the caller read the credit account on (an account's ledger never changes).
     """
     request = TransferRequest(
         ledger=ledger,
@@ -82,26 +91,20 @@ def place_hold(
         raise InvalidInput("A hold needs a positive timeout.")
     body_hash = request.body_hash()
     # Only the debit account changes: the credit account is read, not locked, so holds
-    # for one merchant from many members run side by side. The key is decided under the
-    # lock (a twin that committed while we waited is seen), as a posting does.
-    accounts = lock_accounts([debit_account_id])
-    if (hold := _existing_hold(idempotency_key, body_hash)) is not None:
-        return hold
-    debit = accounts[debit_account_id]
-    if debit["ledger"] != ledger or _ledger_of(credit_account_id) != ledger:
-        raise LedgerMismatch(
-            "Both accounts must belong to the %(ledger)s ledger.",
-            params={"ledger": ledger},
-        )
-    if not debit["allow_negative"] and debit["balance"] - debit["held"] < amount:
-        raise InsufficientBalance(
-            "Not enough %(ledger)s: %(available)s available, %(amount)s needed.",
-            params={
-                "ledger": ledger,
-                "available": debit["balance"] - debit["held"],
-                "amount": amount,
-            },
-        )
+    # for one merchant from many members run side by side.
+    if (credit_ledger or _ledger_of(credit_account_id)) != ledger:
+        raise _ledger_mismatch(ledger)
+    if new_key:
+        _reserve(debit_account_id, ledger, amount)
+    else:
+        # the key is decided under the lock (a twin that committed while we waited is
+        # seen), as a posting does
+        debit = lock_accounts([debit_account_id])[debit_account_id]
+        if (hold := _existing_hold(idempotency_key, body_hash)) is not None:
+            return hold
+        _check_debit(debit, ledger, amount)
+        _add_held(debit, amount)
+    expire_identity_map([debit_account_id])
     now = utcnow()
     hold = Hold(
         ledger=ledger,
@@ -118,14 +121,55 @@ def place_hold(
         created_at=now,
     )
     db.session.add(hold)
-    db.session.execute(
-        ACCOUNTS.update()
-        .where(ACCOUNTS.c.id == debit_account_id)
-        .values(held=debit["held"] + amount)
-    )
-    expire_identity_map([debit_account_id])
     db.session.flush()
     return hold
+
+
+def _ledger_mismatch(ledger: str) -> LedgerMismatch:
+    return LedgerMismatch(
+        "Both accounts must belong to the %(ledger)s ledger.", params={"ledger": ledger}
+    )
+
+
+def _check_debit(debit: dict, ledger: str, amount: int) -> None:
+    """Raise LedgerMismatch or InsufficientBalance unless ``debit`` (an account's row) can
+    hold ``amount``."""
+    if debit["ledger"] != ledger:
+        raise _ledger_mismatch(ledger)
+    available = debit["balance"] - debit["held"]
+    if not debit["allow_negative"] and available < amount:
+        raise InsufficientBalance(
+            "Not enough %(ledger)s: %(available)s available, %(amount)s needed.",
+            params={"ledger": ledger, "available": available, "amount": amount},
+        )
+
+
+def _reserve(account_id: int, ledger: str, amount: int) -> None:
+    """Add ``amount`` to the account's held amount if it is on ``ledger`` and has that
+    much available: the check and the write are one statement (PostgreSQL re-checks the
+    row a concurrent writer changed). When refused, the row is locked and checked again,
+    to say why (or, if a credit came in meanwhile, to hold after all)."""
+    reserved = db.session.execute(
+        ACCOUNTS.update()
+        .where(
+            ACCOUNTS.c.id == account_id,
+            ACCOUNTS.c.ledger == ledger,
+            ACCOUNTS.c.allow_negative | (ACCOUNTS.c.balance - ACCOUNTS.c.held >= amount),
+        )
+        .values(held=ACCOUNTS.c.held + amount)
+        .returning(ACCOUNTS.c.id)
+    ).first()
+    if reserved is None:
+        debit = lock_accounts([account_id])[account_id]
+        _check_debit(debit, ledger, amount)
+        _add_held(debit, amount)
+
+
+def _add_held(debit: dict, amount: int) -> None:
+    """Hold ``amount`` more on a locked account (``debit``: its row, read under the lock)."""
+    db.session.execute(
+        ACCOUNTS.update().where(ACCOUNTS.c.id == debit["id"]).values(held=debit["held"] + amount)
+    )
 
 
 def _lock_hold(hold_id: int) -> Hold:
@@ -192,6 +236,8 @@ def commit_hold(
         ],
         release_holds={hold.debit_account_id: hold.amount},
         now=now,
+        # a hold commits once: locked and pending, no transfer has its key yet
+        new_keys=True,
     )
     hold.status = "committed"
     hold.resolved_at = now

@@ -163,18 +163,22 @@ def post_linked(
     *,
     release_holds: dict[int, int] | None = None,
     now: datetime | None = None,
+    new_keys: bool = False,
 ) -> Posted:
     """Post transfers all or none, in order; the same keys and bodies return the originals
     (``replayed``).
 
     ``release_holds`` maps account id -> amount of its ``held`` to release in the same
-    step (used when a hold commits). Raises InvalidInput for a malformed request,
+    step (used when a hold commits). ``new_keys``: the caller knows no transfer has these
+    keys (e.g. ``hold:<id>`` of a hold it locked while pending), so they are not looked
+    up; a key posted after all fails on its unique constraint (IdempotencyInProgress),
+    never posts twice. Raises InvalidInput for a malformed request,
     IdempotencyConflict when a key was used for a different body, InsufficientBalance
     when a no-overdraft account would go below zero (nothing is posted then).
     """
     if not requests:
         return Posted()
-    return post_groups([requests], release_holds=release_holds, now=now)[0]
+    return post_groups([requests], release_holds=release_holds, now=now, new_keys=new_keys)[0]
 
 
 def post_groups(
@@ -182,6 +186,7 @@ def post_groups(
     *,
     release_holds: dict[int, int] | None = None,
     now: datetime | None = None,
+    new_keys: bool = False,
 ) -> list[Posted]:
     """Post several groups of linked transfers in one step: their accounts locked once,
     their keys checked once under that lock, and all appended together, so a batch holds
@@ -189,7 +194,7 @@ def post_groups(
     transaction. Each group is decided as ``post_linked`` decides it: posted, or its
     originals returned (``replayed``); a group whose keys were used for other bodies, or
     only some of whose keys were posted, is an IdempotencyConflict and nothing is posted.
-    Raises what ``post_linked`` raises.
+    ``new_keys`` as for ``post_linked``. Raises what ``post_linked`` raises.
     """
     groups = [list(group) for group in groups if group]
     requests = [request for group in groups for request in group]
@@ -203,7 +208,7 @@ def post_groups(
     accounts = lock_accounts(account_ids | set(release_holds or {}))
     # Keys are checked once, under the lock, so a twin that committed while we waited is
     # seen; a replay waits for the lock too, but new transfers save a query (bench/ledger.py).
-    found = _posted_keys(requests)
+    found = {} if new_keys else _posted_keys(requests)
     outcome: list[Posted | None] = [_replayed(group, found) if found else None for group in groups]
     new = [group for group, done in zip(groups, outcome, strict=True) if done is None]
     if new:

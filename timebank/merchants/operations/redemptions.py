@@ -24,7 +24,7 @@ from timebank.core import access, metrics
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
-from timebank.core.errors import N_
+from timebank.core.errors import N_, DomainError
 from timebank.core.privacy import shown_name
 from timebank.core.throttle import REDEEM_GUESSES_STAFF
 from timebank.core.uow import reads_before_writes
@@ -114,14 +114,17 @@ _LOCK = (
 )
 
 
-def lock_redemption(redemption_id: int) -> Redemption:
+def lock_redemption(redemption_id: int, *, staff: Member | None = None) -> Redemption:
     """The redemption row, locked FOR UPDATE (PostgreSQL), with its merchant, offer and
     member, and whether the member is an official (the answer shows their name). Raises
-    RedemptionNotFound."""
+    RedemptionNotFound; with ``staff``, Forbidden unless they are staff of its shop (asked
+    of the locked row, so the edge needs no read of its own)."""
     found = db.session.execute(_LOCK, {"redemption": redemption_id}).first()
     if found is None:
         raise RedemptionNotFound("Redemption %(id)s does not exist.", params={"id": redemption_id})
     redemption, official = found
+    if staff is not None:
+        access.authorize(staff, "redemptions.counter", Target(merchant=redemption.merchant_id))
     access.remember_official(redemption.member_id, official)
     return redemption
 
@@ -177,47 +180,46 @@ def _insert(values: dict, relations: dict, key: str, body_hash: str):
     return redemption
 
 
-def _redeemer(offer, read: ReadCode, staff: Member) -> Member:
+def _points_account(owner_key: str) -> sa.ScalarSelect:
+    """The id of the POINTS account of ``owner_key`` (NULL: not opened yet)."""
+    return (
+        sa.select(Account.id)
+        .where(Account.ledger == "POINTS", Account.owner_key == owner_key)
+        .scalar_subquery()
+    )
+
+
+def _redeemer(offer, read: ReadCode, staff: Member) -> tuple[Member, int | None, int | None]:
     """The member a code names, if they may redeem ``offer``: active, eligible, and
     neither the staff member at the counter nor their ward (the points would be paid to
-    the shop with no customer). Raises StaffSelfDealing, MemberNotActive, NotEligible."""
+    the shop with no customer); with the ids of the member's and the shop's POINTS
+    accounts (None: not opened yet), read in the same statement. Raises StaffSelfDealing,
+    MemberNotActive, NotEligible."""
     if access.pays_self_or_ward(staff, read.member_id):
         raise StaffSelfDealing(
             "Nobody redeems their own points, or those of a member they look after, "
             "at a counter they serve."
         )
-    member = people.get_member_shown(read.member_id)  # the answer shows their name
+    member, debit, credit = people.read_member_shown(  # the answer shows their name
+        read.member_id,
+        _points_account(f"member:{read.member_id}"),
+        _points_account(f"merchant:{offer.merchant_id}"),
+    )
     if not member.is_active:
         raise MemberNotActive(
             "%(name)s's account is not active.", params={"name": shown_name(member)}
         )
     check_eligible(offer, member)
-    return member
+    return member, debit, credit
 
 
-def _account_ids(member: Member, merchant_id: int) -> dict[str, int | None]:
-    """The member's and the merchant's POINTS accounts, read in one query (None: not
-    opened yet)."""
-    keys = {f"member:{member.id}": None, f"merchant:{merchant_id}": None}
-    rows = db.session.execute(
-        sa.select(Account.owner_key, Account.id).where(
-            Account.ledger == "POINTS", Account.owner_key.in_(keys)
-        )
-    )
-    keys.update(dict(rows.all()))
-    return keys
-
-
-def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
-    """Hold the redemption's points on the member's account for the merchant (``accounts``:
-    from ``_account_ids``; those missing are opened now)."""
+def _hold_points(redemption: Redemption, staff: Member, debit, credit) -> None:
+    """Hold the redemption's points on the member's account for the merchant (``debit``,
+    ``credit``: the POINTS accounts' ids from ``_redeemer``; those missing are opened
+    now)."""
     member = redemption.member
-    debit = accounts[f"member:{member.id}"] or (
-        ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
-    )
-    credit = accounts[f"merchant:{redemption.merchant_id}"] or (
-        ledger.merchant_account(redemption.merchant_id, "POINTS").id
-    )
+    debit = debit or ledger.member_account(member.id, "POINTS", unit_id=member.home_unit_id).id
+    credit = credit or ledger.merchant_account(redemption.merchant_id, "POINTS").id
     hold = ledger.place_hold(
         ledger="POINTS",
         debit_account_id=debit,
@@ -229,6 +231,10 @@ def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
         actor_id=staff.id,
         reference_type="redemption",
         reference_id=str(redemption.id),
+        # the redemption's id is new in this transaction, so is the key; both accounts
+        # were read (or opened) on the POINTS ledger
+        new_key=True,
+        credit_ledger="POINTS",
     )
     redemption.hold_id = hold.id
     redemption.expires_at = hold.expires_at
@@ -238,7 +244,7 @@ def _hold_points(redemption: Redemption, staff: Member, accounts: dict) -> None:
 def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
     """What a redemption reads before it writes: the code, the offer, an earlier answer
     to the same key (a RedeemResult), the member, checked, and the two accounts. Returns
-    (offer, member, read code, account ids) or the earlier answer."""
+    (offer, read code, member, debit and credit account ids) or the earlier answer."""
     try:
         read = read_redeem_code(code, now=now)
     except RedeemCodeRejected as refused:
@@ -253,13 +259,22 @@ def _plan(code, offer_id, key, body_hash, staff, merchant_id, now):
         raise OfferWrongMerchant("This offer belongs to another shop.")
     # staff of the offer's shop only (an offer never moves to another shop)
     access.authorize(staff, "redemptions.counter", Target(merchant=offer.merchant_id))
-    # a twin that commits after this read loses the key's unique constraint, and then
-    # is seen (_insert)
+    try:
+        check_redeemable(offer, now)
+        return offer, read, *_redeemer(offer, read, staff)
+    except DomainError as refusal:
+        return _earlier_answer(refusal, key, body_hash, read)
+
+
+def _earlier_answer(refusal: DomainError, key: str, body_hash: str, read: ReadCode):
+    """A request is looked up by its key only when something refuses it (and when its
+    INSERT meets a twin, in ``_insert``): a replay is answered as the first time whatever
+    has changed since, another redemption's code is RedeemCodeUsed, another body under
+    the key IdempotencyConflict; else ``refusal`` stands. Answers as the lookup before the
+    checks did, without a query on the way that succeeds."""
     if (previous := _by_key(key, body_hash, code=read)) is not None:
         return RedeemResult(previous, replayed=True)
-    check_redeemable(offer, now)
-    member = _redeemer(offer, read, staff)
-    return offer, member, read, _account_ids(member, offer.merchant_id)
+    raise refusal
 
 
 @use_case
@@ -296,17 +311,19 @@ def redeem(
         planned = _plan(code, offer_id, key, body_hash, staff, merchant_id, now)
     if isinstance(planned, RedeemResult):
         return planned
-    offer, member, read, accounts = planned
+    offer, read, member, debit, credit = planned
     if has_limits(offer):
         # limits are counted under the offer's lock (and, on SQLite, the write lock); a
-        # twin with the same key that committed while we waited is a replay, not a count.
+        # twin with the same key that committed while we waited is a replay, not a count
+        # (refused by a limit it filled: _earlier_answer; else its INSERT meets ours).
         # Without any limits, redemptions of one offer run side by side (the member's
         # account is locked by the hold).
         offer = lock_offer(offer_id)
-        if (previous := _by_key(key, body_hash, code=read)) is not None:
-            return RedeemResult(previous, replayed=True)
-        check_redeemable(offer, now)
-        check_limits(offer, member.id, now)
+        try:
+            check_redeemable(offer, now)
+            check_limits(offer, member.id, now)
+        except DomainError as refusal:
+            return _earlier_answer(refusal, key, body_hash, read)
     values = {
         "merchant_id": offer.merchant_id,
         "offer_id": offer.id,
@@ -326,7 +343,7 @@ def redeem(
     redemption = _insert(values, relations, key, body_hash)
     if isinstance(redemption, RedeemResult):
         return redemption
-    _hold_points(redemption, staff, accounts)
+    _hold_points(redemption, staff, debit, credit)
     metrics.count_after_commit("redemptions", "held")
     return RedeemResult(redemption)
 
@@ -369,11 +386,12 @@ def confirm_redemption(
     """Take the held points: the hold commits to the merchant's account (one ``redeem``
     transfer). Exactly one decision wins.
 
-    Raises RedemptionNotHeld, RedemptionExpired (the points were released; that is kept),
+    Raises RedemptionNotFound, Forbidden unless ``staff`` is staff of the redemption's shop,
+    RedemptionNotHeld, RedemptionExpired (the points were released; that is kept),
     MerchantNotApproved (a suspended shop confirms nothing).
     """
     now = now or utcnow()
-    redemption = lock_redemption(redemption_id)
+    redemption = lock_redemption(redemption_id, staff=staff)
     _require_held(redemption, now)
     if redemption.merchant.status != "approved":
         raise MerchantNotApproved(
@@ -413,10 +431,11 @@ def void_redemption(
 ) -> Redemption:
     """Cancel a held redemption: the points are released in full.
 
-    Raises RedemptionNotHeld, RedemptionExpired (released anyway).
+    Raises RedemptionNotFound, Forbidden unless ``staff`` is staff of the redemption's shop,
+    RedemptionNotHeld, RedemptionExpired (released anyway).
     """
     now = now or utcnow()
-    redemption = lock_redemption(redemption_id)
+    redemption = lock_redemption(redemption_id, staff=staff)
     _require_held(redemption, now)
     try:
         ledger.void_hold(redemption.hold_id)

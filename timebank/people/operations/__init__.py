@@ -73,6 +73,7 @@ from timebank.people.operations.members import (
     member_target,
     members_in_unit_select,
     official_role,
+    read_member_shown,
     set_locale,
 )
 from timebank.people.operations.party import register_party
@@ -136,6 +137,7 @@ __all__ = [
     "get_member",
     "get_member_shown",
     "official_role",
+    "read_member_shown",
     "grant_role",
     "guardian_may_act_for",
     "guardianships_of",

@@ -53,11 +53,19 @@ _MEMBER_SHOWN = sa.select(Member, official_role(Member.id)).where(
 def get_member_shown(member_id: int) -> Member:
     """``get_member``, and whether the member is an official read in the same statement,
     so showing their name (masked or whole) asks nothing more. Raises NotFound."""
-    found = db.session.execute(_MEMBER_SHOWN, {"member": member_id}).first()
+    return read_member_shown(member_id)[0]
+
+
+def read_member_shown(member_id: int, *also: sa.ColumnElement) -> tuple:
+    """``(member, *values of also)``: ``get_member_shown``, and in the same statement the
+    columns ``also`` (e.g. scalar subqueries of what the caller reads next; each is
+    evaluated once, with the member's row). Raises NotFound."""
+    statement = _MEMBER_SHOWN.add_columns(*also) if also else _MEMBER_SHOWN
+    found = db.session.execute(statement, {"member": member_id}).first()
     if found is None:
         raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
     remember_official(member_id, found[1])
-    return found[0]
+    return (found[0], *found[2:])
 
 
 def lock_member(member: Member) -> Member:
