@@ -19,8 +19,11 @@ Each figure is printed as req/s, p50 and p99, and as a ratio to the plain one-re
     .venv/bin/python bench/http.py --databases sqlite --seconds 4 --runs 1
 
 Settings: --workers (4, gunicorn sync), --connections (32), --threads (2), --seconds (8),
---runs (2, best kept); TIMEBANK_BENCH_DATABASE_URL for PostgreSQL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/bench; its schema is dropped and migrated).
+--runs (2, best kept), --without HOOKS (timebank served without them, as
+bench/instructions.py takes them away: ``--without read_phases`` prices what SQLite's
+early-commit read phases earn under a flash crowd); TIMEBANK_BENCH_DATABASE_URL for
+PostgreSQL (default postgresql+psycopg://postgres@127.0.0.1:5432/bench; its schema is
+dropped and migrated).
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ def parse_args(argv):
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--members", type=int, default=30000, help="members with tokens")
+    parser.add_argument(
+        "--without", default="",
+        help="serve timebank without these hooks (bench/instructions.py's HOOKS), "
+        "e.g. read_phases: what a hook earns under load",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -223,8 +231,11 @@ def bench_database(url: str, args) -> list[tuple[str, dict]]:
             results.append((label, wrk(f"http://127.0.0.1:{PLAIN_PORT}{path}", args)))
     finally:
         stop(plain)
+    app_spec = "timebank:create_app()"
+    if args.without:
+        app_spec = f"bench.instructions:app_without({args.without!r})"
     server = start(
-        gunicorn("timebank:create_app()", TIMEBANK_PORT, args.workers), env, TIMEBANK_PORT,
+        gunicorn(app_spec, TIMEBANK_PORT, args.workers), env, TIMEBANK_PORT,
         "/readyz?exclude=scheduler",
     )  # fmt: skip
     base = f"http://127.0.0.1:{TIMEBANK_PORT}"
@@ -285,7 +296,9 @@ def main(argv: list[str]) -> None:
             print(line, flush=True)
     print(
         f"\nsummary (gunicorn sync x{args.workers}, wrk -t{args.threads} -c{args.connections}"
-        f" -d{args.seconds}s, best of {args.runs}):"
+        f" -d{args.seconds}s, best of {args.runs}"
+        + (f"; timebank without {args.without}" if args.without else "")
+        + "):"
     )
     print("\n".join(report))
 

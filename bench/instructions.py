@@ -281,6 +281,16 @@ def _session_cookie(app, member_id: int) -> str:
     return f"{app.config['SESSION_COOKIE_NAME']}={signed}"
 
 
+def app_without(hooks: str):
+    """timebank's app without the named HOOKS (comma-separated), for gunicorn:
+    ``bench/http.py --without`` serves it to price a hook under load."""
+    from timebank import create_app
+
+    app = create_app()
+    _take_away(app, [hook for hook in hooks.split(",") if hook])
+    return app
+
+
 def _take_away(app, hooks: list[str]) -> None:
     """Run ``app`` without the named HOOKS (for their tax: the difference)."""
     from flask.sessions import SecureCookieSession, SessionInterface
