@@ -68,6 +68,8 @@ def test_a_bulk_approval_locks_the_accounts_once_after_its_other_writes(
             json={"ids": ids},
         )  # fmt: skip
     assert approved.status_code == 200 and len(approved.json["decided"]) == 12
+    # the twelve volunteers' notices are written together too
+    assert len([s for s in statements if s.startswith("INSERT INTO notifications")]) == 1
     # under the lock: the ledger's own writes only (transfers, entries, accounts, lots)
     assert set(_after_the_lock(statements)) <= {
         "SELECT transfers", "INSERT transfers", "INSERT entries", "UPDATE accounts",

@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from tests import channels, factories
 from tests.sms import SENT as SMS_SENT
+from tests.statements import recorded_statements
 from timebank.core.clock import utcnow
 from timebank.extensions import db
 from timebank.inbox import operations as inbox
@@ -135,3 +136,33 @@ def test_every_kind_reads_in_chinese(app, members):
         title, body = inbox.render(kind, params, "zh_CN")
         english = inbox.render(kind, params, "en")
         assert title != english[0] and body != english[1], kind
+
+
+def test_many_at_once_each_in_its_language_once_per_key_sent_after_the_commit(
+    app, members, captured
+):
+    zh, en = members
+    inbox.notify(zh, "activity_soon", key="k1", params=PARAMS)  # written before
+    notices = [
+        inbox.Notice(zh, "activity_soon", "k1", PARAMS),
+        inbox.Notice(zh, "activity_tomorrow", "k2", PARAMS, "/activities/1"),
+        inbox.Notice(en, "activity_tomorrow", "k3", PARAMS),
+    ]
+    with recorded_statements() as statements:
+        written = inbox.notify_many(notices)
+    assert sorted(written) == ["k2", "k3"]
+    # the keys read in one query, the new ones written in one
+    assert [s.split()[0] for s in statements] == ["SELECT", "INSERT"], statements
+    assert captured == []
+    db.session.commit()
+    assert sorted((m.member_id, m.title) for m in captured) == sorted(
+        [(zh.id, "一小时后：周六环境整治"), (zh.id, "明天：周六环境整治"),
+         (en.id, "Tomorrow: 周六环境整治")]
+    )  # fmt: skip
+    assert [m.url for m in captured if m.title.startswith("明天")] == [
+        "http://127.0.0.1:5000/activities/1"
+    ]
+    assert inbox.notify_many(notices) == []  # again: nothing more
+    assert inbox.unread_count(zh.id) == 2 and inbox.unread_count(en.id) == 1
+    with pytest.raises(ValueError, match="unknown notification kind"):
+        inbox.notify_many([inbox.Notice(zh, "no_such_kind", "k4")])

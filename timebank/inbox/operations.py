@@ -3,7 +3,8 @@ them read. Delivery through the channels follows the commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from timebank import LOCALES
 from timebank.core.access import Target
 from timebank.core.clock import utcnow
+from timebank.core.db import insert_unless_taken
 from timebank.core.formats import duration, points
 from timebank.core.uow import after_commit
 from timebank.core.urls import public_url
@@ -64,6 +66,45 @@ def render(kind: str, params: dict, locale: str) -> tuple[str, str]:
     return title[:TITLE_MAX], body
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A notification to write: to ``member``, of ``kind``, once per ``key``."""
+
+    member: Member
+    kind: str
+    key: str
+    params: dict = field(default_factory=dict)
+    link: str | None = None
+
+
+def _written(notice: Notice, now: datetime) -> tuple[dict, OutgoingMessage]:
+    """The notification's row, rendered in the member's language, and its message for the
+    channels."""
+    _check_kind(notice.kind)
+    locale = language_of(notice.member)
+    title, body = render(notice.kind, notice.params, locale)
+    link = notice.link[:LINK_MAX] if notice.link else None
+    row = {
+        "member_id": notice.member.id, "kind": notice.kind, "key": notice.key, "title": title,
+        "body": body, "link": link, "locale": locale, "created_at": now, "read_at": None,
+    }  # fmt: skip
+    message = OutgoingMessage(
+        member_id=notice.member.id, phone=notice.member.phone, kind=notice.kind, title=title,
+        body=body, url=public_url(notice.link) if notice.link else None,
+    )  # fmt: skip
+    return row, message
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}; add it to inbox/kinds.py")
+
+
+def _send_after_commit(message: OutgoingMessage) -> None:
+    by_sms = KINDS[message.kind].by_sms
+    after_commit(db.session, lambda: deliver(message, by_sms=by_sms))
+
+
 def notify(
     member: Member,
     kind: str,
@@ -79,38 +120,36 @@ def notify(
     Returns the new notification, or None when ``key`` was used before (nothing changes:
     a job run twice, or a reminder already sent when the activity was cancelled).
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}; add it to inbox/kinds.py")
+    _check_kind(kind)
     if db.session.scalar(sa.select(Notification.id).where(Notification.key == key)) is not None:
         return None
-    locale = language_of(member)
-    title, body = render(kind, params or {}, locale)
-    notification = Notification(
-        member_id=member.id,
-        kind=kind,
-        key=key,
-        title=title,
-        body=body,
-        link=link[:LINK_MAX] if link else None,
-        locale=locale,
-        created_at=now or utcnow(),
-    )
+    row, message = _written(Notice(member, kind, key, params or {}, link), now or utcnow())
+    notification = Notification(**row)
     try:
         with db.session.begin_nested():
             db.session.add(notification)
     except IntegrityError:
         return None  # written by a concurrent transaction with the same key
-    message = OutgoingMessage(
-        member_id=member.id,
-        phone=member.phone,
-        kind=kind,
-        title=title,
-        body=body,
-        url=public_url(link) if link else None,
-    )
-    by_sms = KINDS[kind].by_sms
-    after_commit(db.session, lambda: deliver(message, by_sms=by_sms))
+    _send_after_commit(message)
     return notification
+
+
+def notify_many(notices: Sequence[Notice], *, now: datetime | None = None) -> list[str]:
+    """``notify`` for many at once (a batch approval): the keys used before are read in
+    one query and the others written in one ``INSERT ... ON CONFLICT DO NOTHING`` (a key a
+    concurrent transaction wrote meanwhile is skipped, as ``notify`` skips it), each sent
+    after the commit. Returns the keys written."""
+    now = now or utcnow()
+    written = {notice.key: _written(notice, now) for notice in notices}
+    for key in used_keys(written):
+        del written[key]
+    if not written:
+        return []
+    insert = insert_unless_taken(Notification.__table__, Notification.__table__.c.key)
+    keys = list(db.session.scalars(insert.values([row for row, _ in written.values()])))
+    for key in keys:
+        _send_after_commit(written[key][1])
+    return keys
 
 
 def used_keys(keys: Iterable[str]) -> set[str]:

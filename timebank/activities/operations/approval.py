@@ -23,7 +23,7 @@ from timebank.activities.operations.hours import (
     service_minutes,
 )
 from timebank.activities.operations.lookups import require_published
-from timebank.activities.operations.notices import notify_attendance_decided
+from timebank.activities.operations.notices import notify_attendances_decided
 from timebank.core import access
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
@@ -188,7 +188,7 @@ def approve_attendance(
     close_missing_checkouts(activity, now=now)
     for attendance in rows:
         _approve(activity, attendance, actor=actor, now=now)
-        notify_attendance_decided(activity, attendance, now=now)
+    notify_attendances_decided(activity, rows, now=now)
     # also for an approved one: a retry after a crash between the two must credit once
     _credit(activity, rows, now=now)
     return rows
@@ -242,9 +242,9 @@ def approve_valid_attendance(
             outcome.refused.append((attendance_id, error))
             continue
         outcome.decided.append(attendance)
-        notify_attendance_decided(activity, attendance, now=now)
         if not attendance.minutes:
             outcome.zero_minutes.append(attendance)
+    notify_attendances_decided(activity, outcome.decided, now=now)
     _credit(activity, outcome.decided, now=now)
     return outcome
 
@@ -348,6 +348,6 @@ def reject_attendance(
             target=f"attendance:{attendance.id}", before=before, after={"status": "rejected"},
             detail=attendance.reject_reason,
         )  # fmt: skip
-        notify_attendance_decided(activity, attendance, now=now)
+    notify_attendances_decided(activity, rows, now=now)
     db.session.flush()
     return rows

@@ -15,21 +15,24 @@ def _day(attendance: Attendance) -> str:
     return attendance.checked_in_at.astimezone(local_zone()).strftime("%Y-%m-%d")
 
 
-def notify_attendance_decided(
-    activity: Activity, attendance: Attendance, *, now: datetime | None = None
+def notify_attendances_decided(
+    activity: Activity, attendances: list[Attendance], *, now: datetime | None = None
 ) -> None:
-    """The member hears of the approval (with what was credited) or the rejection."""
-    params = {"title": activity.title, "day": _day(attendance)}
-    if attendance.status == "approved":
-        inbox.notify(
-            attendance.member, "hours_approved", key=f"attendance-approved:{attendance.id}",
-            params={**params, "minutes": attendance.minutes or 0,
-                    "earned_points": attendance.points or 0},
-            link="/me/statement", now=now,
-        )  # fmt: skip
-    elif attendance.status == "rejected":
-        inbox.notify(
-            attendance.member, "attendance_rejected", key=f"attendance-rejected:{attendance.id}",
-            params={**params, "reason": attendance.reject_reason or ""},
-            link="/me/activities", now=now,
-        )  # fmt: skip
+    """Each member hears of the approval (with what was credited) or the rejection; the
+    batch is written together (``inbox.notify_many``)."""
+    notices = []
+    for attendance in attendances:
+        params = {"title": activity.title, "day": _day(attendance)}
+        if attendance.status == "approved":
+            notices.append(inbox.Notice(
+                attendance.member, "hours_approved", f"attendance-approved:{attendance.id}",
+                {**params, "minutes": attendance.minutes or 0,
+                 "earned_points": attendance.points or 0},
+                "/me/statement",
+            ))  # fmt: skip
+        elif attendance.status == "rejected":
+            notices.append(inbox.Notice(
+                attendance.member, "attendance_rejected", f"attendance-rejected:{attendance.id}",
+                {**params, "reason": attendance.reject_reason or ""}, "/me/activities",
+            ))  # fmt: skip
+    inbox.notify_many(notices, now=now)
