@@ -144,7 +144,11 @@ def test_bulk_approval_decides_each_on_its_own(app):
         "HOURS": {"balance": 0, "held": 0, "available": 0},
         "POINTS": {"balance": 2, "held": 0, "available": 2},
     }
-    assert own.status != "approved"
+    # a refused one leaves nothing behind: no status, no minutes, no audit row
+    assert (own.status, own.minutes, own.decided_by_id) == ("pending", None, None)
+    targets = set(db.session.scalars(sa.select(AuditEvent.target)))
+    assert f"attendance:{own.id}" not in targets
+    assert {f"attendance:{a.id}" for a in outcome.decided} <= targets
     again = activities.approve_valid_attendance(activity, ids, actor=organizer)
     assert ledger.balances(good.id)["HOURS"]["balance"] == 60  # credited once
     assert len(again.decided) == 2

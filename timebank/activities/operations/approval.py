@@ -213,7 +213,9 @@ def approve_valid_attendance(
     ActivityNotOver, AttendanceNotFound), and those approved with zero minutes (they
     stayed less than the rounding unit: only a points bonus, if any, is credited).
 
-    Each is decided in its own savepoint, so one that fails leaves the others standing.
+    Each is decided on its own: ``_approve`` refuses before it changes anything, so one
+    refused leaves the others standing (and their writes go out together, with no
+    savepoint each).
     Raises InvalidInput for none or more than MAX_BULK, ActivityCancelled.
     """
     now = now or utcnow()
@@ -236,8 +238,7 @@ def approve_valid_attendance(
                     "Attendance %(id)s does not exist for this activity.",
                     params={"id": attendance_id},
                 )
-            with db.session.begin_nested():
-                _approve(activity, attendance, actor=actor, now=now)
+            _approve(activity, attendance, actor=actor, now=now)
         except DomainError as error:
             outcome.refused.append((attendance_id, error))
             continue
@@ -251,7 +252,8 @@ def approve_valid_attendance(
 
 def _approve(activity: Activity, attendance: Attendance, *, actor: Member, now: datetime) -> None:
     """Mark one attendance approved with its minutes and points; one already approved
-    stays as it was. Raises FourEyes, AttendanceRejected, ActivityNotOver, CheckoutMissing."""
+    stays as it was. Raises FourEyes, AttendanceRejected, ActivityNotOver, CheckoutMissing,
+    always before it changes anything (``approve_valid_attendance`` relies on that)."""
     if attendance.status != "approved" and access.pays_self_or_ward(actor, attendance.member_id):
         # Organizers account to the street office for every hour: nobody pays themselves
         # or the member they look after.

@@ -19,23 +19,29 @@ def _points_expiry(now: datetime) -> datetime | None:
 
 
 def track_point_lots(transfers, accounts: dict[int, dict], now: datetime) -> None:
-    """POINTS credited to a member open a lot; POINTS debited consume lots oldest first."""
+    """POINTS credited to a member open a lot (a batch's lots in one statement); POINTS
+    debited consume lots oldest first."""
+    opened = []
     for transfer in transfers:
         if transfer.ledger != "POINTS":
             continue
         if accounts[transfer.credit_account_id]["kind"] == "member":
-            db.session.execute(
-                LOTS.insert().values(
-                    account_id=transfer.credit_account_id,
-                    transfer_id=transfer.id,
-                    amount=transfer.amount,
-                    remaining=transfer.amount,
-                    expires_at=_points_expiry(now),
-                    created_at=now,
-                )
-            )
+            opened.append({
+                "account_id": transfer.credit_account_id, "transfer_id": transfer.id,
+                "amount": transfer.amount, "remaining": transfer.amount,
+                "expires_at": _points_expiry(now), "created_at": now,
+            })  # fmt: skip
         if accounts[transfer.debit_account_id]["kind"] == "member":
+            _open(opened)  # a lot opened earlier in the batch may be consumed now
             _consume_lots(transfer.debit_account_id, transfer.amount)
+    _open(opened)
+
+
+def _open(lots: list[dict]) -> None:
+    """INSERT the lots (one statement), and empty the list."""
+    if lots:
+        db.session.execute(LOTS.insert(), lots)
+        lots.clear()
 
 
 def _consume_lots(account_id: int, amount: int) -> None:
