@@ -11,6 +11,7 @@ from tests.statements import recorded_statements
 from timebank.activities import operations as activities
 from timebank.core.clock import utcnow
 from timebank.extensions import db
+from timebank.people import operations as people
 
 #: each hot path's statements today, on both databases (issue 24's aims: a hold in at most
 #: 8, a confirm in at most 6)
@@ -21,6 +22,8 @@ HOLD = 8
 #: the confirm's last statement is its audit row (issue 21, finding 11: the shop's own
 #: confirms, voids and refunds are on the audit log)
 CONFIRM = 13
+#: the volunteer's home page (issue 24: measure it, then halve it)
+HOME = 10
 
 
 def _request(client, method: str, url: str, **kwargs):
@@ -93,3 +96,23 @@ def test_an_official_at_the_counter_is_named_in_full_with_no_query_more(
         client, "post", f"/api/v1/redemptions/{held.json['id']}/confirm", headers=staff
     )
     assert confirmed.json["member_name"] == "张建国" and len(confirm) == CONFIRM
+
+
+def test_the_home_page_reads_roles_home_and_party_with_the_member(client, district, login):
+    """A volunteer's home: the member with their roles (and each role's unit), home unit and
+    party profile in one statement, so more roles cost no more queries."""
+    counts = []
+    for extra in ((), ("building_b", "b")):
+        member = factories.create_member(district["building_a"], name="王秀英")
+        for unit in extra:
+            people.grant_role(member, "volunteer", district[unit].id)
+        db.session.commit()
+        login(member)
+        db.session.expunge_all()
+        with recorded_statements(raw=True) as statements:
+            page = client.get("/").get_data(as_text=True)
+        counts.append(len(statements))
+        for unit in ("building_a", *extra):
+            assert district[unit].name in page
+        client.post("/logout")
+    assert counts == [HOME, HOME], counts

@@ -230,7 +230,7 @@ def set_language(code: str):
 @bp.route("/")
 @page("me.view")
 def home():
-    member = access.current_actor()
+    member = people.member_at_home(access.current_actor())
     organizes = access.scope_roots(member, "members.view")
     is_admin = access.is_admin(member)
     return render_template(

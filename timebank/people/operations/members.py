@@ -213,6 +213,27 @@ def grant_role(
     return assignment
 
 
+#: the member as their home page shows them: their roles (with each role's unit), home
+#: unit and party profile in one statement with the member, not three lazy loads and one
+#: per role
+_AT_HOME = (
+    sa.select(Member)
+    .where(Member.id == sa.bindparam("member"))
+    .options(
+        joinedload(Member.roles).joinedload(RoleAssignment.unit),
+        joinedload(Member.home_unit),
+        joinedload(Member.party),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+def member_at_home(member: Member) -> Member:
+    """``member`` with their roles and their units, home unit and party profile loaded
+    (the home page's), in one statement."""
+    return db.session.execute(_AT_HOME, {"member": member.id}).unique().scalar_one()
+
+
 def members_in_unit_select(
     unit_id: int, *, status: str | None = None, party: str | None = None
 ) -> sa.Select:
