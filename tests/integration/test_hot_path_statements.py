@@ -5,6 +5,9 @@ Each request reads what it needs afresh, as in production (the session is emptie
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from tests import factories
 from tests.merchants_factories import code_of, create_merchant, create_offer, fund
 from tests.statements import recorded_statements
@@ -32,6 +35,25 @@ def _request(client, method: str, url: str, **kwargs):
         response = getattr(client, method)(url, **kwargs)
     assert response.status_code in (200, 201), response.json
     return response, statements
+
+
+def test_a_readiness_probe_reads_once_on_a_connection_and_opens_no_session(client):
+    db.session.remove()  # what the fixtures used: the probe starts as a request does
+    begun = []
+
+    def began(session, transaction):
+        begun.append(transaction)
+
+    event.listen(Session, "after_transaction_create", began)
+    try:
+        with recorded_statements(raw=True) as statements:
+            response = client.get("/readyz?exclude=scheduler")
+    finally:
+        event.remove(Session, "after_transaction_create", began)
+    assert response.status_code == 200, response.json
+    assert statements == ["SELECT version_num FROM alembic_version"]
+    assert begun == []  # no unit of work begun only to commit it empty
+    assert not db.session.registry.has()
 
 
 def test_a_bearer_token_and_its_member_are_one_statement_and_balances_one_more(

@@ -29,16 +29,28 @@ def unit_of_work(session: Session | None = None) -> Iterator[Session]:
     try:
         yield session
     except DomainError as error:
+        if not _opened(session):
+            raise
         if error.commit_anyway:
             session.commit()
         else:
             session.rollback()
         raise
     except BaseException:
-        session.rollback()
+        if _opened(session):
+            session.rollback()
         raise
     else:
-        session.commit()
+        if _opened(session):
+            session.commit()
+
+
+def _opened(session: Session) -> bool:
+    """Whether the block asked for its session at all. A request that never did (a health
+    probe reads on a connection of its own) has nothing to commit or roll back, and a
+    scoped session would make one only to commit it empty."""
+    registry = getattr(session, "registry", None)  # a scoped session's sessions, by request
+    return registry is None or registry.has()
 
 
 @contextmanager
