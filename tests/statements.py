@@ -100,3 +100,23 @@ def _harness(conn) -> bool:
 def verbs(statements: list[str]) -> list[str]:
     """``SELECT``, ``INSERT``, ... of each statement (and BEGIN_IMMEDIATE as it is)."""
     return [s if s == BEGIN_IMMEDIATE else s.split()[0].upper() for s in statements]
+
+
+@contextmanager
+def statements_built() -> Iterator[list]:
+    """Yield the list of statements the block built and keyed for the compiled cache. A hot
+    path builds each statement once (at import, or on first use) and runs it with bound
+    parameters after: building one and working out its cache key cost more than running
+    it (issue 24)."""
+    from sqlalchemy.sql import cache_key
+
+    built: list = []
+    generate = cache_key.HasCacheKey._generate_cache_key
+
+    def keyed(statement):
+        built.append(statement)
+        return generate(statement)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache_key.HasCacheKey, "_generate_cache_key", keyed)
+        yield built

@@ -164,13 +164,17 @@ def used_keys(keys: Iterable[str]) -> set[str]:
     return found
 
 
+#: built once: every page's top bar asks it
+_UNREAD = (
+    sa.select(sa.func.count())
+    .select_from(Notification)
+    .where(Notification.member_id == sa.bindparam("member_id"), Notification.read_at.is_(None))
+)
+
+
 def unread_count(member_id: int) -> int:
     """How many of the member's notifications are unread (the top bar's count)."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.member_id == member_id, Notification.read_at.is_(None))
-    )
+    return db.session.scalar(_UNREAD, {"member_id": member_id})
 
 
 def list_notifications(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from timebank.core import access
 from timebank.core.audit import recorded_on_behalf
+from timebank.core.db import get_by_id
 from timebank.core.errors import AuthenticationRequired
 from timebank.core.schemas import MAX_ID
 from timebank.core.uow import reads_before_writes
@@ -32,7 +33,7 @@ def load_user(session_id: str) -> Member | None:
     """The member a page session names, unless their sessions were ended since."""
     member_id, _, epoch = str(session_id).partition(".")
     try:
-        member = db.session.get(Member, int(member_id))
+        member = get_by_id(Member, int(member_id))  # every page asks: a SELECT built once
     except (TypeError, ValueError):
         return None
     if member is None or str(member.session_epoch) != epoch:

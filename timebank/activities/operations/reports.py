@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from timebank.activities.models import Activity, Attendance, Signup
 from timebank.activities.operations.hours import service_minutes
@@ -42,15 +42,22 @@ def expected_minutes(attendance: Attendance) -> int | None:
     return service_minutes(activity, attendance.checked_in_at, attendance.checked_out_at)
 
 
+#: built once, run with the member (the volunteer's home asks on every visit)
+_WAITING = (
+    sa.select(Attendance)
+    .where(
+        Attendance.member_id == sa.bindparam("member_id"),
+        Attendance.status.in_(("pending", "review")),
+    )
+    .options(joinedload(Attendance.activity))  # many-to-one: in the same statement
+    .order_by(Attendance.checked_in_at.desc())
+    .limit(100)
+)
+
+
 def pending_attendance(member_id: int) -> list[PendingCredit]:
     """The member's attendance that waits for an organizer (core.pending's source)."""
-    waiting = db.session.scalars(
-        sa.select(Attendance)
-        .where(Attendance.member_id == member_id, Attendance.status.in_(("pending", "review")))
-        .options(selectinload(Attendance.activity))
-        .order_by(Attendance.checked_in_at.desc())
-        .limit(100)
-    )
+    waiting = db.session.scalars(_WAITING, {"member_id": member_id})
     return [
         PendingCredit(
             kind="attendance",

@@ -144,21 +144,27 @@ def _check_debit(debit: dict, ledger: str, amount: int) -> None:
         )
 
 
+#: built once, run with parameters (building a statement costs more than running it)
+_RESERVE = (
+    ACCOUNTS.update()
+    .where(
+        ACCOUNTS.c.id == sa.bindparam("account_id"),
+        ACCOUNTS.c.ledger == sa.bindparam("on_ledger"),
+        ACCOUNTS.c.allow_negative
+        | (ACCOUNTS.c.balance - ACCOUNTS.c.held >= sa.bindparam("to_hold")),
+    )
+    .values(held=ACCOUNTS.c.held + sa.bindparam("to_hold"))
+    .returning(ACCOUNTS.c.id)
+)
+
+
 def _reserve(account_id: int, ledger: str, amount: int) -> None:
     """Add ``amount`` to the account's held amount if it is on ``ledger`` and has that
     much available: the check and the write are one statement (PostgreSQL re-checks the
     row a concurrent writer changed). When refused, the row is locked and checked again,
     to say why (or, if a credit came in meanwhile, to hold after all)."""
-    reserved = db.session.execute(
-        ACCOUNTS.update()
-        .where(
-            ACCOUNTS.c.id == account_id,
-            ACCOUNTS.c.ledger == ledger,
-            ACCOUNTS.c.allow_negative | (ACCOUNTS.c.balance - ACCOUNTS.c.held >= amount),
-        )
-        .values(held=ACCOUNTS.c.held + amount)
-        .returning(ACCOUNTS.c.id)
-    ).first()
+    params = {"account_id": account_id, "on_ledger": ledger, "to_hold": amount}
+    reserved = db.session.execute(_RESERVE, params).first()
     if reserved is None:
         debit = lock_accounts([account_id])[account_id]
         _check_debit(debit, ledger, amount)
@@ -172,11 +178,17 @@ def _add_held(debit: dict, amount: int) -> None:
     )
 
 
+_HOLD = (
+    sa.select(Hold)
+    .where(Hold.id == sa.bindparam("hold_id"))
+    .execution_options(populate_existing=True)
+)
+_HOLD_LOCKED = _HOLD.with_for_update()
+
+
 def _lock_hold(hold_id: int) -> Hold:
-    query = sa.select(Hold).where(Hold.id == hold_id)
-    if is_postgres():
-        query = query.with_for_update()
-    hold = db.session.scalar(query.execution_options(populate_existing=True))
+    query = _HOLD_LOCKED if is_postgres() else _HOLD
+    hold = db.session.scalar(query, {"hold_id": hold_id})
     if hold is None:
         raise HoldNotFound("Hold %(id)s does not exist.", params={"id": hold_id})
     return hold

@@ -44,15 +44,24 @@ def _open(lots: list[dict]) -> None:
         lots.clear()
 
 
+#: built once, run with parameters (building a statement costs more than running it)
+_LOTS_LEFT = (
+    sa.select(LOTS.c.id, LOTS.c.remaining)
+    .where(LOTS.c.account_id == sa.bindparam("account_id"), LOTS.c.remaining > 0)
+    .order_by(LOTS.c.expires_at.is_(None), LOTS.c.expires_at, LOTS.c.id)
+)
+_TAKE_FROM_LOT = (
+    LOTS.update()
+    .where(LOTS.c.id == sa.bindparam("lot_id"))
+    .values(remaining=sa.bindparam("new_remaining"))
+)
+
+
 def _consume_lots(account_id: int, amount: int) -> None:
     # Soonest expiry first (then oldest): under one policy that is plain FIFO, and when the
     # policy changed it keeps an `expire` debit on the lots it expires, not on older lots
     # that never expire (which a second run the same day would then expire again).
-    lots = db.session.execute(
-        sa.select(LOTS.c.id, LOTS.c.remaining)
-        .where(LOTS.c.account_id == account_id, LOTS.c.remaining > 0)
-        .order_by(LOTS.c.expires_at.is_(None), LOTS.c.expires_at, LOTS.c.id)
-    ).all()
+    lots = db.session.execute(_LOTS_LEFT, {"account_id": account_id}).all()
     updates = []
     for lot_id, remaining in lots:
         if amount <= 0:
@@ -61,9 +70,4 @@ def _consume_lots(account_id: int, amount: int) -> None:
         amount -= take
         updates.append({"lot_id": lot_id, "new_remaining": remaining - take})
     if updates:
-        db.session.execute(
-            LOTS.update()
-            .where(LOTS.c.id == sa.bindparam("lot_id"))
-            .values(remaining=sa.bindparam("new_remaining")),
-            updates,
-        )
+        db.session.execute(_TAKE_FROM_LOT, updates)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
@@ -54,11 +55,20 @@ EARN_CODES = ("earn_service", "earn_checkin", "earn_project")
 DESCRIPTION_MAX = 2000
 
 
+#: built once: building a statement costs more than running it (issue 24)
+_OFFER = (
+    sa.select(Offer)
+    .options(joinedload(Offer.merchant), joinedload(Offer.units))
+    .where(Offer.id == sa.bindparam("offer_id"))
+)
+
+
 def get_offer(offer_id: int) -> Offer:
-    """Return the offer (with its merchant) or raise OfferNotFound."""
-    offer = db.session.get(
-        Offer, offer_id, options=[joinedload(Offer.merchant), joinedload(Offer.units)]
-    )
+    """Return the offer (with its merchant and units) or raise OfferNotFound."""
+    found = db.session.identity_map.get(identity_key(Offer, offer_id))
+    if found is not None and not sa.inspect(found).expired:
+        return found
+    offer = db.session.execute(_OFFER, {"offer_id": offer_id}).unique().scalar_one_or_none()
     if offer is None:
         raise OfferNotFound("Offer %(id)s does not exist.", params={"id": offer_id})
     return offer

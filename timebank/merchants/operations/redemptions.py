@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,6 +22,7 @@ from timebank.core import access, metrics
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
+from timebank.core.db import insert_unless_taken
 from timebank.core.errors import N_, DomainError
 from timebank.core.privacy import shown_name
 from timebank.core.throttle import REDEEM_GUESSES_STAFF
@@ -153,6 +152,7 @@ def _by_key(key: str, body_hash: str, *, code: ReadCode | None = None) -> Redemp
     return redemption
 
 
+REDEMPTIONS = Redemption.__table__
 #: the columns a new redemption leaves empty
 _UNSET = (
     "hold_id", "transfer_id", "refund_transfer_id", "resolved_by_id", "refunded_by_id",
@@ -164,10 +164,7 @@ def _insert(values: dict, relations: dict, key: str, body_hash: str):
     """Insert the new redemption unless a unique constraint holds a twin: then the same
     key is a replay (a RedeemResult), the same code RedeemCodeUsed. One statement (INSERT
     ... ON CONFLICT DO NOTHING), no savepoint; PostgreSQL waits for a running twin."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new_id = db.session.scalar(
-        insert(Redemption).values(**values).on_conflict_do_nothing().returning(Redemption.id)
-    )
+    new_id = db.session.scalar(insert_unless_taken(REDEMPTIONS, REDEMPTIONS.c.id), values)
     if new_id is None:
         if (twin := _by_key(key, body_hash)) is not None:
             return RedeemResult(twin, replayed=True)
@@ -181,12 +178,17 @@ def _insert(values: dict, relations: dict, key: str, body_hash: str):
 
 
 def _points_account(owner_key: str) -> sa.ScalarSelect:
-    """The id of the POINTS account of ``owner_key`` (NULL: not opened yet)."""
+    """The id of the POINTS account whose owner key is the parameter ``owner_key`` (NULL:
+    not opened yet)."""
     return (
         sa.select(Account.id)
-        .where(Account.ledger == "POINTS", Account.owner_key == owner_key)
+        .where(Account.ledger == "POINTS", Account.owner_key == sa.bindparam(owner_key))
         .scalar_subquery()
     )
+
+
+#: the member's and the shop's POINTS accounts, read with the member (built once)
+_POINTS_ACCOUNTS = (_points_account("member_key"), _points_account("shop_key"))
 
 
 def _redeemer(offer, read: ReadCode, staff: Member) -> tuple[Member, int | None, int | None]:
@@ -202,8 +204,9 @@ def _redeemer(offer, read: ReadCode, staff: Member) -> tuple[Member, int | None,
         )
     member, debit, credit = people.read_member_shown(  # the answer shows their name
         read.member_id,
-        _points_account(f"member:{read.member_id}"),
-        _points_account(f"merchant:{offer.merchant_id}"),
+        *_POINTS_ACCOUNTS,
+        member_key=f"member:{read.member_id}",
+        shop_key=f"merchant:{offer.merchant_id}",
     )
     if not member.is_active:
         raise MemberNotActive(

@@ -117,15 +117,23 @@ def guardianships_of(member: Member) -> list[Guardianship]:
     )
 
 
+#: built once, run with the member (the volunteer's home asks both on every visit)
+_TO_CONFIRM = (
+    sa.select(Guardianship)
+    .where(Guardianship.member_id == sa.bindparam("member_id"), Guardianship.status == "pending")
+    .order_by(Guardianship.id)
+)
+_WARDS = (
+    sa.select(Member)
+    .join(Guardianship, Guardianship.member_id == Member.id)
+    .where(Guardianship.guardian_id == sa.bindparam("guardian_id"), Guardianship.status == "active")
+    .order_by(Member.name)
+)
+
+
 def pending_guardianships(member: Member) -> list[Guardianship]:
     """Guardianships asked for ``member`` that wait for their confirmation."""
-    return list(
-        db.session.scalars(
-            sa.select(Guardianship)
-            .where(Guardianship.member_id == member.id, Guardianship.status == "pending")
-            .order_by(Guardianship.id)
-        )
-    )
+    return list(db.session.scalars(_TO_CONFIRM, {"member_id": member.id}))
 
 
 def _active(member_id: int, guardian_id: int) -> bool:
@@ -147,11 +155,4 @@ def is_guardian(guardian: Member, member: Member) -> bool:
 
 def wards_of(guardian: Member) -> list[Member]:
     """The members ``guardian`` acts for (confirmed), by name."""
-    return list(
-        db.session.scalars(
-            sa.select(Member)
-            .join(Guardianship, Guardianship.member_id == Member.id)
-            .where(Guardianship.guardian_id == guardian.id, Guardianship.status == "active")
-            .order_by(Member.name)
-        )
-    )
+    return list(db.session.scalars(_WARDS, {"guardian_id": guardian.id}))

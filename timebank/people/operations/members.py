@@ -3,6 +3,7 @@ members living in a subtree."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -50,18 +51,24 @@ _MEMBER_SHOWN = sa.select(Member, official_role(Member.id)).where(
 )
 
 
+@functools.lru_cache(maxsize=8)
+def _shown_with(also: tuple) -> sa.Select:
+    return _MEMBER_SHOWN.add_columns(*also) if also else _MEMBER_SHOWN
+
+
 def get_member_shown(member_id: int) -> Member:
     """``get_member``, and whether the member is an official read in the same statement,
     so showing their name (masked or whole) asks nothing more. Raises NotFound."""
     return read_member_shown(member_id)[0]
 
 
-def read_member_shown(member_id: int, *also: sa.ColumnElement) -> tuple:
+def read_member_shown(member_id: int, *also: sa.ColumnElement, **params) -> tuple:
     """``(member, *values of also)``: ``get_member_shown``, and in the same statement the
     columns ``also`` (e.g. scalar subqueries of what the caller reads next; each is
-    evaluated once, with the member's row). Raises NotFound."""
-    statement = _MEMBER_SHOWN.add_columns(*also) if also else _MEMBER_SHOWN
-    found = db.session.execute(statement, {"member": member_id}).first()
+    evaluated once, with the member's row), their bound parameters in ``params``. Pass
+    the same ``also`` (built once, with bound parameters) on every call: the statement is
+    then built once too. Raises NotFound."""
+    found = db.session.execute(_shown_with(also), {"member": member_id, **params}).first()
     if found is None:
         raise MemberNotFound("Member %(id)s does not exist.", params={"id": member_id})
     remember_official(member_id, found[1])

@@ -145,16 +145,20 @@ def hour_log_titles(log_ids: list[int]) -> dict[int, str]:
     return {key: value for key, value in rows}
 
 
+#: built once, run with the member (the volunteer's home asks on every visit)
+_LOGS_WAITING = (
+    sa.select(HourLog.served_on, HourLog.minutes, sa.func.coalesce(Project.title, Need.title))
+    .outerjoin(Project, Project.id == HourLog.project_id)
+    .outerjoin(Need, Need.id == HourLog.need_id)
+    .where(HourLog.member_id == sa.bindparam("member_id"), HourLog.status == "pending")
+    .order_by(HourLog.served_on.desc())
+    .limit(100)
+)
+
+
 def my_hour_logs_waiting(member_id: int) -> list[PendingCredit]:
     """The member's hour logs that wait for an organizer (core.pending's source)."""
-    rows = db.session.execute(
-        sa.select(HourLog.served_on, HourLog.minutes, sa.func.coalesce(Project.title, Need.title))
-        .outerjoin(Project, Project.id == HourLog.project_id)
-        .outerjoin(Need, Need.id == HourLog.need_id)
-        .where(HourLog.member_id == member_id, HourLog.status == "pending")
-        .order_by(HourLog.served_on.desc())
-        .limit(100)
-    )
+    rows = db.session.execute(_LOGS_WAITING, {"member_id": member_id})
     return [
         PendingCredit(kind="hour_log", what=title, served=served_on, minutes=minutes)
         for served_on, minutes, title in rows
