@@ -45,6 +45,35 @@ def _parsed(name: str) -> Locale:
     return Locale.parse(name)
 
 
+def page_translations():
+    """flask_babel.get_translations(), kept for the locale in force: a page asks for it
+    once per string it translates, and Flask-Babel works out the domain, the locale and
+    its name every time (8% of the volunteer's home). ``force_locale`` (an SMS in the
+    recipient's language) puts another Locale object in force, so it is asked again."""
+    from flask import g
+    from flask_babel import get_translations
+
+    context = g.get("_flask_babel")  # Flask-Babel's own state for this request
+    locale = getattr(context, "babel_locale", None)
+    if locale is None:
+        return get_translations()  # the request's first: it chooses the locale
+    known = getattr(context, "timebank_translations", None)
+    if known is None or known[0] is not locale:
+        known = context.timebank_translations = (locale, get_translations())
+    return known[1]
+
+
+def _install_page_gettext(app: Flask) -> None:
+    """Templates translate through ``page_translations`` (Flask-Babel's callables, kept)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: page_translations().ugettext(s),
+        ngettext=lambda s, p, n: page_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: page_translations().unpgettext(c, s, p, n),
+    )
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from TIMEBANK_* environment variables, then ``config`` overrides."""
     app = Flask(
@@ -77,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
+    _install_page_gettext(app)
     login_manager.init_app(app)
     _remember_cookie_only_with_a_session(app)
     login_manager.login_view = "people.login"

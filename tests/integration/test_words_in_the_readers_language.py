@@ -217,3 +217,26 @@ def test_the_demo_guardian_relation_is_chinese(app):
     assert app.test_cli_runner().invoke(args=["demo", "--members", "40"]).exit_code == 0
     relations = set(db.session.scalars(sa.select(Guardianship.relation)))
     assert relations == {"邻居"}
+
+
+# ---------------------------------------------------------------- templates' translations
+
+
+def test_a_template_translates_in_the_locale_in_force_and_keeps_it_for_the_request(app):
+    """Templates translate through timebank.page_translations: kept for the request's
+    locale (a page asks once per string), asked again under force_locale and after it."""
+    from flask import render_template_string
+
+    from timebank import page_translations
+
+    template = "{{ _('Points') }}"
+    # an app context each, as each request has (the fixture's would keep g between them)
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        chinese = render_template_string(template)
+        assert page_translations() is page_translations()
+        with force_locale("en"):
+            assert render_template_string(template) == "Points"
+        assert render_template_string(template) == chinese
+    assert chinese == "积分"
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "Points"
