@@ -85,3 +85,16 @@ def test_no_redirect_leaves_the_site(client, district, make_member, target):
         f"/login?next={target}", data={"phone": member.phone, "password": factories.PASSWORD}
     )
     assert login.status_code == 302 and _same_site(login.headers["Location"])
+
+
+def test_the_depth_limit_counts_nesting_not_brackets():
+    """A body with fewer brackets than the limit skips the walk; one with more is walked,
+    and only nesting past the limit is refused (brackets inside strings do not count)."""
+    from timebank.core.hygiene import MAX_JSON_DEPTH, BadJson, parse_json
+
+    assert parse_json(b"[" + b",".join([b"[]"] * 100) + b"]") == [[]] * 100
+    assert parse_json(b'["' + b"[" * 100 + b'"]') == ["[" * 100]
+    at_limit = [MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1]
+    assert parse_json(b"[" * at_limit[0] + b"]" * at_limit[0])
+    with pytest.raises(BadJson):
+        parse_json(b"[" * at_limit[1] + b"]" * at_limit[1])
