@@ -40,6 +40,30 @@ def test_the_limiter_adds_no_hook_to_requests_and_throttles_still_refuse(app):
         throttle.check("k")
 
 
+def test_take_checks_and_counts_in_one_step_per_limit(app, monkeypatch):
+    """A check-in's throttle asks the storage once per limit (a moving window's test and
+    count are one operation: with Redis one round trip), counts only what is let through
+    by the limit, and refuses with the wait of the limit that is full."""
+    throttle = Throttle("test.take", "2 per minute; 3 per hour")
+    strategy = limiter.limiter
+    asked = []
+    for name in ("hit", "test"):
+        original = getattr(strategy, name)
+        monkeypatch.setattr(
+            strategy, name, lambda *a, _o=original, _n=name: asked.append(_n) or _o(*a)
+        )
+    throttle.take("k")
+    assert asked == ["hit", "hit"]
+    throttle.take("k")
+    with pytest.raises(RateLimited) as refused:
+        throttle.take("k")  # the minute's two are taken; the hour counts this third one
+    assert 1 <= refused.value.retry_after <= 60
+    with pytest.raises(RateLimited) as refused:
+        throttle.take("k")  # the hour's three are taken too: its wait is the longer
+    assert 60 < refused.value.retry_after <= 3600
+    throttle.take("other")  # each key has its own counts
+
+
 def test_counting_starts_no_thread_and_old_counts_are_dropped(app, monkeypatch):
     storage = limiter.limiter.storage
     assert isinstance(storage, ProcessMemoryStorage)

@@ -61,19 +61,31 @@ class Throttle:
     def check(self, key: str) -> None:
         """Raise RateLimited (with ``retry_after`` seconds) when ``key`` is over a limit."""
         strategy = self._strategy()
-        waits = [
-            strategy.get_window_stats(limit, self.name, key).reset_time - time.time()
-            for limit in self.limits
-            if not strategy.test(limit, self.name, key)
-        ]
-        if waits:
-            metrics.count("rate_limited", self.name)
-            seconds = max(1, math.ceil(max(waits)))
-            raise RateLimited(
-                "Too many attempts; try again in %(minutes)s minutes.",
-                params={"minutes": max(1, math.ceil(seconds / 60))},
-                retry_after=seconds,
-            )
+        over = [limit for limit in self.limits if not strategy.test(limit, self.name, key)]
+        self._refuse(strategy, key, over)
+
+    def take(self, key: str) -> None:
+        """``check`` and ``count`` in one step, where an attempt is counted as it is made (a
+        check-in, a code shown): each limit counts the attempt if it is under it (the
+        moving window's test and count are one operation of the storage), and RateLimited
+        when one was not. Half the storage's work of the two: with Redis, two round trips
+        for two limits instead of four. An attempt refused by one limit is still counted
+        by a limit that had room, which only makes a client that keeps trying wait longer."""
+        strategy = self._strategy()
+        over = [limit for limit in self.limits if not strategy.hit(limit, self.name, key)]
+        self._refuse(strategy, key, over)
+
+    def _refuse(self, strategy, key: str, refused: list) -> None:
+        if not refused:
+            return
+        metrics.count("rate_limited", self.name)
+        waits = [strategy.get_window_stats(limit, self.name, key).reset_time for limit in refused]
+        seconds = max(1, math.ceil(max(waits) - time.time()))
+        raise RateLimited(
+            "Too many attempts; try again in %(minutes)s minutes.",
+            params={"minutes": max(1, math.ceil(seconds / 60))},
+            retry_after=seconds,
+        )
 
     def count(self, key: str) -> None:
         """Count one attempt against ``key``."""

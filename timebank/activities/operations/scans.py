@@ -351,8 +351,7 @@ def record_scan(
 def count_scan_attempt(member: Member) -> None:
     """A member's check-in submissions are limited (core/throttle.py): RateLimited past
     them. Counts this one."""
-    CHECKINS_MEMBER.check(str(member.id))
-    CHECKINS_MEMBER.count(str(member.id))
+    CHECKINS_MEMBER.take(str(member.id))
 
 
 def _by_nonce(member: Member, nonce: str | None) -> ScanResult | None:

@@ -58,8 +58,7 @@ def current_redeem_code(member_id: int, *, now: datetime | None = None) -> Redee
 def issue_redeem_code(member_id: int, *, now: datetime | None = None) -> RedeemCode:
     """The code to show a member now, counted against their throttle (RateLimited past
     it): the page and the API issue codes through this."""
-    REDEEM_CODES_MEMBER.check(str(member_id))
-    REDEEM_CODES_MEMBER.count(str(member_id))
+    REDEEM_CODES_MEMBER.take(str(member_id))
     return current_redeem_code(member_id, now=now)
 
 

@@ -168,8 +168,7 @@ def resend_join_code(phone: str, *, address: str | None = None) -> None:
     same for any phone. Raises InvalidInput for a malformed phone, RateLimited."""
     phone = normalize_phone(phone)
     if address:
-        CODES_ADDRESS.check(address)
-        CODES_ADDRESS.count(address)
+        CODES_ADDRESS.take(address)
     member = find_member_by_phone(phone)
     if member is None or member.status != "unverified":
         return

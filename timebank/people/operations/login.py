@@ -107,8 +107,7 @@ def send_login_code(phone: str, *, address: str | None = None) -> None:
     """
     phone = normalize_phone(phone)
     if address:
-        CODES_ADDRESS.check(address)
-        CODES_ADDRESS.count(address)
+        CODES_ADDRESS.take(address)
     member = find_member_by_phone(phone)
     if member is not None and member.status == "active":
         send_phone_code(phone, purpose="login")

@@ -53,8 +53,7 @@ def store_photo(data: bytes, *, member_id: int, replaces: str | None = None) -> 
 
     Raises RateLimited past PHOTOS_MEMBER uploads, PhotoTooLarge, InvalidPhoto.
     """
-    PHOTOS_MEMBER.check(str(member_id))
-    PHOTOS_MEMBER.count(str(member_id))
+    PHOTOS_MEMBER.take(str(member_id))
     limit = max_bytes()
     if len(data) > limit:
         raise PhotoTooLarge(

@@ -106,44 +106,30 @@ def units_to_parts(unit_id: int):
 
 def _tail(period: Period, *, after: int):
     """Straight from the ledger: the transfers past ``after`` (the derived table's mark) in
-    ``period`` with a code a roll-up counts, row by row. While the flows job runs, these
-    are the last minute's; their accounts are looked up next, by primary key."""
-    return sa.select(
-        Transfer.debit_account_id,
-        Transfer.credit_account_id,
-        month_index(Transfer.created_at, period),
-        Transfer.ledger,
-        Transfer.code,
-        Transfer.amount,
+    ``period`` with a code a roll-up counts, row by row, each with the member and unit of
+    its debit and credit accounts where they are a member's (joined by primary key, in the
+    same statement: looking the accounts up a few hundred ids a query cost PostgreSQL more
+    than the tail itself). While the flows job runs, these are the last minutes'."""
+    debit, credit = aliased(Account), aliased(Account)
+    return (
+        sa.select(
+            month_index(Transfer.created_at, period),
+            Transfer.ledger,
+            Transfer.code,
+            Transfer.amount,
+            debit.member_id,
+            debit.unit_id,
+            credit.member_id,
+            credit.unit_id,
+        )
+        .outerjoin(debit, (debit.id == Transfer.debit_account_id) & (debit.kind == "member"))
+        .outerjoin(credit, (credit.id == Transfer.credit_account_id) & (credit.kind == "member"))
     ).where(
         Transfer.id > after,
         Transfer.created_at >= period.start,
         Transfer.created_at < period.end,
         Transfer.code.in_(sorted({*CREDIT_CODES, *DEBIT_CODES})),
     )
-
-
-#: account ids per query when the ledger's tail is mapped to members and parts
-ACCOUNTS_PER_QUERY = 500
-
-
-def _member_accounts(unit_id: int, account_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """``{account id: (member id, part)}`` for those of ``account_ids`` that are member
-    accounts of the subtree: the map of units to parts read once, the accounts by primary
-    key a few hundred ids a query. (Joining the map to each query made PostgreSQL work it
-    out again for every few hundred accounts: about nine times a report under load.)"""
-    mapping = units_to_parts(unit_id)
-    part_of = dict(db.session.execute(sa.select(mapping.c.unit_id, mapping.c.part)).all())
-    found: dict[int, tuple[int, int]] = {}
-    ids, step = sorted(account_ids), ACCOUNTS_PER_QUERY
-    for start in range(0, len(ids), step):
-        query = sa.select(Account.id, Account.member_id, Account.unit_id).where(
-            Account.id.in_(ids[start : start + step]), Account.kind == "member"
-        )
-        for account, member, unit in db.session.execute(query):
-            if unit in part_of:  # outside the subtree otherwise
-                found[account] = (member, part_of[unit])
-    return found
 
 
 def _derived(period: Period, unit_id: int, upto: int):
@@ -214,15 +200,19 @@ def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
             figures.earners[part].add(member)
     tail = run(_tail(period, after=upto)).all()
     if tail:
-        accounts = _member_accounts(unit_id, {a for row in tail for a in row[:2]})
-        for debit, credit, bucket, ledger, code, amount in tail:
-            if credit in accounts and code in CREDIT_CODES:
-                member, part = accounts[credit]
+        # the subtree's units and their parts, read once (a materialized CTE): a member
+        # account of a unit outside it has no part here
+        mapping = units_to_parts(unit_id)
+        part_of = dict(run(sa.select(mapping.c.unit_id, mapping.c.part)).all())
+        for bucket, ledger, code, amount, debtor, debit_unit, earner, credit_unit in tail:
+            part = part_of.get(credit_unit) if earner is not None else None
+            if part is not None and code in CREDIT_CODES:
                 _add(figures, part, "c", bucket, ledger, code, amount)
                 if code in EARN_CODES:
-                    figures.earners[part].add(member)
-            if debit in accounts and code in DEBIT_CODES:
-                _add(figures, accounts[debit][1], "d", bucket, ledger, code, amount)
+                    figures.earners[part].add(earner)
+            part = part_of.get(debit_unit) if debtor is not None else None
+            if part is not None and code in DEBIT_CODES:
+                _add(figures, part, "d", bucket, ledger, code, amount)
     return figures
 
 
