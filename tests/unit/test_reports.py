@@ -298,21 +298,23 @@ def test_the_derived_flows_agree_with_the_ledger(app, clock):
     assert half == from_ledger
 
 
-def test_the_ledgers_tail_is_one_statement_with_its_accounts_and_one_map_of_parts(app, clock):
-    """Past the mark, the tail's transfers come with their member accounts' members and
-    units in one statement, and the map of units to parts is read once for all of them
-    (looked up a few hundred accounts a query, and the map joined to each, it cost
-    PostgreSQL more than the tail); the figures are the derived table's."""
+@pytest.mark.parametrize("by_id", [500, 1])
+def test_the_ledgers_tail_maps_its_accounts_in_one_statement(app, clock, monkeypatch, by_id):
+    """Past the mark, the tail's member accounts and their parts are one statement, named
+    by id or, for a tail naming more accounts than ACCOUNTS_BY_ID, the subtree's whole;
+    either way the figures are the derived table's."""
     from tests.statements import recorded_statements
+    from timebank.reports.operations import ledger_sums
 
+    monkeypatch.setattr(ledger_sums, "ACCOUNTS_BY_ID", by_id)
     w = quarter_world(clock)
     _award_bob_and_expire_alice(clock, w)
     clock.freeze(at("2026-04-02T02:00"))
     with recorded_statements() as statements:
         from_ledger = [_snapshot(reports.unit_rollup(w[u], Q1)) for u in ("street", "a")]
-    assert not [s for s in statements if s.startswith("SELECT accounts.")]
-    # each roll-up reads the map for its parts, and once for the tail
-    assert sum("parts" in s for s in statements) == 2 * 2
+    accounts = [s for s in statements if s.startswith("WITH parts") and "FROM accounts" in s]
+    assert len(accounts) == 2  # one a roll-up
+    assert all(("accounts.id IN" in s) is (by_id == 500) for s in accounts)
     reports.refresh_flows()
     assert [_snapshot(reports.unit_rollup(w[u], Q1)) for u in ("street", "a")] == from_ledger
 
