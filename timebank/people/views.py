@@ -233,11 +233,14 @@ def home():
     member = people.member_at_home(access.current_actor())
     organizes = access.scope_roots(member, "members.view")
     is_admin = access.is_admin(member)
+    alerts = scheduling.open_alerts() if is_admin else []
+    to_confirm = people.pending_guardianships(member)
     return render_template(
         "people/home.html",
         is_admin=is_admin,
-        alerts=scheduling.open_alerts() if is_admin else [],
-        resolve_form=ResolveForm(),
+        alerts=alerts,
+        # a form (and its CSRF token) only where the page shows one
+        resolve_form=ResolveForm() if alerts else None,
         member=member,
         roles=sorted(member.roles, key=lambda r: r.role),
         organized_units=[units.get_unit(uid) for uid in organizes],
@@ -246,9 +249,9 @@ def home():
         balances=ledger.balances(member.id),
         pending=pending_credits(member.id),
         wards=[(ward, ledger.balances(ward.id)) for ward in people.wards_of(member)],
-        guardians_to_confirm=people.pending_guardianships(member),
+        guardians_to_confirm=to_confirm,
         acts_for_me=people.acts_on_behalf_of(member),
-        action_form=ActionForm(),
+        action_form=ActionForm() if to_confirm else None,
     )
 
 
