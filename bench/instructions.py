@@ -14,8 +14,8 @@ Kinds: the plain Flask one-read (bench/_plain_app.py, the ceiling of bench/http.
 ``GET /readyz``, ``GET /api/v1/me/balances``, a first ``POST /api/v1/checkins`` (each a
 different member), a redemption at the counter (``POST /api/v1/redemptions`` then
 ``/confirm``, each a different member) and a page: the volunteer's home (``GET /``,
-logged in with a session cookie, a member with points). Codes are made before counting
-starts. Each is printed as instructions per request, as a multiple of the plain one-read
+logged in with the session cookie a browser keeps after its first page, a member with
+points). Codes are made before counting starts. Each is printed as instructions per request, as a multiple of the plain one-read
 and of ``/readyz``, and with the SQL statements SQLite ran per request (every one, the
 ledger's raw SQL too; BEGIN, COMMIT and PRAGMA apart), counted in the last warm-up
 requests so the counting itself is not counted. SQLite only: its engine runs inside the
@@ -247,7 +247,7 @@ def _requests(kind: str, state: dict):
         # no scheduler runs here: the readiness of the database and the schema
         return app, lambda: _send(app, "GET", "/readyz?exclude=scheduler")
     if kind == "home":
-        cookie = _session_cookie(app, _now(state["redeem"])[-1][0])
+        cookie = _kept_cookie(app, _session_cookie(app, _now(state["redeem"])[-1][0]))
         return app, lambda: _send(app, "GET", "/", cookie=cookie)
     if kind == "balances":
         return app, lambda: _send(
@@ -279,6 +279,20 @@ def _session_cookie(app, member_id: int) -> str:
         db.session.remove()
     signed = app.session_interface.get_signing_serializer(app).dumps(data)
     return f"{app.config['SESSION_COOKIE_NAME']}={signed}"
+
+
+def _kept_cookie(app, cookie: str) -> str:
+    """The session cookie a browser holds after its first page: that page writes the CSRF
+    secret and the session's identifier into it (a cookie signed again, on every request of
+    a client that never kept it)."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    headers = []
+    environ = _environ("GET", "/", None, None) | {"HTTP_COOKIE": cookie}
+    b"".join(app(environ, lambda status, sent, exc_info=None: headers.extend(sent)))
+    for header, value in headers:
+        if header.lower() == "set-cookie" and value.startswith(f"{name}="):
+            return value.split(";", 1)[0]
+    return cookie
 
 
 def app_without(hooks: str):
