@@ -13,13 +13,14 @@ For each kind of request, in a process of its own under callgrind:
 Kinds: the plain Flask one-read (bench/_plain_app.py, the ceiling of bench/http.py),
 ``GET /readyz``, ``GET /api/v1/me/balances``, a first ``POST /api/v1/checkins`` (each a
 different member), a redemption at the counter (``POST /api/v1/redemptions`` then
-``/confirm``, each a different member) and a page: the volunteer's home (``GET /``,
-logged in with the session cookie a browser keeps after its first page, a member with
-points). Codes are made before counting starts. Each is printed as instructions per request, as a multiple of the plain one-read
-and of ``/readyz``, and with the SQL statements SQLite ran per request (every one, the
-ledger's raw SQL too; BEGIN, COMMIT and PRAGMA apart), counted in the last warm-up
-requests so the counting itself is not counted. SQLite only: its engine runs inside the
-process, so its work is counted; a PostgreSQL server's work would not be.
+``/confirm``, each a different member) and a page: the volunteer's home (``GET /``, logged
+in with the session cookie a browser keeps after its first page, a member with points).
+Codes are made before counting starts. Each is printed as instructions per request, as a
+multiple of the plain one-read and of ``/readyz``, and with the SQL statements SQLite ran
+per request (every one, the ledger's raw SQL too; BEGIN, COMMIT and PRAGMA apart), counted
+in the last warm-up requests so the counting itself is not counted. SQLite only: its
+engine runs inside the process, so its work is counted; a PostgreSQL server's work would
+not be.
 
 ``--without`` takes per-request hooks away (see HOOKS), so the tax of each one is the
 difference from a run with it: ``--without csrf`` against none.
