@@ -52,17 +52,20 @@ class UTCDateTime(sa.TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-def get_by_id(model, ident: int):
+def get_by_id(model, ident: int, query: sa.Select | None = None):
     """``session.get(model, ident)`` for the hot paths: the object already in the session,
     else one SELECT built once per model. ``session.get`` builds and keys a new SELECT on
-    every call, which costs twice as much as running one."""
+    every call, which costs twice as much as running one. ``query``: a SELECT of the
+    model built once with loader options, its id the bound parameter ``ident``."""
     from timebank.extensions import db
 
     session = db.session()
     found = session.identity_map.get(identity_key(model, ident))
     if found is not None and not sa.inspect(found).expired:
         return found
-    return session.execute(_by_id(model), {"ident": ident}).scalar_one_or_none()
+    if query is None:
+        return session.execute(_by_id(model), {"ident": ident}).scalar_one_or_none()
+    return session.execute(query, {"ident": ident}).unique().scalar_one_or_none()
 
 
 @functools.cache

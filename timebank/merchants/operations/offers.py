@@ -9,11 +9,11 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.util import identity_key
 
 from timebank.core.access import Target
 from timebank.core.audit import record_audit
 from timebank.core.clock import utcnow
+from timebank.core.db import get_by_id
 from timebank.core.usecases import use_case
 from timebank.extensions import db
 from timebank.ledger.models import Account, Transfer
@@ -59,16 +59,13 @@ DESCRIPTION_MAX = 2000
 _OFFER = (
     sa.select(Offer)
     .options(joinedload(Offer.merchant), joinedload(Offer.units))
-    .where(Offer.id == sa.bindparam("offer_id"))
+    .where(Offer.id == sa.bindparam("ident"))
 )
 
 
 def get_offer(offer_id: int) -> Offer:
     """Return the offer (with its merchant and units) or raise OfferNotFound."""
-    found = db.session.identity_map.get(identity_key(Offer, offer_id))
-    if found is not None and not sa.inspect(found).expired:
-        return found
-    offer = db.session.execute(_OFFER, {"offer_id": offer_id}).unique().scalar_one_or_none()
+    offer = get_by_id(Offer, offer_id, _OFFER)
     if offer is None:
         raise OfferNotFound("Offer %(id)s does not exist.", params={"id": offer_id})
     return offer

@@ -123,6 +123,33 @@ def _tail(period: Period, *, after: int):
     )
 
 
+#: a tail naming more accounts than this maps the subtree's member accounts whole
+ACCOUNTS_BY_ID = 500
+
+
+def _member_accounts(unit_id: int, account_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """``{account id: (member id, part)}`` for those of ``account_ids`` that are member
+    accounts of the subtree, in one statement (the map of units to parts joined once). A
+    tail of up to ACCOUNTS_BY_ID accounts names them; a longer one reads the subtree's
+    member accounts whole. Asking 500 ids a query, with the map joined to each, made
+    PostgreSQL work the map out about nine times a report under load; joining the tail's
+    transfers to their accounts instead left the join's plan to row estimates that lag a
+    busy day's ledger (67 ms a report against 36)."""
+    mapping = units_to_parts(unit_id)
+    query = (
+        sa.select(Account.id, Account.member_id, mapping.c.part)
+        .join(mapping, mapping.c.unit_id == Account.unit_id)
+        .where(Account.kind == "member")
+    )
+    if len(account_ids) <= ACCOUNTS_BY_ID:
+        query = query.where(Account.id.in_(sorted(account_ids)))
+    return {
+        account: (member, part)
+        for account, member, part in db.session.execute(query)
+        if account in account_ids
+    }
+
+
 def _derived(period: Period, unit_id: int, upto: int):
     """From ``report_flows`` (up to its mark): sums by (part, month, ledger, code, side)."""
     mapping = units_to_parts(unit_id)
@@ -201,33 +228,6 @@ def ledger_figures(unit_id: int, period: Period) -> LedgerFigures:
             if debit in accounts and code in DEBIT_CODES:
                 _add(figures, accounts[debit][1], "d", bucket, ledger, code, amount)
     return figures
-
-
-#: a tail naming more accounts than this maps the subtree's member accounts whole
-ACCOUNTS_BY_ID = 500
-
-
-def _member_accounts(unit_id: int, account_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """``{account id: (member id, part)}`` for those of ``account_ids`` that are member
-    accounts of the subtree, in one statement (the map of units to parts joined once). A
-    tail of up to ACCOUNTS_BY_ID accounts names them; a longer one reads the subtree's
-    member accounts whole. Asking 500 ids a query, with the map joined to each, made
-    PostgreSQL work the map out about nine times a report under load; joining the tail's
-    transfers to their accounts instead left the join's plan to row estimates that lag a
-    busy day's ledger (67 ms a report against 36)."""
-    mapping = units_to_parts(unit_id)
-    query = (
-        sa.select(Account.id, Account.member_id, mapping.c.part)
-        .join(mapping, mapping.c.unit_id == Account.unit_id)
-        .where(Account.kind == "member")
-    )
-    if len(account_ids) <= ACCOUNTS_BY_ID:
-        query = query.where(Account.id.in_(sorted(account_ids)))
-    return {
-        account: (member, part)
-        for account, member, part in db.session.execute(query)
-        if account in account_ids
-    }
 
 
 def party_members_among(member_ids: set[int]) -> set[int]:
